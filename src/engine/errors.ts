@@ -1,0 +1,112 @@
+// Typed errors, exit codes and the one place SQLSTATEs and socket errors are classified.
+
+/** Exit codes, documented in the README. */
+export const EXIT = {
+  finished: 0,
+  failed: 1,
+  usage: 2,
+  resumable: 3,
+  verifyMismatch: 4,
+  nothingToDo: 5,
+  connect: 6,
+  preflight: 7,
+  locked: 8,
+  resumeRefused: 9,
+  corruptLog: 10,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export type ErrorKind =
+  | 'usage'
+  | 'connect'
+  | 'preflight'
+  | 'locked'
+  | 'resume-refused'
+  | 'corrupt-log'
+  | 'nothing-to-do'
+  | 'transient'
+  | 'failed';
+
+const EXIT_OF: Record<ErrorKind, ExitCode> = {
+  usage: EXIT.usage,
+  connect: EXIT.connect,
+  preflight: EXIT.preflight,
+  locked: EXIT.locked,
+  'resume-refused': EXIT.resumeRefused,
+  'corrupt-log': EXIT.corruptLog,
+  'nothing-to-do': EXIT.nothingToDo,
+  transient: EXIT.resumable,
+  failed: EXIT.failed,
+};
+
+/** An error understood where it happened: one line for the operator, a kind, an exit code. */
+export class PgcloneError extends Error {
+  readonly exitCode: ExitCode;
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly sqlstate: string | null = null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PgcloneError';
+    this.exitCode = EXIT_OF[kind];
+  }
+}
+
+export class UsageError extends PgcloneError {
+  constructor(message: string) {
+    super('usage', message);
+    this.name = 'UsageError';
+  }
+}
+
+interface PgLikeError {
+  code?: string;
+  message?: string;
+  errno?: number;
+  syscall?: string;
+}
+
+const TRANSIENT_SQLSTATES = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+  '55P03', // lock_not_available (lock_timeout)
+  '25P03', // idle_in_transaction_session_timeout
+]);
+
+const TRANSIENT_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'EAI_AGAIN']);
+
+/** SQLSTATE of a pg error, or null for socket and other errors. */
+export function sqlstateOf(e: unknown): string | null {
+  const code = (e as PgLikeError | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null;
+}
+
+/** Only connection-class failures and a few server conditions are worth retrying; everything else is reported. */
+export function isTransient(e: unknown): boolean {
+  if (e instanceof PgcloneError) return e.kind === 'transient';
+  const err = e as PgLikeError | null;
+  if (!err) return false;
+  const state = sqlstateOf(err);
+  if (state !== null) return state.startsWith('08') || TRANSIENT_SQLSTATES.has(state);
+  if (typeof err.code === 'string' && TRANSIENT_SOCKET_CODES.has(err.code)) return true;
+  const msg = String(err.message ?? '');
+  return /Connection terminated|connection timeout|Connection ended|not queryable|terminating connection|server closed the connection|timed out|stalled|Client has encountered a connection error/i.test(msg);
+}
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/** The shape the log records for an error (see ErrorInfo). */
+export function errorInfo(e: unknown): { message: string; sqlstate: string | null; kind: string } {
+  const kind = e instanceof PgcloneError ? e.kind : isTransient(e) ? 'transient' : 'failed';
+  const sqlstate = e instanceof PgcloneError ? e.sqlstate : sqlstateOf(e);
+  return { message: errorMessage(e), sqlstate, kind };
+}

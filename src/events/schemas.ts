@@ -1,0 +1,282 @@
+// The event log's vocabulary: one zod schema per event, which is both the runtime check and the type.
+import { z } from 'zod';
+
+export const EVENT_VERSION = 1 as const;
+
+export const PHASES = ['preflight', 'schema', 'data', 'post-data', 'sequences', 'verify'] as const;
+export const Phase = z.enum(PHASES);
+export type Phase = z.infer<typeof Phase>;
+
+/** A table or other relation, unquoted parts. */
+export const TableRef = z.object({ schema: z.string(), name: z.string() });
+export type TableRef = z.infer<typeof TableRef>;
+
+/** Who and where a database is — never a password. */
+export const ConnectionIdentity = z
+  .object({
+    host: z.string(),
+    port: z.number().int(),
+    database: z.string(),
+    user: z.string(),
+    serverVersion: z.string(),
+    fingerprint: z.string(),
+  })
+  .strict();
+export type ConnectionIdentity = z.infer<typeof ConnectionIdentity>;
+
+export const Operator = z.object({ user: z.string(), host: z.string(), pid: z.number().int() });
+export type Operator = z.infer<typeof Operator>;
+
+export const Filters = z.object({
+  schemas: z.array(z.string()),
+  excludeSchemas: z.array(z.string()),
+  tables: z.array(z.string()),
+  excludeTables: z.array(z.string()),
+  excludeTableData: z.array(z.string()),
+});
+export type Filters = z.infer<typeof Filters>;
+
+export const VerifyMode = z.enum(['none', 'count', 'checksum']);
+export type VerifyMode = z.infer<typeof VerifyMode>;
+
+export const RunOptions = z.object({
+  filters: Filters,
+  jobs: z.number().int().positive(),
+  indexJobs: z.number().int().positive(),
+  verify: VerifyMode,
+  batchBytes: z.number().int().positive(),
+  noOwner: z.boolean(),
+  noAcl: z.boolean(),
+  binary: z.boolean(),
+});
+export type RunOptions = z.infer<typeof RunOptions>;
+
+export const CopyStrategy = z.enum(['keyset', 'tid', 'whole']);
+export type CopyStrategy = z.infer<typeof CopyStrategy>;
+
+export const PlannedTable = z.object({
+  table: TableRef,
+  estRows: z.number().nonnegative(),
+  estBytes: z.number().nonnegative(),
+  strategy: CopyStrategy,
+  /** keyset: the key columns; tid / whole: empty */
+  key: z.array(z.string()),
+});
+export type PlannedTable = z.infer<typeof PlannedTable>;
+
+export const PostDataKind = z.enum([
+  'index',
+  'constraint',
+  'fk-constraint',
+  'trigger',
+  'rule',
+  'policy',
+  'index-attach',
+  'matview-refresh',
+  'statistics',
+  'comment',
+  'other',
+]);
+export type PostDataKind = z.infer<typeof PostDataKind>;
+
+export const PlannedPostDataItem = z.object({
+  /** stable id of the item inside this run: the dump id of pg_dump's archive */
+  id: z.string(),
+  kind: PostDataKind,
+  /** pg_dump's description, e.g. "FK CONSTRAINT" */
+  desc: z.string(),
+  name: z.string(),
+  table: TableRef.nullable(),
+});
+export type PlannedPostDataItem = z.infer<typeof PlannedPostDataItem>;
+
+export const Plan = z.object({
+  tables: z.array(PlannedTable),
+  postData: z.array(PlannedPostDataItem),
+});
+export type Plan = z.infer<typeof Plan>;
+
+/** A batch's share of a table: a key range (lo exclusive, hi inclusive), a page range, or all of it. */
+export const CopyRange = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('key'), lo: z.array(z.string()).nullable(), hi: z.array(z.string()).nullable() }),
+  z.object({ kind: z.literal('tid'), fromPage: z.number().int().nonnegative(), toPage: z.number().int().positive().nullable() }),
+  z.object({ kind: z.literal('all') }),
+]);
+export type CopyRange = z.infer<typeof CopyRange>;
+
+export const CreatedObject = z.object({ kind: z.string(), identity: z.string() });
+export type CreatedObject = z.infer<typeof CreatedObject>;
+
+export const ErrorInfo = z.object({
+  message: z.string(),
+  sqlstate: z.string().nullable(),
+  kind: z.string(),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfo>;
+
+const envelope = {
+  v: z.literal(EVENT_VERSION),
+  runId: z.string().min(1),
+  at: z.iso.datetime({ offset: true }),
+};
+
+export const RunStarted = z.object({
+  type: z.literal('RunStarted'),
+  ...envelope,
+  toolVersion: z.string(),
+  operator: Operator,
+  source: ConnectionIdentity,
+  target: ConnectionIdentity,
+  options: RunOptions,
+  plan: Plan,
+  schemaHash: z.string(),
+});
+export const PhaseStarted = z.object({ type: z.literal('PhaseStarted'), ...envelope, phase: Phase });
+export const PhaseCompleted = z.object({
+  type: z.literal('PhaseCompleted'),
+  ...envelope,
+  phase: Phase,
+  durationMs: z.number().nonnegative(),
+});
+export const SchemaApplied = z.object({
+  type: z.literal('SchemaApplied'),
+  ...envelope,
+  objects: z.array(CreatedObject),
+  statements: z.number().int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+});
+export const TableStarted = z.object({
+  type: z.literal('TableStarted'),
+  ...envelope,
+  table: TableRef,
+  strategy: CopyStrategy,
+  estRows: z.number().nonnegative(),
+  estBytes: z.number().nonnegative(),
+  /** an exact count taken in the run's snapshot when the table is small enough to count cheaply */
+  exactRows: z.number().int().nonnegative().nullable(),
+  batches: z.array(CopyRange).min(1),
+});
+export const BatchCopied = z.object({
+  type: z.literal('BatchCopied'),
+  ...envelope,
+  table: TableRef,
+  batch: z.number().int().nonnegative(),
+  range: CopyRange,
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+  worker: z.number().int().nonnegative(),
+});
+export const TableCompleted = z.object({
+  type: z.literal('TableCompleted'),
+  ...envelope,
+  table: TableRef,
+  rows: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+});
+export const PostDataItemApplied = z.object({
+  type: z.literal('PostDataItemApplied'),
+  ...envelope,
+  itemId: z.string(),
+  kind: PostDataKind,
+  name: z.string(),
+  durationMs: z.number().nonnegative(),
+  worker: z.number().int().nonnegative(),
+});
+export const SequencesSynced = z.object({
+  type: z.literal('SequencesSynced'),
+  ...envelope,
+  count: z.number().int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+});
+export const TableVerified = z.object({
+  type: z.literal('TableVerified'),
+  ...envelope,
+  table: TableRef,
+  sourceRows: z.number().int().nonnegative(),
+  targetRows: z.number().int().nonnegative(),
+  sourceChecksum: z.string().nullable(),
+  targetChecksum: z.string().nullable(),
+  match: z.boolean(),
+});
+export const RetryScheduled = z.object({
+  type: z.literal('RetryScheduled'),
+  ...envelope,
+  phase: Phase,
+  error: ErrorInfo,
+  attempt: z.number().int().positive(),
+  delayMs: z.number().nonnegative(),
+  snapshotLost: z.boolean(),
+});
+export const RunResumed = z.object({
+  type: z.literal('RunResumed'),
+  ...envelope,
+  operator: Operator,
+  toolVersion: z.string(),
+  fromPhase: Phase,
+  source: ConnectionIdentity,
+  snapshotLost: z.boolean(),
+});
+export const RunSuspended = z.object({
+  type: z.literal('RunSuspended'),
+  ...envelope,
+  phase: Phase,
+  reason: z.string(),
+});
+export const RunFailed = z.object({
+  type: z.literal('RunFailed'),
+  ...envelope,
+  phase: Phase,
+  error: ErrorInfo,
+  resumable: z.boolean(),
+});
+export const RunFinished = z.object({
+  type: z.literal('RunFinished'),
+  ...envelope,
+  durationMs: z.number().nonnegative(),
+  totals: z.object({
+    tables: z.number().int().nonnegative(),
+    rows: z.number().int().nonnegative(),
+    bytes: z.number().int().nonnegative(),
+    postDataItems: z.number().int().nonnegative(),
+    sequences: z.number().int().nonnegative(),
+  }),
+  verification: z.enum(['passed', 'mismatch', 'skipped']),
+});
+export const RunWiped = z.object({
+  type: z.literal('RunWiped'),
+  ...envelope,
+  operator: Operator,
+  dropped: z.array(z.string()),
+  restartedAs: z.string().nullable(),
+});
+
+export const PgcloneEvent = z.discriminatedUnion('type', [
+  RunStarted,
+  PhaseStarted,
+  PhaseCompleted,
+  SchemaApplied,
+  TableStarted,
+  BatchCopied,
+  TableCompleted,
+  PostDataItemApplied,
+  SequencesSynced,
+  TableVerified,
+  RetryScheduled,
+  RunResumed,
+  RunSuspended,
+  RunFailed,
+  RunFinished,
+  RunWiped,
+]);
+export type PgcloneEvent = z.infer<typeof PgcloneEvent>;
+export type EventType = PgcloneEvent['type'];
+export type EventOf<T extends EventType> = Extract<PgcloneEvent, { type: T }>;
+
+/** An event as read back from the log: its id is the log's, assigned at insert. */
+export type LoggedEvent = PgcloneEvent & { id: number };
+
+/** What a caller hands to append: the envelope's version and time are filled in. */
+export type NewEvent = PgcloneEvent extends infer E ? (E extends PgcloneEvent ? Omit<E, 'v' | 'at'> & { at?: string } : never) : never;
+
+export const EVENT_TYPES: readonly EventType[] = PgcloneEvent.options.map((o) => o.shape.type.value);

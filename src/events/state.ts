@@ -1,0 +1,121 @@
+// The folded state of one run: everything the engine, resume, wipe and the dashboard know about it.
+import type {
+  ConnectionIdentity,
+  CopyRange,
+  CopyStrategy,
+  CreatedObject,
+  ErrorInfo,
+  Operator,
+  Phase,
+  PostDataKind,
+  RunOptions,
+  TableRef,
+} from './schemas.js';
+
+export type PhaseStatus = 'pending' | 'running' | 'done';
+
+export interface PhaseState {
+  status: PhaseStatus;
+  startedAt: string | null;
+  durationMs: number | null;
+}
+
+export type TableStatus = 'pending' | 'copying' | 'copied';
+
+export interface TableState {
+  key: string;
+  table: TableRef;
+  status: TableStatus;
+  strategy: CopyStrategy;
+  keyColumns: string[];
+  estRows: number;
+  estBytes: number;
+  /** exact row count in the run's snapshot, when it was taken */
+  exactRows: number | null;
+  rowsDone: number;
+  bytesDone: number;
+  /** the batch plan, fixed by TableStarted; null until the table starts */
+  batches: CopyRange[] | null;
+  /** indices of committed batches, ascending */
+  batchesDone: number[];
+  /** the upper key of the last batch of the committed prefix: every row up to it is in the target */
+  resumePoint: string[] | null;
+  /** TableCompleted was recorded (the fold already knows a table is copied once all its batches are) */
+  completedLogged: boolean;
+  startedAt: string | null;
+  lastBatchAt: string | null;
+  lastWorker: number | null;
+}
+
+export interface PostDataItemState {
+  id: string;
+  kind: PostDataKind;
+  desc: string;
+  name: string;
+  table: TableRef | null;
+  applied: boolean;
+  durationMs: number | null;
+  appliedAt: string | null;
+}
+
+export interface VerifiedTable {
+  table: TableRef;
+  sourceRows: number;
+  targetRows: number;
+  match: boolean;
+  sourceChecksum: string | null;
+  targetChecksum: string | null;
+}
+
+export interface RetryRecord {
+  eventId: number;
+  at: string;
+  phase: Phase;
+  error: ErrorInfo;
+  attempt: number;
+  delayMs: number;
+}
+
+export type RunOutcome =
+  | { kind: 'open' }
+  | { kind: 'suspended'; at: string; reason: string; phase: Phase }
+  | { kind: 'failed'; at: string; phase: Phase; error: ErrorInfo; resumable: boolean }
+  | { kind: 'finished'; at: string; durationMs: number; verification: 'passed' | 'mismatch' | 'skipped' }
+  | { kind: 'wiped'; at: string; dropped: string[]; restartedAs: string | null };
+
+export interface RunState {
+  runId: string;
+  toolVersion: string;
+  operator: Operator;
+  source: ConnectionIdentity;
+  target: ConnectionIdentity;
+  options: RunOptions;
+  schemaHash: string;
+  startedAt: string;
+  firstEventId: number;
+  lastEventId: number;
+  lastEventAt: string;
+  lastEventType: string;
+  eventCount: number;
+  /** the phase the run is in, or was in when it stopped */
+  phase: Phase;
+  phases: Record<Phase, PhaseState>;
+  schemaObjects: CreatedObject[] | null;
+  tables: Record<string, TableState>;
+  /** table keys in plan order (largest first) */
+  tableOrder: string[];
+  postData: Record<string, PostDataItemState>;
+  postDataOrder: string[];
+  sequencesSynced: number | null;
+  verified: Record<string, VerifiedTable>;
+  retries: RetryRecord[];
+  lastError: (ErrorInfo & { at: string; eventId: number }) | null;
+  snapshotLost: boolean;
+  resumes: { at: string; operator: Operator; fromPhase: Phase }[];
+  outcome: RunOutcome;
+  rowsDone: number;
+  bytesDone: number;
+}
+
+/** Before RunStarted there is no run: the fold starts from nothing. */
+export type FoldState = RunState | null;

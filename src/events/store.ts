@@ -1,0 +1,280 @@
+// The log's storage in the target: the only SQL in src/events. Create, append (in the caller's transaction), read, tail, locks.
+import type { ClientBase } from 'pg';
+import { parseEventRow, tableKey, type EventRow } from './codec.js';
+import type { LockHolder } from './liveness.js';
+import { EVENT_VERSION, PgcloneEvent, type LoggedEvent, type NewEvent } from './schemas.js';
+
+export const LOG_SCHEMA = 'pgclone';
+const EVENTS = 'pgclone.events';
+
+/** SQL for a run's advisory-lock key; shared by the engine (take) and readers (who holds it). */
+export const RUN_LOCK_KEY_SQL = (param: string) => `hashtextextended('pgclone run ' || ${param}, 0)`;
+
+const ENSURE_SQL = `
+CREATE SCHEMA IF NOT EXISTS pgclone;
+REVOKE ALL ON SCHEMA pgclone FROM PUBLIC;
+COMMENT ON SCHEMA pgclone IS 'pgclone: the append-only event log of clone runs into this database';
+CREATE TABLE IF NOT EXISTS pgclone.events (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run_id text NOT NULL,
+  type text NOT NULL,
+  version integer NOT NULL,
+  at timestamptz NOT NULL,
+  tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  unique_key text,
+  payload jsonb NOT NULL,
+  CONSTRAINT events_unique_step UNIQUE (run_id, unique_key)
+);
+CREATE INDEX IF NOT EXISTS events_run_idx ON pgclone.events (run_id, id);
+CREATE INDEX IF NOT EXISTS events_tail_idx ON pgclone.events (tx, id);
+COMMENT ON TABLE pgclone.events IS 'pgclone event log v1: append-only (UPDATE, DELETE and TRUNCATE are rejected)';
+CREATE OR REPLACE FUNCTION pgclone.reject_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+BEGIN
+  RAISE EXCEPTION 'pgclone.events is append-only: % is not allowed', TG_OP
+    USING ERRCODE = 'insufficient_privilege',
+          HINT = 'the clone log is an audit trail; use "pgclone wipe" to retire a run';
+END
+$fn$;
+DO $do$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'pgclone.events'::regclass AND tgname = 'events_append_only') THEN
+    CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON pgclone.events
+      FOR EACH STATEMENT EXECUTE FUNCTION pgclone.reject_change();
+  END IF;
+END
+$do$;
+REVOKE ALL ON TABLE pgclone.events FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgclone.reject_change() FROM PUBLIC;
+DO $do$
+DECLARE g record;
+BEGIN
+  -- default privileges (common on managed platforms) may have granted the new table to API roles: take them back
+  FOR g IN SELECT DISTINCT a.grantee::regrole AS role FROM pg_class c, aclexplode(c.relacl) a
+           WHERE c.oid = 'pgclone.events'::regclass AND a.grantee <> 0 AND a.grantee <> c.relowner LOOP
+    EXECUTE format('REVOKE ALL ON TABLE pgclone.events FROM %s', g.role);
+  END LOOP;
+  FOR g IN SELECT DISTINCT a.grantee::regrole AS role FROM pg_namespace n, aclexplode(n.nspacl) a
+           WHERE n.nspname = 'pgclone' AND a.grantee <> 0 AND a.grantee <> n.nspowner LOOP
+    EXECUTE format('REVOKE ALL ON SCHEMA pgclone FROM %s', g.role);
+  END LOOP;
+END
+$do$;
+`;
+
+/** Is the log already there? (Reads only; used where nothing may be written.) */
+export async function logExists(db: ClientBase): Promise<boolean> {
+  const r = await db.query<{ ok: boolean }>(
+    `SELECT to_regclass('pgclone.events') IS NOT NULL
+        AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass('pgclone.events') AND tgname = 'events_append_only') AS ok`,
+  );
+  return r.rows[0]?.ok === true;
+}
+
+/** Create the log schema and table if missing. Idempotent and safe to race. */
+export async function ensureLog(db: ClientBase): Promise<void> {
+  if (await logExists(db)) return;
+  await db.query('BEGIN');
+  try {
+    await db.query(`SELECT pg_advisory_xact_lock(hashtextextended('pgclone ensure log', 0))`);
+    await db.query(ENSURE_SQL);
+    await db.query('COMMIT');
+  } catch (e) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The step an event records, when at most one such event may exist per run (the log's own exactly-once check). */
+export function uniqueKeyOf(ev: NewEvent): string | null {
+  switch (ev.type) {
+    case 'RunStarted':
+      return 'run-started';
+    case 'SchemaApplied':
+      return 'schema';
+    case 'TableStarted':
+      return `table-started ${tableKey(ev.table)}`;
+    case 'BatchCopied':
+      return `batch ${tableKey(ev.table)} ${ev.batch}`;
+    case 'TableCompleted':
+      return `table-completed ${tableKey(ev.table)}`;
+    case 'PostDataItemApplied':
+      return `post-data ${ev.itemId}`;
+    case 'SequencesSynced':
+      return 'sequences';
+    case 'RunFinished':
+      return 'finished';
+    case 'RunWiped':
+      return 'wiped';
+    default:
+      return null;
+  }
+}
+
+export type AppendResult = { ok: true; ids: number[] } | { ok: false; conflict: string };
+
+/**
+ * Append events inside the caller's open transaction, so the change they record commits with them.
+ * A step already recorded for the run is a conflict (returned, not thrown); the caller must roll back.
+ */
+export async function appendEvents(tx: ClientBase, events: NewEvent[], now: () => Date = () => new Date()): Promise<AppendResult> {
+  if (events.length === 0) return { ok: true, ids: [] };
+  const values: string[] = [];
+  const params: unknown[] = [];
+  for (const e of events) {
+    const full = PgcloneEvent.parse({ ...e, v: EVENT_VERSION, at: e.at ?? now().toISOString() });
+    const n = params.length;
+    values.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}::timestamptz, $${n + 5}, $${n + 6}::jsonb)`);
+    params.push(full.runId, full.type, full.v, full.at, uniqueKeyOf(e), JSON.stringify(full));
+  }
+  await tx.query('SAVEPOINT pgclone_append');
+  try {
+    const r = await tx.query<{ id: string }>(
+      `INSERT INTO ${EVENTS} (run_id, type, version, at, unique_key, payload) VALUES ${values.join(', ')} RETURNING id`,
+      params,
+    );
+    await tx.query('RELEASE SAVEPOINT pgclone_append');
+    return { ok: true, ids: r.rows.map((x) => Number(x.id)) };
+  } catch (e) {
+    if ((e as { code?: string }).code === '23505') {
+      await tx.query('ROLLBACK TO SAVEPOINT pgclone_append');
+      const keys = events.map(uniqueKeyOf).filter((k) => k !== null);
+      return { ok: false, conflict: keys.join(', ') };
+    }
+    throw e;
+  }
+}
+
+/** Append outside any wider transaction (events that record no change of their own). */
+export async function appendStandalone(db: ClientBase, events: NewEvent[]): Promise<AppendResult> {
+  await db.query('BEGIN');
+  try {
+    const r = await appendEvents(db, events);
+    await db.query(r.ok ? 'COMMIT' : 'ROLLBACK');
+    return r;
+  } catch (e) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
+const COLUMNS = 'id, run_id, type, version, payload';
+
+/** One run's events in log order. Empty when the log or the run does not exist. */
+export async function readRun(db: ClientBase, runId: string): Promise<LoggedEvent[]> {
+  if (!(await logExists(db))) return [];
+  const r = await db.query<EventRow>(`SELECT ${COLUMNS} FROM ${EVENTS} WHERE run_id = $1 ORDER BY id`, [runId]);
+  return r.rows.map(parseEventRow);
+}
+
+export interface RunSummaryRow {
+  runId: string;
+  first: LoggedEvent;
+  last: LoggedEvent;
+  count: number;
+}
+
+/** Every run in the log with its first and last events, oldest first. */
+export async function listRuns(db: ClientBase): Promise<RunSummaryRow[]> {
+  if (!(await logExists(db))) return [];
+  const r = await db.query<EventRow & { role: 'first' | 'last'; n: string }>(
+    `WITH bounds AS (SELECT run_id, min(id) AS first_id, max(id) AS last_id, count(*) AS n FROM ${EVENTS} GROUP BY run_id)
+     SELECT e.id, e.run_id, e.type, e.version, e.payload, b.n,
+            CASE WHEN e.id = b.first_id THEN 'first' ELSE 'last' END AS role
+       FROM bounds b JOIN ${EVENTS} e ON e.id IN (b.first_id, b.last_id)
+      ORDER BY b.first_id, e.id`,
+  );
+  const out = new Map<string, RunSummaryRow>();
+  for (const row of r.rows) {
+    const ev = parseEventRow(row);
+    const cur = out.get(row.run_id);
+    if (!cur) out.set(row.run_id, { runId: row.run_id, first: ev, last: ev, count: Number(row.n) });
+    else cur.last = ev;
+  }
+  return [...out.values()];
+}
+
+/** Every run's events, grouped by run, runs oldest first. */
+export async function readAllRuns(db: ClientBase): Promise<Map<string, LoggedEvent[]>> {
+  const out = new Map<string, LoggedEvent[]>();
+  if (!(await logExists(db))) return out;
+  const r = await db.query<EventRow>(`SELECT ${COLUMNS} FROM ${EVENTS} ORDER BY id`);
+  for (const row of r.rows) {
+    const ev = parseEventRow(row);
+    const list = out.get(ev.runId);
+    if (list) list.push(ev);
+    else out.set(ev.runId, [ev]);
+  }
+  return out;
+}
+
+/** Where a follower has read up to: transaction id and event id of the last event it saw. */
+export interface TailCursor {
+  tx: string;
+  id: number;
+}
+
+export const TAIL_START: TailCursor = { tx: '0', id: 0 };
+
+/**
+ * Events after the cursor, in (transaction, id) order, from transactions older than every one still running.
+ * A transaction that commits late with a smaller id is still running when a newer one is read, so it holds
+ * the horizon back and is read later, never skipped.
+ */
+export async function readAfter(
+  db: ClientBase,
+  cursor: TailCursor,
+  opts: { runId?: string; limit?: number } = {},
+): Promise<{ events: LoggedEvent[]; cursor: TailCursor }> {
+  if (!(await logExists(db))) return { events: [], cursor };
+  const params: unknown[] = [cursor.tx, cursor.id, opts.limit ?? 5000];
+  const runFilter = opts.runId === undefined ? '' : `AND run_id = $${params.push(opts.runId)}`;
+  const r = await db.query<EventRow & { tx: string }>(
+    `SELECT ${COLUMNS}, tx::text AS tx FROM ${EVENTS}
+      WHERE (tx, id) > ($1::xid8, $2::bigint)
+        AND tx < pg_snapshot_xmin(pg_current_snapshot())
+        ${runFilter}
+      ORDER BY tx, id
+      LIMIT $3`,
+    params,
+  );
+  const events = r.rows.map(parseEventRow);
+  const last = r.rows[r.rows.length - 1];
+  return { events, cursor: last ? { tx: last.tx, id: Number(last.id) } : cursor };
+}
+
+/** Holders of run locks in this database, by run id. */
+export async function readRunLocks(db: ClientBase, runIds?: string[]): Promise<Map<string, LockHolder>> {
+  const out = new Map<string, LockHolder>();
+  if (runIds === undefined && !(await logExists(db))) return out;
+  const source = runIds === undefined ? `SELECT DISTINCT run_id FROM ${EVENTS}` : `SELECT unnest($1::text[]) AS run_id`;
+  const r = await db.query<{
+    run_id: string;
+    pid: number;
+    application_name: string | null;
+    client_addr: string | null;
+    backend_start: Date | null;
+  }>(
+    `WITH runs AS (${source}),
+          keys AS (SELECT run_id, ${RUN_LOCK_KEY_SQL('run_id')} AS k FROM runs)
+     SELECT keys.run_id, l.pid, a.application_name, a.client_addr::text AS client_addr, a.backend_start
+       FROM keys
+       JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                      AND l.classid::bigint = ((keys.k >> 32) & 4294967295)
+                      AND l.objid::bigint = (keys.k & 4294967295)
+       LEFT JOIN pg_stat_activity a ON a.pid = l.pid`,
+    runIds === undefined ? [] : [runIds],
+  );
+  for (const row of r.rows) {
+    const m = /^pgclone (\d+)@(.*)$/.exec(row.application_name ?? '');
+    out.set(row.run_id, {
+      backendPid: row.pid,
+      clientPid: m ? Number(m[1]) : null,
+      clientHost: m ? (m[2] ?? null) : null,
+      clientAddr: row.client_addr,
+      since: row.backend_start ? row.backend_start.toISOString() : null,
+    });
+  }
+  return out;
+}

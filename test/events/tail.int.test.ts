@@ -1,0 +1,86 @@
+// The follower never skips an event that commits late with a smaller id, and sees each event once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { appendEvents, createFollower, ensureLog, type LoggedEvent, type NewEvent } from '../../src/events/index.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
+import { LogBuilder, plannedTable } from '../fixtures/events.js';
+
+let db: TestDb;
+let a: pg.Client;
+let b: pg.Client;
+let f: pg.Client;
+
+beforeAll(async () => {
+  db = await createTestDb('tail');
+  [a, b, f] = await Promise.all([db.client(), db.client(), db.client()]);
+  await ensureLog(a);
+});
+afterAll(async () => {
+  await Promise.all([a, b, f].map((c) => c.end()));
+});
+
+const ev = (runId: string, phase: 'data' | 'schema'): NewEvent => {
+  const e = new LogBuilder(runId).started([plannedTable('t', 1)]).build()[0]!;
+  const { id: _i, v: _v, ...rest } = e;
+  return phase === 'schema' ? (rest as NewEvent) : ({ type: 'PhaseStarted', runId, phase } as NewEvent);
+};
+
+async function idOf(c: pg.Client, e: NewEvent): Promise<number> {
+  const r = await appendEvents(c, [e]);
+  if (!r.ok) throw new Error('conflict');
+  return r.ids[0]!;
+}
+
+describe('tail', () => {
+  it('sees both events of two transactions that commit in reverse id order, once each', async () => {
+    const follower = createFollower(f, { runId: 'run_tail' });
+    await a.query('BEGIN');
+    const idA = await idOf(a, ev('run_tail', 'schema'));
+    await b.query('BEGIN');
+    const idB = await idOf(b, ev('run_tail', 'data'));
+    expect(idA).toBeLessThan(idB);
+    await b.query('COMMIT');
+
+    const seen: LoggedEvent[] = [];
+    seen.push(...(await follower.poll()));
+    // the newer event is committed, but the older transaction is still open: nothing may be read past it
+    expect(seen.map((e) => e.id)).not.toContain(idB);
+
+    await a.query('COMMIT');
+    seen.push(...(await follower.poll()));
+    seen.push(...(await follower.poll()));
+    expect(seen.map((e) => e.id).sort((x, y) => x - y)).toEqual([idA, idB]);
+  });
+
+  it('also when the older transaction took its xid first but writes its event last', async () => {
+    const follower = createFollower(f, { runId: 'run_tail2' });
+    await a.query('BEGIN');
+    await a.query('SELECT pg_current_xact_id()'); // a now holds the older transaction id
+    await b.query('BEGIN');
+    const idB = await idOf(b, ev('run_tail2', 'schema'));
+    const idA = await idOf(a, ev('run_tail2', 'data'));
+    expect(idB).toBeLessThan(idA);
+    await b.query('COMMIT');
+    const seen: LoggedEvent[] = [...(await follower.poll())];
+    await a.query('COMMIT');
+    seen.push(...(await follower.poll()));
+    seen.push(...(await follower.poll()));
+    expect(seen.map((e) => e.id).sort((x, y) => x - y)).toEqual([idB, idA]);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
+  });
+
+  it('a naive "id greater than the last seen" reader would have skipped it (the test can fail)', async () => {
+    await a.query('BEGIN');
+    const idA = await idOf(a, ev('run_naive', 'schema'));
+    await b.query('BEGIN');
+    const idB = await idOf(b, ev('run_naive', 'data'));
+    await b.query('COMMIT');
+    const firstRead = await f.query<{ id: string }>(`SELECT id FROM pgclone.events WHERE run_id = 'run_naive' ORDER BY id`);
+    const naiveCursor = Math.max(...firstRead.rows.map((r) => Number(r.id)));
+    await a.query('COMMIT');
+    const secondRead = await f.query<{ id: string }>(`SELECT id FROM pgclone.events WHERE run_id = 'run_naive' AND id > $1`, [naiveCursor]);
+    const naiveSeen = [...firstRead.rows, ...secondRead.rows].map((r) => Number(r.id));
+    expect(naiveSeen).toEqual([idB]);
+    expect(naiveSeen).not.toContain(idA);
+  });
+});

@@ -1,0 +1,102 @@
+// Fresh databases for each test on the test server, dropped when the file's tests are done.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+export interface TestDb {
+  name: string;
+  url: string;
+  /** run SQL and return rows */
+  query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** a connected client the caller must end */
+  client(): Promise<pg.Client>;
+}
+
+const created = new Set<string>();
+
+export function serverUrl(): string {
+  return inject('pgUrl');
+}
+
+export function urlFor(database: string, base = serverUrl()): string {
+  const u = new URL(base);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+export async function connect(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  c.on('error', () => undefined);
+  await c.connect();
+  return c;
+}
+
+export async function adminQuery(sql: string, params: unknown[] = []): Promise<pg.QueryResultRow[]> {
+  const c = await connect(serverUrl());
+  try {
+    return (await c.query(sql, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+export async function createTestDb(label = 'db'): Promise<TestDb> {
+  const name = `pgclone_t_${label.replace(/[^a-z0-9_]/g, '_')}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
+  created.add(name);
+  const url = urlFor(name);
+  return {
+    name,
+    url,
+    async query(sql, params = []) {
+      const c = await connect(url);
+      try {
+        return (await c.query(sql, params)).rows;
+      } finally {
+        await c.end();
+      }
+    },
+    client: () => connect(url),
+  };
+}
+
+export async function dropTestDb(name: string): Promise<void> {
+  await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  created.delete(name);
+}
+
+export async function dropAllTestDbs(): Promise<void> {
+  for (const name of [...created]) await dropTestDb(name);
+}
+
+export interface TestRole {
+  name: string;
+  /** a URL for this role to a database of the test server */
+  url(database: string): string;
+  drop(): Promise<void>;
+}
+
+/** A login role with a password (the embedded server asks for one; a trusting server ignores it). */
+export async function createLoginRole(prefix: string, attributes = ''): Promise<TestRole> {
+  const name = `${prefix}_${randomBytes(3).toString('hex')}`;
+  const password = randomBytes(8).toString('hex');
+  await adminQuery(`CREATE ROLE ${name} LOGIN PASSWORD '${password}' ${attributes}`);
+  return {
+    name,
+    url(database) {
+      const u = new URL(urlFor(database));
+      u.username = name;
+      u.password = password;
+      return u.toString();
+    },
+    async drop() {
+      for (const db of created) {
+        const c = await connect(urlFor(db)).catch(() => null);
+        if (!c) continue;
+        await c.query(`DROP OWNED BY ${name}`).catch(() => undefined);
+        await c.end();
+      }
+      await adminQuery(`DROP ROLE IF EXISTS ${name}`);
+    },
+  };
+}
