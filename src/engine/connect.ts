@@ -18,6 +18,9 @@ export interface OpenOptions {
 
 /** Settings every engine session needs, whatever the server's or the role's defaults (see DESIGN "Managed platforms"). */
 const COMMON_SETTINGS: Record<string, string> = {
+  // every name the engine writes is schema-qualified; catalog types print qualified in format_type
+  search_path: 'pg_catalog',
+  standard_conforming_strings: 'on',
   statement_timeout: '0',
   idle_in_transaction_session_timeout: '0',
   lock_timeout: '0',

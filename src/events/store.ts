@@ -111,18 +111,20 @@ export function uniqueKeyOf(ev: NewEvent): string | null {
   }
 }
 
-export type AppendResult = { ok: true; ids: number[] } | { ok: false; conflict: string };
+export type AppendResult = { ok: true; events: LoggedEvent[] } | { ok: false; conflict: string };
 
 /**
  * Append events inside the caller's open transaction, so the change they record commits with them.
  * A step already recorded for the run is a conflict (returned, not thrown); the caller must roll back.
  */
 export async function appendEvents(tx: ClientBase, events: NewEvent[], now: () => Date = () => new Date()): Promise<AppendResult> {
-  if (events.length === 0) return { ok: true, ids: [] };
+  if (events.length === 0) return { ok: true, events: [] };
   const values: string[] = [];
   const params: unknown[] = [];
+  const fulls: PgcloneEvent[] = [];
   for (const e of events) {
     const full = PgcloneEvent.parse({ ...e, v: EVENT_VERSION, at: e.at ?? now().toISOString() });
+    fulls.push(full);
     const n = params.length;
     values.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}::timestamptz, $${n + 5}, $${n + 6}::jsonb)`);
     params.push(full.runId, full.type, full.v, full.at, uniqueKeyOf(e), JSON.stringify(full));
@@ -134,7 +136,7 @@ export async function appendEvents(tx: ClientBase, events: NewEvent[], now: () =
       params,
     );
     await tx.query('RELEASE SAVEPOINT pgclone_append');
-    return { ok: true, ids: r.rows.map((x) => Number(x.id)) };
+    return { ok: true, events: fulls.map((f, i) => ({ ...f, id: Number(r.rows[i]?.id) })) };
   } catch (e) {
     if ((e as { code?: string }).code === '23505') {
       await tx.query('ROLLBACK TO SAVEPOINT pgclone_append');

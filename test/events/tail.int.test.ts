@@ -28,7 +28,7 @@ const ev = (runId: string, phase: 'data' | 'schema'): NewEvent => {
 async function idOf(c: pg.Client, e: NewEvent): Promise<number> {
   const r = await appendEvents(c, [e]);
   if (!r.ok) throw new Error('conflict');
-  return r.ids[0]!;
+  return r.events[0]!.id;
 }
 
 describe('tail', () => {

@@ -1,0 +1,19 @@
+// pgclone clone: a new run from --source into --target.
+import { startClone } from '../engine/run.js';
+import { connFlag, outputMode, runOptionsFrom, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
+import { exitFor, textObserver } from './run-output.js';
+
+export async function cloneCommand(flags: Flags, out: Output): Promise<number> {
+  const source = connFlag(flags, 'source', true)!;
+  const target = connFlag(flags, 'target', true)!;
+  out.addSecrets(secretsOf(source, target));
+  const options = runOptionsFrom(flags);
+  const settings = settingsFrom(flags);
+  const mode = outputMode(flags);
+  const observer = textObserver(mode === 'json' ? 'json' : 'plain', out);
+  try {
+    return exitFor(await startClone({ source, target, options, settings }, observer));
+  } finally {
+    observer.stop();
+  }
+}

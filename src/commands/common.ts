@@ -1,0 +1,125 @@
+// What every command shares: parsing durations, sizes and connection flags; output that never shows a secret.
+import type { Filters, RunOptions, VerifyMode } from '../events/schemas.js';
+import { DEFAULT_SETTINGS, type EngineSettings } from '../engine/context.js';
+import { parseConnString, type ConnInfo } from '../engine/conninfo.js';
+import { UsageError } from '../engine/errors.js';
+import { DEFAULT_BATCH_BYTES } from '../engine/plan.js';
+
+export type Flags = Record<string, string | boolean | string[] | undefined>;
+
+export function parseDuration(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${what}: "${text}" is not a duration (e.g. 30s, 1.5m, 500ms)`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'h' ? n * 3_600_000 : n * 60_000;
+  if (ms <= 0) throw new UsageError(`${what} must be more than zero`);
+  return ms;
+}
+
+export function parseSize(text: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|k|mb|m|gb|g)?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`${what}: "${text}" is not a size (e.g. 64MB)`);
+  const n = Number(m[1]);
+  const u = (m[2] ?? 'b').toLowerCase();
+  const mult = u.startsWith('g') ? 1 << 30 : u.startsWith('m') ? 1 << 20 : u.startsWith('k') ? 1 << 10 : 1;
+  const bytes = Math.round(n * mult);
+  if (bytes < 1024) throw new UsageError(`${what} must be at least 1kB`);
+  return bytes;
+}
+
+function positiveInt(v: unknown, what: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`${what} must be a whole number from 1 to 64`);
+  return n;
+}
+
+function list(v: unknown): string[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v.map(String) : [String(v)];
+}
+
+export function connFlag(flags: Flags, name: 'source' | 'target', required: boolean): ConnInfo | undefined {
+  const v = flags[name];
+  if (v === undefined) {
+    if (required) throw new UsageError(`--${name} is required (a postgresql:// URL or key=value connection string)`);
+    return undefined;
+  }
+  return parseConnString(String(v), name);
+}
+
+export function runOptionsFrom(flags: Flags): RunOptions {
+  const filters: Filters = {
+    schemas: list(flags.schema),
+    excludeSchemas: list(flags['exclude-schema']),
+    tables: list(flags.table),
+    excludeTables: list(flags['exclude-table']),
+    excludeTableData: list(flags['exclude-table-data']),
+  };
+  const verify = String(flags.verify ?? 'count') as VerifyMode;
+  if (!['none', 'count', 'checksum'].includes(verify)) throw new UsageError('--verify must be count, checksum or none');
+  return {
+    filters,
+    jobs: positiveInt(flags.jobs, '--jobs', 2),
+    indexJobs: positiveInt(flags['index-jobs'], '--index-jobs', 2),
+    verify,
+    batchBytes: flags['batch-size'] !== undefined ? parseSize(String(flags['batch-size']), '--batch-size') : DEFAULT_BATCH_BYTES,
+    noOwner: flags['no-owner'] === true,
+    noAcl: flags['no-acl'] === true,
+    binary: flags.binary === true,
+  };
+}
+
+export function settingsFrom(flags: Flags): EngineSettings {
+  return {
+    ...DEFAULT_SETTINGS,
+    maxDurationMs: flags['max-duration'] !== undefined ? parseDuration(String(flags['max-duration']), '--max-duration') : null,
+    ioTimeoutMs: flags['io-timeout'] !== undefined ? parseDuration(String(flags['io-timeout']), '--io-timeout') : DEFAULT_SETTINGS.ioTimeoutMs,
+    maxRetries: flags.retries !== undefined ? Math.max(0, Number(flags.retries)) : DEFAULT_SETTINGS.maxRetries,
+  };
+}
+
+/** Every password the process knows of; anything written is scrubbed of them. */
+export function secretsOf(...infos: (ConnInfo | undefined)[]): string[] {
+  const out = new Set<string>();
+  for (const i of infos) if (i?.password) out.add(i.password);
+  if (process.env.PGPASSWORD) out.add(process.env.PGPASSWORD);
+  return [...out].filter((s) => s.length >= 3);
+}
+
+export function redact(text: string, secrets: string[]): string {
+  let t = text;
+  for (const s of secrets) {
+    t = t.split(s).join('***');
+    const enc = encodeURIComponent(s);
+    if (enc !== s) t = t.split(enc).join('***');
+  }
+  return t;
+}
+
+export interface Output {
+  line(text: string): void;
+  error(text: string): void;
+  /** add secrets discovered after start (connection flags are parsed by the command) */
+  addSecrets(s: string[]): void;
+}
+
+export function stdOutput(): Output {
+  const secrets: string[] = secretsOf();
+  return {
+    line: (t) => void process.stdout.write(`${redact(t, secrets)}\n`),
+    error: (t) => void process.stderr.write(`${redact(t, secrets)}\n`),
+    addSecrets: (s) => secrets.push(...s.filter((x) => !secrets.includes(x))),
+  };
+}
+
+export type OutputMode = 'dashboard' | 'plain' | 'json';
+
+/** Chosen once: the dashboard only on a terminal that can take keys, outside CI. */
+export function outputMode(flags: Flags): OutputMode {
+  if (flags.json === true) return 'json';
+  if (flags.plain === true) return 'plain';
+  const ci = Boolean(process.env.CI) && process.env.CI !== 'false';
+  return process.stdout.isTTY && process.stdin.isTTY && !ci ? 'dashboard' : 'plain';
+}

@@ -1,0 +1,213 @@
+// Phase 3: rows. Tables largest first, each split into byte-sized key or page ranges that workers share;
+// every range is one target transaction holding its rows and its BatchCopied event.
+import type pg from 'pg';
+import { tableKey } from '../events/codec.js';
+import { remainingBatches, tablesCompletedUnlogged, tablesNotCopied } from '../events/decide.js';
+import type { CopyRange } from '../events/schemas.js';
+import type { SourceTable } from './catalog.js';
+import { closeTracked, commitWith, openTracked, record, type RunContext } from './context.js';
+import { copyRange, relName, type CopySpec } from './copy-batch.js';
+import { batchCount, keyRangesFromSample, tidRanges } from './plan.js';
+import { importSnapshot } from './snapshot.js';
+
+/** Tables this small are counted exactly when they start, so their totals are not estimates. */
+const EXACT_COUNT_BYTES = 64 << 20;
+
+/**
+ * Batch connections commit with synchronous_commit off: the rows and their event are in one transaction,
+ * so a crash loses both or neither, and a lost commit also loses every later one (WAL is sequential).
+ * The log can never claim rows the target does not hold; resume re-reads the log and redoes the rest.
+ */
+export const TARGET_BATCH_SETTINGS = { synchronous_commit: 'off' };
+
+type Task = { kind: 'plan'; key: string } | { kind: 'batch'; key: string; index: number };
+
+export function copySpec(ctx: RunContext, st: SourceTable): CopySpec {
+  const binary = ctx.options.binary && st.columns.every((c) => c.binaryOk);
+  return { table: st.table, columns: st.columns.map((c) => c.name), key: st.key, binary };
+}
+
+function sourceTable(ctx: RunContext, key: string): SourceTable {
+  const st = ctx.tables.get(key);
+  if (!st) throw new Error(`table ${key} of the plan is not in the source catalog`);
+  return st;
+}
+
+async function sampleKeyRanges(src: pg.ClientBase, st: SourceTable, n: number): Promise<CopyRange[]> {
+  const wanted = Math.min(200_000, n * 64);
+  const pct = st.estRows > 0 ? Math.min(100, (100 * wanted) / st.estRows) : Math.min(100, (100 * n * 16) / Math.max(1, st.pages));
+  const cols = st.key.map((k, i) => `format('%s', "${k.name.replace(/"/g, '""')}") AS k${i}`).join(', ');
+  const order = st.key.map((k) => `"${k.name.replace(/"/g, '""')}"`).join(', ');
+  const r = await src.query({
+    text: `SELECT ${cols} FROM ONLY ${relName(st.table)} TABLESAMPLE SYSTEM ($1) REPEATABLE (7) ORDER BY ${order}`,
+    values: [Math.max(0.0001, pct)],
+    rowMode: 'array',
+  });
+  return keyRangesFromSample(r.rows as string[][], n);
+}
+
+async function planBatches(ctx: RunContext, src: pg.ClientBase, st: SourceTable): Promise<{ batches: CopyRange[]; exactRows: number | null }> {
+  const planned = ctx.state.tables[tableKey(st.table)];
+  const n = batchCount(st.bytes, ctx.options.batchBytes);
+  let batches: CopyRange[];
+  switch (planned?.strategy) {
+    case 'keyset':
+      batches = n === 1 ? [{ kind: 'key', lo: null, hi: null }] : await sampleKeyRanges(src, st, n);
+      break;
+    case 'tid': {
+      const r = await src.query<{ pages: string; bs: number }>(
+        `SELECT pg_relation_size($1::oid) / current_setting('block_size')::int AS pages, current_setting('block_size')::int AS bs`,
+        [st.oid],
+      );
+      const pages = Number(r.rows[0]?.pages ?? 0);
+      const bs = r.rows[0]?.bs ?? 8192;
+      batches = tidRanges(pages, Math.ceil(ctx.options.batchBytes / bs));
+      break;
+    }
+    default:
+      batches = [{ kind: 'all' }];
+  }
+  let exactRows: number | null = null;
+  if (st.bytes <= EXACT_COUNT_BYTES) {
+    const c = await src.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${relName(st.table)}`);
+    exactRows = Number(c.rows[0]?.n ?? 0);
+  }
+  return { batches, exactRows };
+}
+
+class TaskQueue {
+  private tasks: Task[] = [];
+  constructor(initial: Task[]) {
+    this.tasks = initial;
+  }
+  next(): Task | undefined {
+    return this.tasks.shift();
+  }
+  pushFront(tasks: Task[]): void {
+    this.tasks.unshift(...tasks);
+  }
+  get size(): number {
+    return this.tasks.length;
+  }
+}
+
+/** The work the log does not record as done, largest tables first; tables already started keep their batch plan. */
+export function remainingTasks(ctx: RunContext): Task[] {
+  const tasks: Task[] = [];
+  for (const t of tablesNotCopied(ctx.state)) {
+    if (t.batches === null) tasks.push({ kind: 'plan', key: t.key });
+    else for (const index of remainingBatches(t)) tasks.push({ kind: 'batch', key: t.key, index });
+  }
+  // started tables first: their ranges are fixed and the log is waiting for them
+  return [...tasks.filter((t) => t.kind === 'batch'), ...tasks.filter((t) => t.kind === 'plan')];
+}
+
+async function openSourceReader(ctx: RunContext, worker: number): Promise<pg.Client> {
+  const c = await openTracked(ctx, 'source', `data ${worker}`);
+  if (!ctx.snapshot) throw new Error('the data phase needs the run snapshot');
+  await importSnapshot(c, ctx.snapshot.id);
+  return c;
+}
+
+/** Record TableCompleted for tables whose last batch landed but whose completion was not logged (a crash between). */
+export async function completeCopiedTables(ctx: RunContext): Promise<void> {
+  for (const t of tablesCompletedUnlogged(ctx.state)) {
+    await record(ctx, [{ type: 'TableCompleted', runId: ctx.runId, table: t.table, rows: t.rowsDone, bytes: t.bytesDone }]);
+  }
+}
+
+export async function runDataWorkers(ctx: RunContext, abort: AbortSignal, fail: (e: unknown) => void): Promise<void> {
+  const queue = new TaskQueue(remainingTasks(ctx));
+  const completing = new Set<string>();
+  const jobs = Math.max(1, ctx.options.jobs);
+
+  const worker = async (id: number): Promise<void> => {
+    let src: pg.Client | null = null;
+    let dst: pg.Client | null = null;
+    try {
+      while (!abort.aborted && !ctx.budget.expired()) {
+        const task = queue.next();
+        if (!task) return;
+        src ??= await openSourceReader(ctx, id);
+        dst ??= await openTracked(ctx, 'target', `data ${id}`, TARGET_BATCH_SETTINGS);
+        const st = sourceTable(ctx, task.key);
+        if (task.kind === 'plan') {
+          const { batches, exactRows } = await planBatches(ctx, src, st);
+          const planned = ctx.state.tables[task.key];
+          await commitWith(ctx, dst, [
+            {
+              type: 'TableStarted',
+              runId: ctx.runId,
+              table: st.table,
+              strategy: planned?.strategy ?? 'whole',
+              estRows: Math.max(0, st.estRows),
+              estBytes: st.bytes,
+              exactRows,
+              batches,
+            },
+          ]);
+          queue.pushFront(batches.map((_, index) => ({ kind: 'batch' as const, key: task.key, index })));
+          continue;
+        }
+        const t = ctx.state.tables[task.key];
+        const range = t?.batches?.[task.index];
+        if (!t || !range) throw new Error(`batch ${task.index} of ${task.key} is not in the log's plan`);
+        const spec = copySpec(ctx, st);
+        const t0 = Date.now();
+        const srcConn = src;
+        const dstConn = dst;
+        await commitWith(ctx, dstConn, [], async () => {
+          const r = await copyRange(srcConn, dstConn, spec, range, ctx.settings.ioTimeoutMs);
+          return [
+            {
+              type: 'BatchCopied',
+              runId: ctx.runId,
+              table: st.table,
+              batch: task.index,
+              range,
+              rows: r.rows,
+              bytes: r.bytes,
+              durationMs: Date.now() - t0,
+              worker: id,
+            },
+          ];
+        });
+        ctx.budget.markProgress();
+        const after = ctx.state.tables[task.key];
+        if (after && after.status === 'copied' && !after.completedLogged && !completing.has(task.key)) {
+          completing.add(task.key);
+          await commitWith(ctx, dstConn, [{ type: 'TableCompleted', runId: ctx.runId, table: st.table, rows: after.rowsDone, bytes: after.bytesDone }]);
+        }
+      }
+    } finally {
+      if (!abort.aborted) {
+        await closeTracked(ctx, src);
+        await closeTracked(ctx, dst);
+      }
+    }
+  };
+
+  await runWorkers(
+    Array.from({ length: jobs }, (_, i) => () => worker(i)),
+    fail,
+  );
+}
+
+/**
+ * Run workers together; the first failure is reported to `onFirstError` (which aborts the others) and
+ * rethrown once every worker has stopped, so nothing still uses a connection when the caller recovers.
+ */
+export async function runWorkers(workers: (() => Promise<void>)[], onFirstError: (e: unknown) => void): Promise<void> {
+  let first: { e: unknown } | null = null;
+  await Promise.all(
+    workers.map((w) =>
+      w().catch((e) => {
+        if (!first) {
+          first = { e };
+          onFirstError(e);
+        }
+      }),
+    ),
+  );
+  if (first) throw (first as { e: unknown }).e;
+}

@@ -1,0 +1,111 @@
+// pg_dump and pg_restore: finding them, checking their version, running them without a password on argv.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { ConnInfo } from './conninfo.js';
+import { PgcloneError } from './errors.js';
+
+export interface PgTools {
+  pgDump: string;
+  pgRestore: string;
+  /** major version of pg_dump, e.g. 15 */
+  major: number;
+  version: string;
+}
+
+function onPath(name: string, env: NodeJS.ProcessEnv): string | null {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+/** Debian/Ubuntu keep every installed major in /usr/lib/postgresql/<major>/bin: prefer the newest. */
+function debianCandidates(): string[] {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((d) => /^\d+$/.test(d))
+    .sort((a, b) => Number(b) - Number(a))
+    .map((d) => join(root, d, 'bin'));
+}
+
+async function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
+  });
+}
+
+export async function toolVersion(path: string): Promise<{ major: number; version: string }> {
+  const r = await run(path, ['--version']);
+  const m = /(\d+)(?:\.(\d+))?/.exec(r.stdout.toString());
+  if (r.code !== 0 || !m) throw new PgcloneError('preflight', `${path} --version did not answer with a version`);
+  return { major: Number(m[1]), version: m[0] };
+}
+
+/**
+ * Find pg_dump and pg_restore: $PGCLONE_PG_BIN, then the newest Debian-style install, then PATH.
+ * The pair must come from one directory so their archive formats match.
+ */
+export async function findPgTools(env: NodeJS.ProcessEnv = process.env): Promise<PgTools> {
+  const dirs: string[] = [];
+  if (env.PGCLONE_PG_BIN) dirs.push(env.PGCLONE_PG_BIN);
+  else {
+    dirs.push(...debianCandidates());
+    const dump = onPath('pg_dump', env);
+    if (dump) dirs.push(join(dump, '..'));
+  }
+  for (const dir of dirs) {
+    const pgDump = join(dir, 'pg_dump');
+    const pgRestore = join(dir, 'pg_restore');
+    if (existsSync(pgDump) && existsSync(pgRestore)) {
+      const v = await toolVersion(pgDump);
+      return { pgDump, pgRestore, ...v };
+    }
+  }
+  const where = env.PGCLONE_PG_BIN ? `in PGCLONE_PG_BIN (${env.PGCLONE_PG_BIN})` : 'on PATH or in /usr/lib/postgresql/*/bin';
+  throw new PgcloneError('preflight', `pg_dump and pg_restore were not found ${where}; install the PostgreSQL client tools (e.g. apt install postgresql-client)`);
+}
+
+/** Environment for a libpq child: the connection in PG* variables, so no password appears on a command line. */
+export function libpqEnv(info: ConnInfo): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PG')) env[k] = v;
+  env.PGHOST = info.host;
+  env.PGPORT = String(info.port);
+  env.PGUSER = info.user;
+  env.PGDATABASE = info.database;
+  env.PGSSLMODE = info.sslmode;
+  if (info.sslrootcert) env.PGSSLROOTCERT = info.sslrootcert;
+  if (info.password !== undefined) env.PGPASSWORD = info.password;
+  if (process.env.PGPASSFILE) env.PGPASSFILE = process.env.PGPASSFILE;
+  env.PGCONNECT_TIMEOUT = String(info.connectTimeoutSec ?? 10);
+  env.PGAPPNAME = 'pgclone pg_dump';
+  return env;
+}
+
+export async function runTool(path: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Buffer> {
+  const r = await run(path, args, env);
+  if (r.code !== 0) {
+    const tool = path.split('/').pop();
+    const msg = r.stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ') || `exit code ${r.code}`;
+    throw new PgcloneError('failed', `${tool} failed: ${msg}`);
+  }
+  return r.stdout;
+}
+
+/** Plain SQL from pg_restore, without the psql-only \restrict lines (random per run). */
+export function stripPsqlMeta(sql: string): string {
+  return sql
+    .split('\n')
+    .filter((l) => !/^\\(un)?restrict\b/.test(l))
+    .join('\n');
+}

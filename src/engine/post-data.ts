@@ -1,0 +1,134 @@
+// Phase 4: each index, constraint, trigger, policy… in its own transaction with its event, as soon as it may run.
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { tableKey } from '../events/codec.js';
+import { pendingPostData } from '../events/decide.js';
+import type { PlannedPostDataItem } from '../events/schemas.js';
+import type { PostDataItemState } from '../events/state.js';
+import type { PostItemFacts } from './catalog.js';
+import { closeTracked, commitWith, openTracked, record, type RunContext } from './context.js';
+import { runWorkers } from './data.js';
+import type { PostDataSql, SchemaDump } from './dump.js';
+import { fallbackName, postKind, WAVES, waveOf, type PostWave } from './plan.js';
+
+/**
+ * Item ids come from the item's content, not pg_dump's dump ids: a resume dumps again, and dump ids
+ * shift when unrelated objects come and go; the text of an unchanged item does not.
+ */
+export function postItemIds(items: PostDataSql[]): string[] {
+  const seen = new Map<string, number>();
+  return items.map((i) => {
+    const base = createHash('sha256').update(i.entry.desc).update('\0').update(i.sql).digest('hex').slice(0, 16);
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    return n === 0 ? base : `${base}-${n}`;
+  });
+}
+
+export function plannedPostData(dump: SchemaDump, facts: Map<number, PostItemFacts>): PlannedPostDataItem[] {
+  const ids = postItemIds(dump.postData);
+  return dump.postData.map((p, i) => {
+    const f = facts.get(p.entry.dumpId);
+    return {
+      id: ids[i] as string,
+      kind: postKind(p.entry.desc),
+      desc: p.entry.desc,
+      name: f?.name || fallbackName(p.entry),
+      table: f?.table ?? null,
+    };
+  });
+}
+
+/** SQL by item id, for the items of the current dump. */
+export function postSqlById(dump: SchemaDump): Map<string, string> {
+  const ids = postItemIds(dump.postData);
+  return new Map(dump.postData.map((p, i) => [ids[i] as string, p.sql]));
+}
+
+/** Whether an item may start now, given what the log says and what is in flight. */
+export function mayStart(ctx: RunContext, item: PostDataItemState, inFlight: Set<string>, dataDone: boolean): boolean {
+  const wave = waveOf(item);
+  const pending = pendingPostData(ctx.state);
+  const earlierBusy = (w: PostWave) => {
+    const before = WAVES.slice(0, WAVES.indexOf(w));
+    return pending.some((p) => p.id !== item.id && before.includes(waveOf(p)));
+  };
+  switch (wave) {
+    case 'table': {
+      const t = item.table ? ctx.state.tables[tableKey(item.table)] : undefined;
+      return t ? t.status === 'copied' : dataDone;
+    }
+    case 'attach':
+    case 'fk':
+      return dataDone && !earlierBusy(wave);
+    case 'refresh':
+    case 'last': {
+      // one at a time, in dump order
+      if (!dataDone || earlierBusy(wave) || inFlight.size > 0) return false;
+      const firstOfWave = pending.find((p) => waveOf(p) === wave);
+      return firstOfWave?.id === item.id;
+    }
+  }
+}
+
+export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e: unknown) => void, dataStopped: () => boolean): Promise<void> {
+  const sql = postSqlById(ctx.dump);
+  const inFlight = new Set<string>();
+  const jobs = Math.max(1, ctx.options.indexJobs);
+  let phaseStarted = ctx.state.phases['post-data'].status !== 'pending';
+
+  const aborted = new Promise<void>((r) => abort.addEventListener('abort', () => r(), { once: true }));
+  const allDataCopied = () => ctx.state.tableOrder.every((k) => ctx.state.tables[k]?.status === 'copied');
+
+  const pick = (): PostDataItemState | 'wait' | 'done' => {
+    const pending = pendingPostData(ctx.state).filter((p) => !inFlight.has(p.id));
+    if (pending.length === 0) return 'done';
+    const dataDone = allDataCopied();
+    const next = pending.find((p) => mayStart(ctx, p, inFlight, dataDone));
+    if (next) return next;
+    // nothing may start: if the data workers have stopped and nothing is in flight, nothing ever will
+    if (dataStopped() && inFlight.size === 0) return 'done';
+    return 'wait';
+  };
+
+  const worker = async (id: number): Promise<void> => {
+    let conn: pg.Client | null = null;
+    try {
+      while (!abort.aborted && !ctx.budget.expired()) {
+        const item = pick();
+        if (item === 'done') return;
+        if (item === 'wait') {
+          await Promise.race([ctx.changed.wait(), aborted]);
+          continue;
+        }
+        const text = sql.get(item.id);
+        if (text === undefined) throw new Error(`post-data item ${item.name} (${item.id}) is not in the current dump`);
+        inFlight.add(item.id);
+        try {
+          if (!phaseStarted) {
+            phaseStarted = true;
+            await record(ctx, [{ type: 'PhaseStarted', runId: ctx.runId, phase: 'post-data' }]);
+          }
+          conn ??= await openTracked(ctx, 'target', `post-data ${id}`);
+          const c = conn;
+          const t0 = Date.now();
+          await commitWith(ctx, c, [], async () => {
+            await c.query(ctx.dump.postPreamble + text);
+            return [{ type: 'PostDataItemApplied', runId: ctx.runId, itemId: item.id, kind: item.kind, name: item.name, durationMs: Date.now() - t0, worker: id }];
+          });
+          ctx.budget.markProgress();
+        } finally {
+          inFlight.delete(item.id);
+          ctx.changed.notify();
+        }
+      }
+    } finally {
+      if (!abort.aborted) await closeTracked(ctx, conn);
+    }
+  };
+
+  await runWorkers(
+    Array.from({ length: jobs }, (_, i) => () => worker(i)),
+    fail,
+  );
+}

@@ -1,0 +1,187 @@
+// Phase 1: everything that can be known before writing anything to the target. Any failure: one message, nothing written.
+import type pg from 'pg';
+import { tableKey } from '../events/codec.js';
+import type { Plan, RunOptions, TableRef } from '../events/schemas.js';
+import { largeObjectCount, postItemFacts, serverFacts, sourceSequences, sourceTables, type ServerFacts, type SourceTable } from './catalog.js';
+import { closeClient, openClient } from './connect.js';
+import { describeConn, type ConnInfo } from './conninfo.js';
+import { dumpSchema, type SchemaDump } from './dump.js';
+import { PgcloneError, sqlstateOf } from './errors.js';
+import { findPgTools, type PgTools } from './pg-tools.js';
+import { orderTables, planTable } from './plan.js';
+import { matchesAny, parseNamePattern } from './patterns.js';
+import { plannedPostData } from './post-data.js';
+import { applyPreData } from './schema.js';
+import { exportSnapshot } from './snapshot.js';
+
+export const MIN_SOURCE_VERSION = 120000;
+export const MIN_TARGET_VERSION = 130000;
+
+export interface Sides {
+  tools: PgTools;
+  source: pg.Client;
+  target: pg.Client;
+  sourceFacts: ServerFacts;
+  targetFacts: ServerFacts;
+}
+
+export interface Prepared {
+  dump: SchemaDump;
+  tables: SourceTable[];
+  sequences: TableRef[];
+  plan: Plan;
+  /** the source client, now idle inside the exported snapshot's transaction */
+  snapshotId: string;
+}
+
+const refuse = (msg: string, state: string | null = null) => new PgcloneError('preflight', msg, state);
+
+/** A transaction-mode pooler hands consecutive statements to different backends and drops session state. */
+async function behindTransactionPooler(c: pg.ClientBase): Promise<boolean> {
+  const pids = new Set<number>();
+  for (let i = 0; i < 3; i++) {
+    const r = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    pids.add(r.rows[0]?.pid ?? -1);
+  }
+  const s = await c.query<{ v: string }>(`SELECT current_setting('idle_in_transaction_session_timeout') AS v`);
+  return pids.size > 1 || s.rows[0]?.v !== '0';
+}
+
+function poolerMessage(info: ConnInfo, side: string): string {
+  const hint = info.port === 6543 ? ' (port 6543 is Supabase’s transaction pooler: use the direct or session port, usually 5432)' : '';
+  return `the ${side} ${describeConn(info)} is behind a transaction-mode connection pooler${hint}; pgclone needs session-level features (an exported snapshot, advisory locks, session settings) — connect directly or through a session-mode pooler`;
+}
+
+/** Open both sides, check tools, versions, identity and poolers. */
+export async function openSides(sourceInfo: ConnInfo, targetInfo: ConnInfo): Promise<Sides> {
+  const tools = await findPgTools();
+  let source: pg.Client | null = null;
+  let target: pg.Client | null = null;
+  try {
+    source = await openClient(sourceInfo, { side: 'source', purpose: 'snapshot' });
+    target = await openClient(targetInfo, { side: 'target', purpose: 'lock' });
+    const [sourceFacts, targetFacts] = await Promise.all([serverFacts(source), serverFacts(target)]);
+    if (sourceFacts.fingerprint === targetFacts.fingerprint) {
+      throw refuse(`the source and the target are the same database (${sourceFacts.database} on one server, reached as ${describeConn(sourceInfo)} and ${describeConn(targetInfo)}); clone into another database`);
+    }
+    if (sourceFacts.versionNum < MIN_SOURCE_VERSION) throw refuse(`the source runs PostgreSQL ${sourceFacts.version}; pgclone needs 12 or newer`);
+    if (targetFacts.versionNum < MIN_TARGET_VERSION) throw refuse(`the target runs PostgreSQL ${targetFacts.version}; pgclone needs 13 or newer (its log uses xid8)`);
+    const srcMajor = Math.floor(sourceFacts.versionNum / 10000);
+    const dstMajor = Math.floor(targetFacts.versionNum / 10000);
+    if (dstMajor < srcMajor) throw refuse(`the target runs PostgreSQL ${targetFacts.version}, older than the source's ${sourceFacts.version}; a dump may not load into an older server`);
+    if (tools.major < srcMajor) {
+      throw refuse(`${tools.pgDump} is version ${tools.version}, older than the source server (${sourceFacts.version}); install pg_dump ${srcMajor} or newer (or point PGCLONE_PG_BIN at it)`);
+    }
+    if (await behindTransactionPooler(source)) throw refuse(poolerMessage(sourceInfo, 'source'));
+    if (await behindTransactionPooler(target)) throw refuse(poolerMessage(targetInfo, 'target'));
+    return { tools, source, target, sourceFacts, targetFacts };
+  } catch (e) {
+    await closeClient(source);
+    await closeClient(target);
+    throw e;
+  }
+}
+
+async function unreadableTables(source: pg.ClientBase): Promise<string[]> {
+  const r = await source.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgclone')
+        AND n.nspname NOT LIKE 'pg_toast%' AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY 1 LIMIT 20`,
+  );
+  return r.rows.map((x) => x.name);
+}
+
+/** Dump the schema in a fresh exported snapshot on `source`, and plan tables, sequences and post-data items. */
+export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOptions): Promise<Prepared> {
+  const { source, tools, sourceFacts } = sides;
+  const snapshotId = await exportSnapshot(source);
+  let dump: SchemaDump;
+  try {
+    dump = await dumpSchema(tools, sourceInfo, snapshotId, options);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/permission denied/i.test(msg)) {
+      const list = await unreadableTables(source).catch(() => []);
+      throw refuse(`the source role cannot read everything to be cloned${list.length ? `: no SELECT on ${list.join(', ')}` : ''} (${msg})`);
+    }
+    throw refuse(`could not dump the source schema: ${msg}`);
+  }
+  const tableOids = dump.toc.filter((e) => e.desc === 'TABLE' && e.section === 'pre-data').map((e) => e.oid);
+  const seqOids = dump.toc.filter((e) => e.desc === 'SEQUENCE' && e.section === 'pre-data').map((e) => e.oid);
+  const excluded = options.filters.excludeTableData.map(parseNamePattern);
+  const all = await sourceTables(source, tableOids);
+  const tables = all.filter((t) => t.relkind === 'r' && !matchesAny(t.table, excluded));
+
+  if (!sourceFacts.superuser && !sourceFacts.bypassRls) {
+    const subject = all.filter((t) => t.rowSecurity && (!t.ownedByMe || t.forceRowSecurity));
+    if (subject.length > 0) {
+      const names = subject.slice(0, 10).map((t) => tableKey(t.table));
+      throw refuse(
+        `the source role ${sourceFacts.currentUser} is subject to row-level security on ${names.join(', ')}${subject.length > 10 ? ' …' : ''}: it would copy a silent subset; use a role with BYPASSRLS (or the tables' owner)`,
+      );
+    }
+  }
+  const los = await largeObjectCount(source);
+  if (los > 0) throw refuse(`the source holds ${los} large object(s), which pgclone does not copy; use pg_dump for them`);
+
+  const planned = orderTables(tables.map((t) => planTable(t, sourceFacts.versionNum)));
+  const facts = await postItemFacts(source, dump.toc.filter((e) => e.section === 'post-data'));
+  const sequences = await sourceSequences(source, seqOids);
+  return { dump, tables, sequences, plan: { tables: planned, postData: plannedPostData(dump, facts) }, snapshotId };
+}
+
+const DUPLICATE = new Set(['42P07', '42710', '42P06', '42723', '42P04', '42P16']);
+
+async function missingRoles(source: pg.ClientBase, target: pg.ClientBase, options: RunOptions): Promise<string[]> {
+  const r = await source.query<{ rolname: string }>(
+    `WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pgclone') AND nspname NOT LIKE 'pg_toast%' AND nspname NOT LIKE 'pg_temp%')
+     SELECT DISTINCT rolname FROM pg_roles WHERE oid IN (
+       SELECT unnest(polroles) FROM pg_policy
+       UNION SELECT relowner FROM pg_class WHERE $1 AND relnamespace IN (SELECT oid FROM ns)
+       UNION SELECT proowner FROM pg_proc WHERE $1 AND pronamespace IN (SELECT oid FROM ns)
+       UNION SELECT typowner FROM pg_type WHERE $1 AND typnamespace IN (SELECT oid FROM ns)
+       UNION SELECT (aclexplode(relacl)).grantee FROM pg_class WHERE $2 AND relnamespace IN (SELECT oid FROM ns)
+       UNION SELECT (aclexplode(proacl)).grantee FROM pg_proc WHERE $2 AND pronamespace IN (SELECT oid FROM ns))`,
+    [!options.noOwner, !options.noAcl],
+  );
+  const wanted = r.rows.map((x) => x.rolname);
+  const have = await target.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [wanted]);
+  const present = new Set(have.rows.map((x) => x.rolname));
+  return wanted.filter((w) => !present.has(w)).sort();
+}
+
+/**
+ * Apply the whole schema — pre-data and every post-data item — in a transaction that is rolled back:
+ * the exact test of "the target holds none of these objects and this role may create them all".
+ */
+export async function dryRunSchema(sides: Sides, dump: SchemaDump, options: RunOptions, targetInfo: ConnInfo): Promise<void> {
+  const { target, source } = sides;
+  const canCreate = await target.query<{ ok: boolean; log: boolean }>(
+    `SELECT has_database_privilege(current_database(), 'CREATE') AS ok, to_regclass('pgclone.events') IS NOT NULL AS log`,
+  );
+  if (!canCreate.rows[0]?.ok && !canCreate.rows[0]?.log) {
+    throw refuse(`the target role ${sides.targetFacts.currentUser} may not create schemas in ${describeConn(targetInfo)} (needs CREATE on the database)`);
+  }
+  await target.query('BEGIN');
+  try {
+    await applyPreData(target, dump.preDataSql);
+    for (const item of dump.postData) await target.query(dump.postPreamble + item.sql);
+  } catch (e) {
+    await target.query('ROLLBACK').catch(() => undefined);
+    const state = sqlstateOf(e);
+    const msg = (e as Error).message;
+    if (state !== null && DUPLICATE.has(state)) {
+      throw refuse(`the target is not empty: ${msg}; clone into an empty database, or wipe the run that created it (pgclone status shows runs)`, state);
+    }
+    if (state === '42704' && /role .* does not exist/.test(msg)) {
+      const list = await missingRoles(source, target, options).catch(() => []);
+      throw refuse(`roles the schema names do not exist on the target: ${list.length ? list.join(', ') : msg}; create them there, or use --no-owner / --no-acl`, state);
+    }
+    if (state === '42501') throw refuse(`the target role may not create part of the schema: ${msg}`, state);
+    if (state === '58P01' || state === '0A000' || /extension/i.test(msg)) throw refuse(`an extension of the source is not available on the target: ${msg}`, state);
+    throw refuse(`the source schema does not apply to the target: ${msg}`, state);
+  }
+  await target.query('ROLLBACK');
+  // pg_dump's script emptied search_path for this session; put the engine's back
+  await target.query(`SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)`);
+}

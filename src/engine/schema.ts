@@ -1,0 +1,81 @@
+// Phase 2: the pre-data schema, applied in one transaction with its event and a record of what it created.
+import type pg from 'pg';
+import type { CreatedObject } from '../events/schemas.js';
+import { commitWith, type RunContext } from './context.js';
+
+/** Every catalog whose rows pre-data can create; new rows are found by oid, before and after, in one transaction. */
+const INVENTORY_SQL = `
+SELECT classid::oid::int AS classid, objid::int AS objid FROM (
+  SELECT 'pg_namespace'::regclass AS classid, oid AS objid FROM pg_namespace
+  UNION ALL SELECT 'pg_class'::regclass, oid FROM pg_class WHERE relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  UNION ALL SELECT 'pg_type'::regclass, oid FROM pg_type WHERE typtype IN ('b', 'c', 'd', 'e', 'r', 'm') AND typrelid = 0 AND NOT (typcategory = 'A' AND typelem <> 0)
+  UNION ALL SELECT 'pg_type'::regclass, t.oid FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
+  UNION ALL SELECT 'pg_proc'::regclass, oid FROM pg_proc
+  UNION ALL SELECT 'pg_extension'::regclass, oid FROM pg_extension
+  UNION ALL SELECT 'pg_collation'::regclass, oid FROM pg_collation
+  UNION ALL SELECT 'pg_conversion'::regclass, oid FROM pg_conversion
+  UNION ALL SELECT 'pg_operator'::regclass, oid FROM pg_operator
+  UNION ALL SELECT 'pg_opfamily'::regclass, oid FROM pg_opfamily
+  UNION ALL SELECT 'pg_opclass'::regclass, oid FROM pg_opclass
+  UNION ALL SELECT 'pg_ts_config'::regclass, oid FROM pg_ts_config
+  UNION ALL SELECT 'pg_ts_dict'::regclass, oid FROM pg_ts_dict
+  UNION ALL SELECT 'pg_ts_parser'::regclass, oid FROM pg_ts_parser
+  UNION ALL SELECT 'pg_ts_template'::regclass, oid FROM pg_ts_template
+  UNION ALL SELECT 'pg_foreign_data_wrapper'::regclass, oid FROM pg_foreign_data_wrapper
+  UNION ALL SELECT 'pg_foreign_server'::regclass, oid FROM pg_foreign_server
+  UNION ALL SELECT 'pg_cast'::regclass, oid FROM pg_cast
+  UNION ALL SELECT 'pg_language'::regclass, oid FROM pg_language
+  UNION ALL SELECT 'pg_transform'::regclass, oid FROM pg_transform
+  UNION ALL SELECT 'pg_am'::regclass, oid FROM pg_am
+) x`;
+
+type Ref = { classid: number; objid: number };
+
+async function inventory(db: pg.ClientBase): Promise<Ref[]> {
+  return (await db.query<Ref>(INVENTORY_SQL)).rows;
+}
+
+/**
+ * Describe the objects that are new since `before`, leaving out those that go with something else
+ * (extension members, and objects bound internally to another object).
+ */
+async function describeNew(db: pg.ClientBase, before: Ref[]): Promise<CreatedObject[]> {
+  const seen = new Set(before.map((r) => `${r.classid}/${r.objid}`));
+  const fresh = (await inventory(db)).filter((r) => !seen.has(`${r.classid}/${r.objid}`));
+  if (fresh.length === 0) return [];
+  const r = await db.query<{ kind: string; identity: string }>(
+    `SELECT CASE WHEN o.type = 'type' AND t.typtype = 'd' THEN 'domain' ELSE o.type END AS kind, o.identity
+       FROM unnest($1::oid[], $2::oid[]) WITH ORDINALITY AS x(classid, objid, ord)
+       CROSS JOIN LATERAL pg_identify_object(x.classid, x.objid, 0) o
+       LEFT JOIN pg_type t ON x.classid = 'pg_type'::regclass AND t.oid = x.objid
+      WHERE NOT EXISTS (SELECT 1 FROM pg_depend d
+                         WHERE d.classid = x.classid AND d.objid = x.objid AND d.deptype IN ('e', 'i'))
+      ORDER BY x.ord`,
+    [fresh.map((f) => f.classid), fresh.map((f) => f.objid)],
+  );
+  return r.rows;
+}
+
+/** Execute pre-data SQL on a connection already in a transaction and return what it created. */
+export async function applyPreData(db: pg.ClientBase, sql: string): Promise<CreatedObject[]> {
+  const before = await inventory(db);
+  await db.query(sql);
+  // pg_dump's script sets search_path to '' for the session; the rest of this session does not rely on it
+  return describeNew(db, before);
+}
+
+export function statementCount(sql: string): number {
+  return sql.split('\n').filter((l) => /;\s*$/.test(l) && !l.startsWith('--')).length;
+}
+
+export async function applySchema(ctx: RunContext, db: pg.ClientBase): Promise<void> {
+  const t0 = Date.now();
+  await commitWith(ctx, db, [], async () => {
+    const objects = await applyPreData(db, ctx.dump.preDataSql);
+    const durationMs = Date.now() - t0;
+    return [
+      { type: 'SchemaApplied', runId: ctx.runId, objects, statements: statementCount(ctx.dump.preDataSql), durationMs },
+      { type: 'PhaseCompleted', runId: ctx.runId, phase: 'schema', durationMs },
+    ];
+  });
+}

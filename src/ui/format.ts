@@ -1,0 +1,72 @@
+// Numbers for people: bytes, rates, durations, ETAs, and where a run stopped.
+import { checkpointOf } from '../events/decide.js';
+import type { RunState } from '../events/state.js';
+
+export function formatInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return u === 0 ? `${Math.round(v)} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
+
+export function formatRate(perSecond: number, unit: 'rows' | 'bytes'): string {
+  if (!Number.isFinite(perSecond) || perSecond <= 0) return unit === 'rows' ? '0 rows/s' : '0 B/s';
+  return unit === 'rows' ? `${formatCompact(perSecond)} rows/s` : `${formatBytes(perSecond)}/s`;
+}
+
+export function formatCompact(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
+  return formatInt(n);
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s - m * 60)} s`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${m - h * 60} min`;
+}
+
+export function percent(done: number, total: number): number {
+  if (total <= 0) return done > 0 ? 100 : 0;
+  return Math.min(100, Math.floor((done / total) * 100));
+}
+
+/** "data at public.storyboard_panels — 707 / 2,430 rows (29 %)" */
+export function whereStopped(state: RunState): string {
+  const cp = checkpointOf(state);
+  if (cp.phase === 'data' && cp.currentTable) {
+    const t = cp.currentTable;
+    const approx = t.exact ? '' : '~';
+    return `data at ${t.table} — ${formatInt(t.rowsDone)} / ${approx}${formatInt(t.rowsTotal)} rows (${percent(t.rowsDone, t.rowsTotal)} %)`;
+  }
+  if (cp.phase === 'post-data') {
+    const total = state.postDataOrder.length;
+    const done = total - state.postDataOrder.filter((id) => !state.postData[id]?.applied).length;
+    return `post-data — ${done} / ${total} items`;
+  }
+  if (cp.phase === 'data') return `data — ${formatInt(cp.rowsDone)} / ~${formatInt(cp.rowsTotal)} rows`;
+  return cp.phase;
+}
+
+/** A run's age for tables: "12 s ago". */
+export function ago(ms: number): string {
+  return `${formatDuration(ms)} ago`;
+}
+
+export function timestamp(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC');
+}
