@@ -36,6 +36,7 @@ function parseUrl(url: string, what: string): Params {
   const m = /^postgres(?:ql)?:\/\/(?:([^@/?#]*)@)?(\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?(?:\/([^?#]*))?(?:\?([^#]*))?$/i.exec(url);
   if (!m) throw new UsageError(`${what}: malformed connection URL (expected postgresql://user@host:port/database)`);
   const [, userinfo, rawHost, rawPort, rawDb, query] = m;
+  if (rawHost?.startsWith('[') && !rawHost.endsWith(']')) throw new UsageError(`${what}: malformed connection URL (unclosed [ in the host)`);
   const params: Params = {};
   const dec = (s: string, part: string): string => {
     try {

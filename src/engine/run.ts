@@ -302,6 +302,7 @@ function newContext(
   settings: EngineSettings,
   observer: EngineObserver,
   snapshotIntact: boolean,
+  processStartedAt: number,
 ): RunContext {
   return {
     runId,
@@ -311,7 +312,8 @@ function newContext(
     options: state.options,
     settings,
     observer,
-    budget: new Budget(settings.maxDurationMs),
+    // the budget counts from the command's start: it stands for a hard limit on the whole process
+    budget: new Budget(settings.maxDurationMs, processStartedAt),
     state,
     dump: prepared.dump,
     tables: new Map(prepared.tables.map((t) => [tableKey(t.table), t])),
@@ -377,7 +379,7 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
     await closeClient(sides.target);
     throw e;
   }
-  const ctx = newContext(runId, req.source, req.target, sides, prepared, state, req.settings, observer, true);
+  const ctx = newContext(runId, req.source, req.target, sides, prepared, state, req.settings, observer, true, t0);
   return runSteps(ctx);
 }
 
@@ -422,6 +424,7 @@ export function recordedSource(state: RunState, env: NodeJS.ProcessEnv = process
 
 /** `pgclone resume`: the log, the lock, the same source and schema, RunResumed, then only what the log does not record. */
 export async function resumeRun(req: ResumeRequest, observer: EngineObserver = {}): Promise<RunResult> {
+  const t0 = Date.now();
   const lock = await openClient(req.target, { side: 'target', purpose: 'lock' });
   let sourceClient: pg.Client | null = null;
   let handedOff = false;
@@ -465,7 +468,7 @@ export async function resumeRun(req: ResumeRequest, observer: EngineObserver = {
     if (!r.ok) throw new PgcloneError('locked', `run ${runId} changed while resuming`);
     state = foldRun(await readRun(lock, runId));
     observer.onEvents?.(r.events, state);
-    const ctx = newContext(runId, sourceInfo, req.target, sides, prepared, state, req.settings, observer, false);
+    const ctx = newContext(runId, sourceInfo, req.target, sides, prepared, state, req.settings, observer, false, t0);
     handedOff = true; // runSteps owns and closes the connections from here
     return await runSteps(ctx);
   } finally {

@@ -101,6 +101,14 @@ function prefixResumePoint(batches: CopyRange[], done: number[]): string[] | nul
   }
 }
 
+/**
+ * Data and post-data overlap, so several phases can run at once: the run is "in" the earliest one still
+ * running (a run stopped while both ran stopped in data). With none running, it stays where it was.
+ */
+function currentPhase(phases: Record<Phase, PhaseState>, fallback: Phase): Phase {
+  return PHASES.find((p) => phases[p].status === 'running') ?? fallback;
+}
+
 function insertSorted(xs: number[], x: number): number[] {
   const out = xs.slice();
   let i = out.length;
@@ -139,20 +147,14 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
   switch (ev.type) {
     case 'RunStarted':
       return fail(ev, 'a run can start only once');
-    case 'PhaseStarted':
-      return {
-        ...s,
-        phase: ev.phase,
-        phases: { ...s.phases, [ev.phase]: { status: 'running', startedAt: ev.at, durationMs: s.phases[ev.phase].durationMs } },
-      };
-    case 'PhaseCompleted':
-      return {
-        ...s,
-        phases: {
-          ...s.phases,
-          [ev.phase]: { status: 'done', startedAt: s.phases[ev.phase].startedAt, durationMs: ev.durationMs },
-        },
-      };
+    case 'PhaseStarted': {
+      const phases = { ...s.phases, [ev.phase]: { status: 'running' as const, startedAt: ev.at, durationMs: s.phases[ev.phase].durationMs } };
+      return { ...s, phases, phase: currentPhase(phases, ev.phase) };
+    }
+    case 'PhaseCompleted': {
+      const phases = { ...s.phases, [ev.phase]: { status: 'done' as const, startedAt: s.phases[ev.phase].startedAt, durationMs: ev.durationMs } };
+      return { ...s, phases, phase: currentPhase(phases, s.phase) };
+    }
     case 'SchemaApplied':
       if (s.schemaObjects !== null) fail(ev, 'the schema was already applied');
       return { ...s, schemaObjects: ev.objects };

@@ -149,3 +149,11 @@ describe('fold: fails closed, naming the event id', () => {
     expect(JSON.stringify(evs)).toBe(frozen);
   });
 });
+
+describe('fold: overlapping phases', () => {
+  it('a run with data and post-data both running is in data; when data completes it is in post-data', () => {
+    const b = new LogBuilder().started([plannedTable('t', 10)]).phase('data').phase('post-data');
+    expect(foldRun(b.build()).phase).toBe('data');
+    expect(foldRun(b.phaseDone('data').build()).phase).toBe('post-data');
+  });
+});

@@ -1,0 +1,67 @@
+// Keys to dashboard actions: a pure map from one keypress, the UI state and the mode to at most one action.
+import type { Key } from 'ink';
+import type { DashboardMode } from './model.js';
+import type { UiState } from './ui-state.js';
+
+export type ReplayAction = { type: 'replay-toggle' } | { type: 'replay-step'; delta: number } | { type: 'replay-speed'; factor: number };
+
+export type Action =
+  | { type: 'move'; delta: number }
+  | { type: 'resume'; runId: string }
+  | { type: 'ask-wipe'; runId: string }
+  | { type: 'confirm-wipe'; runId: string }
+  | { type: 'cancel' }
+  | { type: 'toggle-log' }
+  | { type: 'scroll'; delta: number }
+  | { type: 'quit' }
+  | ReplayAction;
+
+/** The parts of Ink's Key the dashboard reads; absent means not pressed. */
+export type KeyLike = Partial<
+  Pick<Key, 'upArrow' | 'downArrow' | 'leftArrow' | 'rightArrow' | 'pageUp' | 'pageDown' | 'return' | 'escape' | 'ctrl'>
+>;
+
+const PAGE = 10;
+
+export function keyToAction(input: string, key: KeyLike, ui: UiState, mode: DashboardMode): Action | null {
+  if (key.ctrl && input === 'c') return { type: 'quit' };
+
+  // A pending confirmation takes only its own answers, so a stray key cannot wipe or quit.
+  if (ui.confirm) {
+    if (input === 'y' || input === 'Y') return { type: 'confirm-wipe', runId: ui.confirm.runId };
+    if (input === 'n' || input === 'N' || key.escape) return { type: 'cancel' };
+    return null;
+  }
+
+  if (mode === 'replay') {
+    if (input === ' ') return { type: 'replay-toggle' };
+    if (key.leftArrow) return { type: 'replay-step', delta: -1 };
+    if (key.rightArrow) return { type: 'replay-step', delta: 1 };
+    if (input === '+' || input === '=') return { type: 'replay-speed', factor: 2 };
+    if (input === '-' || input === '_') return { type: 'replay-speed', factor: 0.5 };
+  }
+
+  const up = key.upArrow || input === 'k';
+  const down = key.downArrow || input === 'j';
+  if (ui.view === 'log') {
+    if (up) return { type: 'scroll', delta: -1 };
+    if (down) return { type: 'scroll', delta: 1 };
+    if (key.pageUp) return { type: 'scroll', delta: -PAGE };
+    if (key.pageDown) return { type: 'scroll', delta: PAGE };
+    // Esc leaves the log first; a second Esc quits
+    if (key.escape) return { type: 'toggle-log' };
+  } else {
+    if (up) return { type: 'move', delta: -1 };
+    if (down) return { type: 'move', delta: 1 };
+    if (key.escape) return { type: 'quit' };
+  }
+
+  if (input === 'q' || input === 'Q') return { type: 'quit' };
+  if (input === 'l' || input === 'L') return ui.selectedRunId ? { type: 'toggle-log' } : null;
+
+  // A replay shows the past: acting on the live target from it would surprise.
+  if (mode === 'replay' || ui.selectedRunId === null) return null;
+  if (input === 'r' || input === 'R') return { type: 'resume', runId: ui.selectedRunId };
+  if (input === 'w' || input === 'W') return { type: 'ask-wipe', runId: ui.selectedRunId };
+  return null;
+}

@@ -1,0 +1,35 @@
+// Time slices: a clone driven only by --max-duration 1s invocations, as a serverless function would run it, ends equal.
+import { describe, expect, it } from 'vitest';
+import { compareDatabases } from '../helpers/compare.js';
+import { runCli } from '../helpers/cli.js';
+import { createTestDb } from '../helpers/db.js';
+import { bulkSql } from '../fixtures/fidelity.js';
+
+describe('time slices', () => {
+  it('clone --max-duration 1s, then resume --max-duration 1s until finished: each stop is exit 3, the end is equal', async () => {
+    const source = await createTestDb('slice_src');
+    await source.query(bulkSql(400_000));
+    await source.query(`CREATE TABLE other (id int PRIMARY KEY, v text); INSERT INTO other SELECT i, md5(i::text) FROM generate_series(1, 50000) i;`);
+    const target = await createTestDb('slice_dst');
+
+    const first = await runCli(['clone', '--source', source.url, '--target', target.url, '--max-duration', '1s', '--batch-size', '2MB', '--jobs', '1']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(3);
+    const runId = /run (\S+):/.exec(first.stdout)?.[1];
+    expect(runId).toBeTruthy();
+    expect(first.stdout).toMatch(/time budget of 1\.0 s spent; resumable/);
+
+    let slices = 1;
+    let last = first;
+    while (last.code === 3 && slices < 60) {
+      last = await runCli(['resume', runId!, '--target', target.url, '--source', source.url, '--max-duration', '1s']);
+      expect(last.stderr).toBe('');
+      slices++;
+    }
+    expect(last.code).toBe(0);
+    expect(slices).toBeGreaterThanOrEqual(3);
+    expect(await compareDatabases(source.url, target.url)).toEqual([]);
+    const suspended = await target.query(`SELECT count(*)::int AS n FROM pgclone.events WHERE type = 'RunSuspended'`);
+    expect(suspended[0]!.n).toBe(slices - 1);
+  }, 240_000);
+});

@@ -1,0 +1,128 @@
+// Comparing a source and a target: normalised schema dumps, every table's rows (ordered md5), sequences.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { connect } from './db.js';
+
+const run = promisify(execFile);
+
+export interface Difference {
+  kind: 'schema' | 'rows' | 'sequence' | 'table-missing';
+  what: string;
+  detail: string;
+}
+
+function pgEnv(url: string): NodeJS.ProcessEnv {
+  const u = new URL(url);
+  return {
+    ...process.env,
+    PGHOST: u.hostname,
+    PGPORT: u.port || '5432',
+    PGUSER: decodeURIComponent(u.username || 'postgres'),
+    PGPASSWORD: decodeURIComponent(u.password),
+    PGDATABASE: decodeURIComponent(u.pathname.slice(1)),
+  };
+}
+
+/** pg_dump --schema-only without the log schema, psql's random \restrict keys and version comments. */
+export async function schemaDump(url: string): Promise<string> {
+  const { stdout } = await run('pg_dump', ['--schema-only', '--exclude-schema=pgclone', '--no-owner', '--no-privileges'], {
+    env: pgEnv(url),
+    maxBuffer: 256 << 20,
+  });
+  return stdout
+    .split('\n')
+    .filter((l) => !/^\\(un)?restrict /.test(l) && !/^-- Dumped (from|by)/.test(l))
+    .join('\n');
+}
+
+async function tables(c: pg.Client): Promise<{ schema: string; name: string; cols: string[]; key: string[] }[]> {
+  const r = await c.query<{ nspname: string; relname: string; cols: string[]; key: string[] | null }>(
+    `SELECT n.nspname, c.relname,
+            array(SELECT quote_ident(attname) FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum) AS cols,
+            (SELECT array_agg(quote_ident(a.attname) ORDER BY k.o) FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(n, o)
+               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.n WHERE i.indrelid = c.oid AND i.indisprimary) AS key
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgclone') AND n.nspname NOT LIKE 'pg_toast%'
+      ORDER BY 1, 2`,
+  );
+  return r.rows.map((x) => ({ schema: x.nspname, name: x.relname, cols: x.cols, key: x.key ?? [] }));
+}
+
+/** md5 over all rows in a total order (the key, else the whole row's text), plus the row count. */
+async function tableDigest(c: pg.Client, t: { schema: string; name: string; cols: string[]; key: string[] }): Promise<string> {
+  const rel = `${pg.escapeIdentifier(t.schema)}.${pg.escapeIdentifier(t.name)}`;
+  const order = t.key.length > 0 ? t.key.join(', ') : `r::text COLLATE "C"`;
+  const cols = t.cols.length > 0 ? t.cols.join(', ') : '1';
+  const r = await c.query<{ n: string; h: string | null }>(
+    `SELECT count(*) AS n, md5(string_agg(md5(r::text), '' ORDER BY ${order})) AS h FROM (SELECT ${cols} FROM ONLY ${rel}) r`,
+  );
+  return `${r.rows[0]?.n}:${r.rows[0]?.h}`;
+}
+
+async function sequences(c: pg.Client): Promise<Map<string, string>> {
+  const r = await c.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'S' AND n.nspname NOT IN ('pgclone') ORDER BY 1`,
+  );
+  const out = new Map<string, string>();
+  for (const { name } of r.rows) {
+    const v = await c.query<{ v: string; c: boolean }>(`SELECT last_value::text AS v, is_called AS c FROM ${name}`);
+    out.set(name, `${v.rows[0]?.v}/${v.rows[0]?.c}`);
+  }
+  return out;
+}
+
+/** Every difference between two databases; empty when the clone is exact. */
+export async function compareDatabases(sourceUrl: string, targetUrl: string, opts: { schema?: boolean } = {}): Promise<Difference[]> {
+  const diffs: Difference[] = [];
+  if (opts.schema !== false) {
+    const [a, b] = await Promise.all([schemaDump(sourceUrl), schemaDump(targetUrl)]);
+    if (a !== b) {
+      const al = a.split('\n');
+      const bl = b.split('\n');
+      const i = al.findIndex((l, k) => l !== bl[k]);
+      diffs.push({ kind: 'schema', what: 'pg_dump --schema-only', detail: `first difference at line ${i + 1}: source "${al[i]}" target "${bl[i]}"` });
+    }
+  }
+  const [s, t] = await Promise.all([connect(sourceUrl), connect(targetUrl)]);
+  try {
+    const st = await tables(s);
+    const tt = new Map((await tables(t)).map((x) => [`${x.schema}.${x.name}`, x]));
+    for (const table of st) {
+      const name = `${table.schema}.${table.name}`;
+      if (!tt.has(name)) {
+        diffs.push({ kind: 'table-missing', what: name, detail: 'not in the target' });
+        continue;
+      }
+      const [a, b] = await Promise.all([tableDigest(s, table), tableDigest(t, table)]);
+      if (a !== b) diffs.push({ kind: 'rows', what: name, detail: `source ${a} target ${b}` });
+    }
+    const [sa, sb] = await Promise.all([sequences(s), sequences(t)]);
+    for (const [name, v] of sa) if (sb.get(name) !== v) diffs.push({ kind: 'sequence', what: name, detail: `source ${v} target ${sb.get(name)}` });
+  } finally {
+    await Promise.all([s.end(), t.end()]);
+  }
+  return diffs;
+}
+
+/** A cheap picture of everything in a database's catalog outside pg_catalog: to prove "nothing was written". */
+export async function catalogPicture(url: string): Promise<string> {
+  const c = await connect(url);
+  try {
+    const r = await c.query<{ x: string }>(
+      `SELECT string_agg(x, E'\\n' ORDER BY x) AS x FROM (
+         SELECT 'ns ' || nspname AS x FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema'
+         UNION ALL SELECT 'rel ' || c.oid::regclass::text || ' ' || c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname NOT LIKE 'pg_%' AND n.nspname <> 'information_schema'
+         UNION ALL SELECT 'fn ' || p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname NOT LIKE 'pg_%' AND n.nspname <> 'information_schema'
+         UNION ALL SELECT 'type ' || t.oid::regtype::text FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                    WHERE n.nspname NOT LIKE 'pg_%' AND n.nspname <> 'information_schema'
+         UNION ALL SELECT 'ext ' || extname FROM pg_extension) s`,
+    );
+    return r.rows[0]?.x ?? '';
+  } finally {
+    await c.end();
+  }
+}
