@@ -9,7 +9,9 @@ import { stdOutput, type Flags, type Output } from './commands/common.js';
 import { demoCommand } from './commands/demo.js';
 import { logCommand } from './commands/log.js';
 import { resumeCommand } from './commands/resume.js';
+import { replayCommand } from './commands/replay.js';
 import { statusCommand } from './commands/status.js';
+import { watchCommand } from './commands/watch.js';
 import { wipeCommand } from './commands/wipe.js';
 
 const HELP = `pgclone ${TOOL_VERSION} — clone a PostgreSQL database, resumable from a log in the target
@@ -20,6 +22,8 @@ usage:
   pgclone wipe   RUN --target URL [--restart [--source URL]]
   pgclone status --target URL [--json] [--stall-threshold D]
   pgclone log    RUN --target URL [--json]
+  pgclone watch  [RUN] --target URL [--source URL]     the dashboard: R resume, W wipe and restart, L log, Q quit
+  pgclone replay RUN --target URL [--speed N]          the dashboard as it was at each event, for audit
   pgclone demo
 
 clone options:
@@ -56,6 +60,7 @@ const OPTIONS = {
   retries: { type: 'string' },
   'stall-threshold': { type: 'string' },
   restart: { type: 'boolean' },
+  speed: { type: 'string' },
   json: { type: 'boolean' },
   plain: { type: 'boolean' },
   debug: { type: 'boolean' },
@@ -69,6 +74,8 @@ const ALLOWED: Record<string, string[]> = {
   wipe: ['source', 'target', 'restart', 'max-duration', 'io-timeout', 'retries', 'json', 'plain'],
   status: ['target', 'json', 'stall-threshold'],
   log: ['target', 'json'],
+  watch: ['target', 'source', 'json', 'plain', 'stall-threshold', 'max-duration', 'io-timeout', 'retries'],
+  replay: ['target', 'speed', 'json', 'plain'],
   demo: ['plain', 'json'],
 };
 
@@ -94,7 +101,7 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
   for (const k of Object.keys(flags)) {
     if (k !== 'debug' && !allowed.includes(k)) throw new PgcloneError('usage', `--${k} does not apply to pgclone ${verb}`);
   }
-  const maxPositionals = verb === 'resume' || verb === 'wipe' || verb === 'log' ? 1 : 0;
+  const maxPositionals = ['resume', 'wipe', 'log', 'watch', 'replay'].includes(verb) ? 1 : 0;
   if (rest.length > maxPositionals) throw new PgcloneError('usage', `unexpected argument "${rest[maxPositionals]}"`);
   const run = rest[0];
   switch (verb) {
@@ -110,6 +117,11 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
     case 'log':
       if (!run) throw new PgcloneError('usage', 'pgclone log needs the run id (pgclone status lists them)');
       return logCommand(run, flags, out);
+    case 'watch':
+      return watchCommand(run, flags, out);
+    case 'replay':
+      if (!run) throw new PgcloneError('usage', 'pgclone replay needs the run id (pgclone status lists them)');
+      return replayCommand(run, flags, out);
     case 'demo':
       return demoCommand(flags, out);
     default:

@@ -1,6 +1,7 @@
 // pgclone clone: a new run from --source into --target.
 import { startClone } from '../engine/run.js';
 import { connFlag, outputMode, runOptionsFrom, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
+import { runDashboard } from './dashboard.js';
 import { exitFor, textObserver } from './run-output.js';
 
 export async function cloneCommand(flags: Flags, out: Output): Promise<number> {
@@ -10,7 +11,10 @@ export async function cloneCommand(flags: Flags, out: Output): Promise<number> {
   const options = runOptionsFrom(flags);
   const settings = settingsFrom(flags);
   const mode = outputMode(flags);
-  const observer = textObserver(mode === 'json' ? 'json' : 'plain', out);
+  if (mode === 'dashboard') {
+    return runDashboard({ target, source, mode: 'engine', settings, start: (observer) => startClone({ source, target, options, settings }, observer) }, out);
+  }
+  const observer = textObserver(mode, out);
   try {
     return exitFor(await startClone({ source, target, options, settings }, observer));
   } finally {

@@ -1,6 +1,7 @@
 // pgclone resume [RUN]: continue a stopped run from where its log says it stopped.
 import { resumeRun } from '../engine/run.js';
 import { connFlag, outputMode, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
+import { runDashboard } from './dashboard.js';
 import { exitFor, textObserver } from './run-output.js';
 
 export async function resumeCommand(runId: string | undefined, flags: Flags, out: Output): Promise<number> {
@@ -8,7 +9,11 @@ export async function resumeCommand(runId: string | undefined, flags: Flags, out
   const source = connFlag(flags, 'source', false);
   out.addSecrets(secretsOf(source, target));
   const settings = settingsFrom(flags);
-  const observer = textObserver(outputMode(flags) === 'json' ? 'json' : 'plain', out);
+  const mode = outputMode(flags);
+  if (mode === 'dashboard') {
+    return runDashboard({ target, source, runId, mode: 'engine', settings, start: (observer) => resumeRun({ target, source, runId, settings }, observer) }, out);
+  }
+  const observer = textObserver(mode, out);
   try {
     return exitFor(await resumeRun({ target, source, runId, settings }, observer));
   } finally {

@@ -68,7 +68,7 @@ export function tidRanges(pages: number, pagesPerBatch: number): CopyRange[] {
  * - table: once its table's rows are in (indexes, constraints, triggers, policies, rules, statistics); items
  *   on a table without rows of its own (a partitioned parent, whose triggers clone onto every partition) once
  *   all rows are in
- * - attach: after every table item (partition index attachment needs both indexes)
+ * - attach: after every table item (partition index attachment needs both indexes), one at a time
  * - fk: after every table item and attachment, so the referenced unique indexes exist
  * - refresh: materialized views, after all data and the above, one at a time in dump order
  * - last: comments, labels and anything else, one at a time in dump order

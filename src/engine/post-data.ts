@@ -35,6 +35,7 @@ export function plannedPostData(dump: SchemaDump, facts: Map<number, PostItemFac
       desc: p.entry.desc,
       name: f?.name || fallbackName(p.entry),
       table: f?.table ?? null,
+      refTable: f?.refTable ?? null,
     };
   });
 }
@@ -45,9 +46,24 @@ export function postSqlById(dump: SchemaDump): Map<string, string> {
   return new Map(dump.postData.map((p, i) => [ids[i] as string, p.sql]));
 }
 
+function tablesOf(item: PostDataItemState): string[] {
+  return [item.table, item.refTable].filter((t): t is NonNullable<typeof t> => !!t).map(tableKey);
+}
+
+/**
+ * Items that lock the same table run one at a time, except plain index builds (SHARE locks do not
+ * conflict). Two foreign keys between the same tables taken in opposite orders would deadlock.
+ */
+export function conflictsInFlight(item: PostDataItemState, inFlight: PostDataItemState[]): boolean {
+  const mine = new Set(tablesOf(item));
+  return inFlight.some((other) => !(item.kind === 'index' && other.kind === 'index') && tablesOf(other).some((t) => mine.has(t)));
+}
+
 /** Whether an item may start now, given what the log says and what is in flight. */
 export function mayStart(ctx: RunContext, item: PostDataItemState, inFlight: Set<string>, dataDone: boolean): boolean {
   const wave = waveOf(item);
+  const busy = [...inFlight].map((id) => ctx.state.postData[id]).filter((x): x is PostDataItemState => !!x);
+  if (conflictsInFlight(item, busy)) return false;
   const pending = pendingPostData(ctx.state);
   const earlierBusy = (w: PostWave) => {
     const before = WAVES.slice(0, WAVES.indexOf(w));
@@ -58,12 +74,12 @@ export function mayStart(ctx: RunContext, item: PostDataItemState, inFlight: Set
       const t = item.table ? ctx.state.tables[tableKey(item.table)] : undefined;
       return t ? t.status === 'copied' : dataDone;
     }
-    case 'attach':
     case 'fk':
       return dataDone && !earlierBusy(wave);
+    case 'attach':
     case 'refresh':
     case 'last': {
-      // one at a time, in dump order
+      // one at a time, in dump order (attachments name tables the catalog rows do not give us)
       if (!dataDone || earlierBusy(wave) || inFlight.size > 0) return false;
       const firstOfWave = pending.find((p) => waveOf(p) === wave);
       return firstOfWave?.id === item.id;

@@ -87,6 +87,8 @@ export const PlannedPostDataItem = z.object({
   desc: z.string(),
   name: z.string(),
   table: TableRef.nullable(),
+  /** a foreign key's referenced table: the item locks it too */
+  refTable: TableRef.nullable().optional(),
 });
 export type PlannedPostDataItem = z.infer<typeof PlannedPostDataItem>;
 

@@ -53,6 +53,7 @@ export interface PostDataItemState {
   desc: string;
   name: string;
   table: TableRef | null;
+  refTable?: TableRef | null;
   applied: boolean;
   durationMs: number | null;
   appliedAt: string | null;

@@ -13,6 +13,7 @@ export interface RunView {
 
 /** A COPY in flight, from pg_stat_progress_copy: what the committed batches do not show yet. */
 export interface LiveCopy {
+  /** as tableLabel writes it, e.g. public.storyboard_panels; copies of tables outside a run are not shown with it */
   table: string;
   bytesProcessed: number;
   tuplesProcessed: number;

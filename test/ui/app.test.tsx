@@ -7,7 +7,8 @@ import * as S from './states.js';
 
 afterEach(() => cleanup());
 
-function mount(model: DashboardModel, size: { width?: number; height?: number } = {}) {
+/** Mounted and settled: Ink subscribes to stdin in an effect, so a key written at once could be lost. */
+async function mount(model: DashboardModel, size: { width?: number; height?: number } = {}) {
   const calls = { onResume: vi.fn(), onWipeRestart: vi.fn(), onQuit: vi.fn(), onReplay: vi.fn(), onSelect: vi.fn() };
   const app = render(<App model={model} {...calls} {...size} />);
   const frame = () => S.plain(app.lastFrame());
@@ -15,12 +16,13 @@ function mount(model: DashboardModel, size: { width?: number; height?: number } 
     app.stdin.write(keys);
     await S.tick();
   };
+  await S.tick();
   return { app, calls, frame, press };
 }
 
 describe('App', () => {
   it('Given an interrupted run, When W then y, Then it confirms with the objects to drop and wipes that run', async () => {
-    const { calls, frame, press } = mount(S.interrupted());
+    const { calls, frame, press } = await mount(S.interrupted());
     await press('W');
     expect(frame()).toContain('Wipe run run_seed_29pct and restart it?');
     expect(frame()).toContain('  table public.storyboard_panels');
@@ -32,7 +34,7 @@ describe('App', () => {
   });
 
   it('Given the confirmation, When n, Then nothing is wiped and the run shows again', async () => {
-    const { calls, frame, press } = mount(S.interrupted());
+    const { calls, frame, press } = await mount(S.interrupted());
     await press('W');
     await press('n');
     expect(calls.onWipeRestart).not.toHaveBeenCalled();
@@ -40,13 +42,13 @@ describe('App', () => {
   });
 
   it('Given an interrupted run, When R, Then it is resumed', async () => {
-    const { calls, press } = mount(S.interrupted());
+    const { calls, press } = await mount(S.interrupted());
     await press('R');
     expect(calls.onResume).toHaveBeenCalledWith('run_seed_29pct');
   });
 
   it('Given a stalled run, When R or W, Then nothing happens: another process holds it', async () => {
-    const { calls, frame, press } = mount(S.stalled());
+    const { calls, frame, press } = await mount(S.stalled());
     await press('R');
     await press('W');
     expect(calls.onResume).not.toHaveBeenCalled();
@@ -54,14 +56,14 @@ describe('App', () => {
   });
 
   it('Given an action in progress, When R, Then it is not started twice, and the busy line shows', async () => {
-    const { calls, frame, press } = mount({ ...S.interrupted(), busy: 'resuming run run_seed_29pct…' });
+    const { calls, frame, press } = await mount({ ...S.interrupted(), busy: 'resuming run run_seed_29pct…' });
     await press('R');
     expect(calls.onResume).not.toHaveBeenCalled();
     expect(frame()).toContain('… resuming run run_seed_29pct…');
   });
 
   it('When L, Then the event log of the selected run shows, and L again returns', async () => {
-    const { frame, press } = mount(S.interrupted());
+    const { frame, press } = await mount(S.interrupted());
     await press('L');
     expect(frame()).toContain('Event log — run_seed_29pct · events 1–17 of 17');
     expect(frame()).toContain('10:00:09 data: public.users copied — 40 rows, 4.0 kB');
@@ -71,23 +73,24 @@ describe('App', () => {
   });
 
   it('When ↓, Then the next run is selected and reported', async () => {
-    const { calls, frame, press } = mount(S.interrupted());
-    expect(calls.onSelect).toHaveBeenLastCalledWith('run_seed_29pct');
+    const { calls, frame, press } = await mount(S.interrupted());
+    await vi.waitFor(() => expect(calls.onSelect).toHaveBeenLastCalledWith('run_seed_29pct'));
     await press('\u001b[B');
-    expect(calls.onSelect).toHaveBeenLastCalledWith('run_finished_01');
     expect(frame()).toContain('▶ run_finished_01');
+    // the report is an effect: React may run it a little after the frame is drawn
+    await vi.waitFor(() => expect(calls.onSelect).toHaveBeenLastCalledWith('run_finished_01'));
     expect(frame()).toContain('Finished 2026-11-28 10:00:34 UTC in 9.0 s — verification passed');
   });
 
   it('When q, Then it asks the caller to quit', async () => {
-    const { calls, press } = mount(S.interrupted());
+    const { calls, press } = await mount(S.interrupted());
     await press('q');
     expect(calls.onQuit).toHaveBeenCalledTimes(1);
   });
 
   it('Given a replay, When space, →, +, Then the replay is driven and the header tells where it is', async () => {
     const replay = { ...S.finished(), mode: 'replay' as const, replay: { position: 12, total: 40, paused: true, speed: 2 } };
-    const { calls, frame, press } = mount(replay);
+    const { calls, frame, press } = await mount(replay);
     expect(frame()).toContain('pgclone · replay staging@db.example.internal:5433 · event 12 / 40 · paused · 2×');
     await press(' ');
     await press('\u001b[C');
@@ -99,22 +102,22 @@ describe('App', () => {
     ]);
   });
 
-  it('Given the last action failed, Then its error shows on one line', () => {
-    const { frame } = mount({ ...S.interrupted(), error: 'run run_seed_29pct is being worked on by pid 9 on x (backend pid 10)' });
+  it('Given the last action failed, Then its error shows on one line', async () => {
+    const { frame } = await mount({ ...S.interrupted(), error: 'run run_seed_29pct is being worked on by pid 9 on x (backend pid 10)' });
     expect(frame()).toContain('✗ run run_seed_29pct is being worked on by pid 9 on x (backend pid 10)');
   });
 });
 
 describe('App edges', () => {
-  it('Given an empty log, Then it says so and offers only quitting', () => {
-    const { frame } = mount(S.model([], S.T_EMPTY));
+  it('Given an empty log, Then it says so and offers only quitting', async () => {
+    const { frame } = await mount(S.model([], S.T_EMPTY));
     expect(frame()).toContain("No runs in the target's pgclone log yet.");
     expect(frame()).toContain('↑/↓ select · Q quit');
   });
 
   it('Given the confirmation is open, When y while an action runs, Then nothing is wiped and the question stays', async () => {
     const m = S.interrupted();
-    const { app, calls, frame, press } = mount(m);
+    const { app, calls, frame, press } = await mount(m);
     await press('W');
     app.rerender(<App model={{ ...m, busy: 'resuming run run_other…' }} {...calls} />);
     await S.tick();
@@ -124,7 +127,7 @@ describe('App edges', () => {
   });
 
   it('Given the log is open, When ↑ past the start, Then it stops at the oldest event', async () => {
-    const { frame, press } = mount(S.interrupted(), { width: 100, height: 8 });
+    const { frame, press } = await mount(S.interrupted(), { width: 100, height: 8 });
     await press('L');
     expect(frame()).toContain('events 13–17 of 17');
     for (let i = 0; i < 20; i++) await press('k');

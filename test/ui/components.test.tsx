@@ -194,3 +194,12 @@ describe('KeyHelp', () => {
     expect(frame).toBe('↑/↓ select · L event log · Q quit\nspace pause/play · ←/→ step · +/- speed');
   });
 });
+
+describe('RunDetail and the catalog', () => {
+  it('Given a COPY of a table outside the run, Then it is not shown as the run’s', () => {
+    const m = S.runningMidData();
+    const frame = detail({ ...m, liveCopies: [{ table: 'other.audit_log', bytesProcessed: 1, tuplesProcessed: 1 }] });
+    expect(frame).not.toContain('COPY in flight');
+    expect(frame).not.toContain('audit_log');
+  });
+});

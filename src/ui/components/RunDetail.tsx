@@ -137,9 +137,12 @@ export function RunDetail({ run, now, samples, liveCopies, notes, width, height,
   if (live) {
     const workers = workerItems(s);
     if (s.phase === 'data' && workers.length > 0) after.push(line('workers', `Workers: ${workers.join(' · ')}`));
-    if (liveCopies.length > 0) {
-      const copies = liveCopies.map((c) => `${c.table} ${formatInt(c.tuplesProcessed)} rows ${formatBytes(c.bytesProcessed)}`);
-      after.push(line('copies', `COPY in flight: ${copies.join(' · ')}`));
+    // the catalog reports every COPY on the target; only this run's tables belong here
+    const ours = new Set(s.tableOrder.map((k) => tableLabel((s.tables[k] as TableState).table)));
+    const copies = liveCopies.filter((c) => ours.has(c.table));
+    if (copies.length > 0) {
+      const texts = copies.map((c) => `${c.table} ${formatInt(c.tuplesProcessed)} rows ${formatBytes(c.bytesProcessed)}`);
+      after.push(line('copies', `COPY in flight: ${texts.join(' · ')}`));
     }
   }
   const outcome = outcomeLine(s);

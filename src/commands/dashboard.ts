@@ -1,0 +1,106 @@
+// The interactive session: the dashboard over the log, and the engine started from it (R resume, W wipe and restart).
+import { render } from 'ink';
+import { createElement } from 'react';
+import type { RunState } from '../events/state.js';
+import { closeClient, openClient } from '../engine/connect.js';
+import type { ConnInfo } from '../engine/conninfo.js';
+import type { EngineObserver, EngineSettings } from '../engine/context.js';
+import { EXIT, errorMessage } from '../engine/errors.js';
+import { recordedSource, resumeRun, startClone, type RunResult } from '../engine/run.js';
+import { wipeRun } from '../engine/wipe.js';
+import { Dashboard } from '../ui/Dashboard.js';
+import { createFeed } from '../ui/feed.js';
+import { eventLine } from '../ui/plain.js';
+import type { Output } from './common.js';
+import { exitFor } from './run-output.js';
+
+export interface DashboardSession {
+  target: ConnInfo;
+  mode: 'watch' | 'engine';
+  /** show only this run */
+  runId?: string;
+  /** the source for resume and restart; default: the run's recorded identity with PGPASSWORD / ~/.pgpass */
+  source?: ConnInfo;
+  settings: EngineSettings;
+  /** engine mode: the work to run at once (a clone or a resume); the session ends when it does */
+  start?: (observer: EngineObserver) => Promise<RunResult>;
+}
+
+export async function runDashboard(s: DashboardSession, out: Output): Promise<number> {
+  const db = await openClient(s.target, { side: 'target', purpose: 'watch' });
+  const feed = createFeed(db, { mode: s.mode, runId: s.runId });
+  const observer: EngineObserver = { onEvents: () => feed.wake(), onNote: (t) => feed.note(t) };
+  let engine: Promise<void> | null = null;
+  let exitCode: number = EXIT.finished;
+  let lastResult: RunResult | null = null;
+  let quit!: () => void;
+  const done = new Promise<void>((r) => (quit = r));
+
+  const runEngine = (label: string, work: () => Promise<RunResult>, endWithIt: boolean) => {
+    if (engine) return;
+    feed.setError(null);
+    feed.setBusy(label);
+    engine = work()
+      .then((r) => {
+        lastResult = r;
+        exitCode = exitFor(r);
+        feed.note(`run ${r.runId}: ${r.outcome}`);
+      })
+      .catch((e: unknown) => {
+        exitCode = (e as { exitCode?: number }).exitCode ?? EXIT.failed;
+        feed.setError(errorMessage(e));
+      })
+      .finally(() => {
+        engine = null;
+        feed.setBusy(null);
+        feed.wake();
+        if (endWithIt) setTimeout(quit, 400);
+      });
+  };
+
+  const stateOf = (runId: string): RunState | undefined => feed.get().runs.find((r) => r.state.runId === runId)?.state;
+
+  const app = render(
+    createElement(Dashboard, {
+      source: feed,
+      onQuit: () => quit(),
+      onResume: (runId: string) =>
+        runEngine(`resuming run ${runId}…`, () => resumeRun({ target: s.target, source: s.source, runId, settings: s.settings }, observer), false),
+      onWipeRestart: (runId: string) =>
+        runEngine(
+          `wiping run ${runId} and starting again…`,
+          async () => {
+            const before = stateOf(runId);
+            const w = await wipeRun(s.target, runId, { restart: true });
+            feed.wake();
+            const source = s.source ?? recordedSource(before ?? w.state);
+            return startClone({ source, target: s.target, options: w.state.options, settings: s.settings, runId: w.restartedAs ?? undefined }, observer);
+          },
+          false,
+        ),
+    }),
+    { exitOnCtrlC: false, maxFps: 10, patchConsole: true },
+  );
+  if (s.start) {
+    const start = s.start;
+    runEngine('cloning…', () => start(observer), true);
+  }
+  await done;
+  const stillRunning = engine !== null;
+  app.unmount();
+  await feed.stop();
+  await closeClient(db);
+  if (lastResult) {
+    const st = (lastResult as RunResult).state;
+    const last = feed.get().runs.find((r) => r.state.runId === st.runId)?.events.at(-1);
+    if (last) out.line(eventLine(last, st) ?? `run ${st.runId}: ${(lastResult as RunResult).outcome}`);
+  }
+  const err = feed.get().error;
+  if (err && exitCode !== EXIT.finished) out.error(`pgclone: ${err}`);
+  if (stillRunning) {
+    // leaving while the engine works: the run stops here and reads as interrupted, resumable
+    out.error('pgclone: left the dashboard while a run was in progress; it is interrupted and resumable');
+    return EXIT.resumable;
+  }
+  return exitCode;
+}

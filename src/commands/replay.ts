@@ -1,0 +1,42 @@
+// pgclone replay RUN: re-fold a run's log event by event and show the dashboard as it was at each moment, for audit.
+import { render } from 'ink';
+import { createElement } from 'react';
+import { foldRun } from '../events/fold.js';
+import { classifyRun } from '../events/liveness.js';
+import { readRun, readRunLocks } from '../events/store.js';
+import { closeClient, openClient } from '../engine/connect.js';
+import { EXIT, PgcloneError } from '../engine/errors.js';
+import { Dashboard } from '../ui/Dashboard.js';
+import { createReplay } from '../ui/replay.js';
+import { connFlag, outputMode, secretsOf, type Flags, type Output } from './common.js';
+import { logCommand } from './log.js';
+
+export async function replayCommand(runId: string, flags: Flags, out: Output): Promise<number> {
+  const target = connFlag(flags, 'target', true)!;
+  out.addSecrets(secretsOf(target));
+  if (outputMode(flags) !== 'dashboard') return logCommand(runId, { target: flags.target, json: flags.json }, out);
+  const speed = flags.speed !== undefined ? Number(flags.speed) : 10;
+  if (!Number.isFinite(speed) || speed <= 0) throw new PgcloneError('usage', '--speed must be a positive number (1 is real time)');
+  const db = await openClient(target, { side: 'target', purpose: 'replay' });
+  let events;
+  let holder;
+  try {
+    events = await readRun(db, runId);
+    holder = (await readRunLocks(db, [runId])).get(runId) ?? null;
+  } finally {
+    await closeClient(db);
+  }
+  if (events.length === 0) throw new PgcloneError('usage', `there is no run ${runId} in the target's pgclone log`);
+  const final = classifyRun(foldRun(events), holder, new Date());
+  const replay = createReplay(events, final, { speed });
+  let quit!: () => void;
+  const done = new Promise<void>((r) => (quit = r));
+  const app = render(
+    createElement(Dashboard, { source: replay, onQuit: () => quit(), onResume: () => undefined, onWipeRestart: () => undefined, onReplay: (a) => replay.act(a) }),
+    { exitOnCtrlC: false, maxFps: 10 },
+  );
+  await done;
+  replay.stop();
+  app.unmount();
+  return EXIT.finished;
+}

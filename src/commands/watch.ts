@@ -1,0 +1,67 @@
+// pgclone watch [RUN]: the dashboard on the target's log from any terminal; plain lines or JSON when not a terminal.
+import { closeClient, openClient } from '../engine/connect.js';
+import { EXIT } from '../engine/errors.js';
+import { createFeed } from '../ui/feed.js';
+import type { DashboardModel } from '../ui/model.js';
+import { eventLine, progressLine } from '../ui/plain.js';
+import { connFlag, outputMode, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
+import { runDashboard } from './dashboard.js';
+
+const ACTIVE = new Set(['running', 'stalled']);
+
+/** Follow the log without a terminal: every event's line (or JSON), until no shown run is running. */
+async function watchText(flags: Flags, runId: string | undefined, out: Output, json: boolean): Promise<number> {
+  const target = connFlag(flags, 'target', true)!;
+  const db = await openClient(target, { side: 'target', purpose: 'watch' });
+  const feed = createFeed(db, { mode: 'watch', runId });
+  const printed = new Map<string, number>();
+  let lastProgress = Date.now();
+  try {
+    await new Promise<void>((resolve) => {
+      let seenAny = false;
+      const onModel = (m: DashboardModel) => {
+        for (const run of m.runs) {
+          const from = printed.get(run.state.runId) ?? 0;
+          for (const ev of run.events.slice(from)) {
+            if (json) out.line(JSON.stringify(ev));
+            else {
+              const line = eventLine(ev, run.state);
+              if (line) out.line(line);
+            }
+          }
+          printed.set(run.state.runId, run.events.length);
+          if (!json && ACTIVE.has(run.liveness.state) && Date.now() - lastProgress > Number(process.env.PGCLONE_PROGRESS_MS ?? 5000)) {
+            lastProgress = Date.now();
+            out.line(progressLine(run.state, m.samples[run.state.runId] ?? []));
+          }
+        }
+        if (m.runs.length > 0) seenAny = true;
+        if (m.error) {
+          out.error(`pgclone: ${m.error}`);
+          resolve();
+        }
+        if (seenAny && m.runs.every((r) => !ACTIVE.has(r.liveness.state))) resolve();
+      };
+      feed.subscribe(onModel);
+      setTimeout(() => {
+        if (!seenAny) {
+          out.line(runId ? `no run ${runId} in the target's log` : "no runs in the target's log");
+          resolve();
+        }
+      }, 3000);
+    });
+  } finally {
+    await feed.stop();
+    await closeClient(db);
+  }
+  return feed.get().error ? EXIT.corruptLog : EXIT.finished;
+}
+
+export async function watchCommand(runId: string | undefined, flags: Flags, out: Output): Promise<number> {
+  const target = connFlag(flags, 'target', true)!;
+  const source = connFlag(flags, 'source', false);
+  out.addSecrets(secretsOf(source, target));
+  const mode = outputMode(flags);
+  if (mode !== 'dashboard') return watchText(flags, runId, out, mode === 'json');
+  return runDashboard({ target, source, runId, mode: 'watch', settings: settingsFrom(flags) }, out);
+}

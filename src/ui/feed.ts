@@ -1,0 +1,178 @@
+// The dashboard's data: tail the log → fold per run → classify with the locks → a model snapshot, at most 10 a second.
+import type pg from 'pg';
+import { tableLabel } from '../events/codec.js';
+import { evolve } from '../events/fold.js';
+import { classifyRun, DEFAULT_STALL_THRESHOLD_MS, type LockHolder } from '../events/liveness.js';
+import type { LoggedEvent } from '../events/schemas.js';
+import type { FoldState, RunState } from '../events/state.js';
+import { readRunLocks } from '../events/store.js';
+import { createFollower } from '../events/tail.js';
+import type { DashboardMode, DashboardModel, LiveCopy, RunView } from './model.js';
+import { addSample, type Sample } from './progress.js';
+
+export interface Feed {
+  get(): DashboardModel;
+  subscribe(fn: (m: DashboardModel) => void): () => void;
+  /** poll now (the in-process engine calls this after each commit) */
+  wake(): void;
+  note(text: string): void;
+  setBusy(text: string | null): void;
+  setError(text: string | null): void;
+  /** the run this feed was asked to show, when it appears in the log */
+  runIds(): string[];
+  stop(): Promise<void>;
+}
+
+interface RunData {
+  events: LoggedEvent[];
+  state: FoldState;
+  samples: Sample[];
+  broken: string | null;
+}
+
+export interface FeedOptions {
+  mode: DashboardMode;
+  /** only this run */
+  runId?: string;
+  pollMs?: number;
+  /** how often locks and pg_stat_progress_copy are read */
+  catalogMs?: number;
+  stallThresholdMs?: number;
+  now?: () => number;
+}
+
+async function liveCopies(db: pg.ClientBase): Promise<LiveCopy[]> {
+  const r = await db.query<{ nspname: string; relname: string; b: string; t: string }>(
+    `SELECT n.nspname, c.relname, p.bytes_processed AS b, p.tuples_processed AS t
+       FROM pg_stat_progress_copy p JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE p.datid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND p.command = 'COPY FROM'`,
+  );
+  return r.rows.map((x) => ({ table: tableLabel({ schema: x.nspname, name: x.relname }), bytesProcessed: Number(x.b), tuplesProcessed: Number(x.t) }));
+}
+
+/** A feed over one target connection it owns (the caller opened it; stop() does not close it). */
+export function createFeed(db: pg.ClientBase, opts: FeedOptions): Feed {
+  const now = opts.now ?? Date.now;
+  const follower = createFollower(db, { runId: opts.runId });
+  const runs = new Map<string, RunData>();
+  let holders = new Map<string, LockHolder>();
+  let copies: LiveCopy[] = [];
+  const notes: string[] = [];
+  let busy: string | null = null;
+  let error: string | null = null;
+  const listeners = new Set<(m: DashboardModel) => void>();
+  let snapshot = build();
+  let flushTimer: NodeJS.Timeout | null = null;
+  let lastFlush = 0;
+  let stopped = false;
+  let lastCatalog = 0;
+  let polling: Promise<void> | null = null;
+  let again = false;
+
+  function build(): DashboardModel {
+    const t = now();
+    const views: RunView[] = [];
+    for (const [runId, d] of runs) {
+      if (d.state === null) continue;
+      const state: RunState = d.state;
+      views.push({ state, liveness: classifyRun(state, holders.get(runId) ?? null, new Date(t), opts.stallThresholdMs ?? DEFAULT_STALL_THRESHOLD_MS), events: d.events });
+    }
+    views.sort((a, b) => b.state.startedAt.localeCompare(a.state.startedAt));
+    const samples: Record<string, Sample[]> = {};
+    for (const [runId, d] of runs) samples[runId] = d.samples;
+    const broken = [...runs.values()].map((d) => d.broken).find((b) => b !== null) ?? null;
+    return { runs: views, now: t, samples, liveCopies: copies, notes: notes.slice(-3), mode: opts.mode, replay: null, busy, error: error ?? broken };
+  }
+
+  // coalesced: at most one snapshot per 100 ms, however many events arrive
+  function changed(): void {
+    if (flushTimer || stopped) return;
+    const wait = Math.max(0, 100 - (now() - lastFlush));
+    flushTimer = setTimeout(() => {
+      flushTimer = null;
+      lastFlush = now();
+      snapshot = build();
+      for (const fn of listeners) fn(snapshot);
+    }, wait);
+  }
+
+  function take(events: LoggedEvent[]): void {
+    const t = now();
+    for (const ev of events) {
+      let d = runs.get(ev.runId);
+      if (!d) {
+        d = { events: [], state: null, samples: [], broken: null };
+        runs.set(ev.runId, d);
+      }
+      if (d.broken) continue;
+      try {
+        d.state = evolve(d.state, ev);
+        d.events.push(ev);
+      } catch (e) {
+        // fail closed: a run whose log cannot be folded is not shown as if it were fine
+        d.broken = e instanceof Error ? e.message : String(e);
+      }
+    }
+    for (const d of runs.values()) if (d.state) d.samples = addSample(d.samples, { at: t, rows: d.state.rowsDone, bytes: d.state.bytesDone });
+  }
+
+  async function poll(): Promise<void> {
+    do {
+      again = false;
+      try {
+        const evs = await follower.poll();
+        if (evs.length > 0) take(evs);
+        if (now() - lastCatalog >= (opts.catalogMs ?? 1000)) {
+          lastCatalog = now();
+          holders = await readRunLocks(db, [...runs.keys()]);
+          copies = await liveCopies(db);
+        }
+      } catch (e) {
+        error = `cannot read the target: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      changed();
+    } while (again && !stopped);
+  }
+
+  function kick(): void {
+    if (stopped) return;
+    if (polling) {
+      again = true;
+      return;
+    }
+    polling = poll().finally(() => {
+      polling = null;
+    });
+  }
+
+  const interval = setInterval(kick, opts.pollMs ?? 250);
+  kick();
+
+  return {
+    get: () => snapshot,
+    subscribe(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    wake: kick,
+    note(text) {
+      notes.push(text);
+      changed();
+    },
+    setBusy(text) {
+      busy = text;
+      changed();
+    },
+    setError(text) {
+      error = text;
+      changed();
+    },
+    runIds: () => [...runs.keys()],
+    async stop() {
+      stopped = true;
+      clearInterval(interval);
+      if (flushTimer) clearTimeout(flushTimer);
+      if (polling) await polling;
+    },
+  };
+}

@@ -1,0 +1,102 @@
+// The dashboard in a real terminal (tmux): R resumes an interrupted run to finished; W, then y, wipes it and starts a new run.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { compareDatabases } from '../helpers/compare.js';
+import { BIN, runCli, runIdOf, runUntil } from '../helpers/cli.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
+import { bulkSql } from '../fixtures/fidelity.js';
+
+const sessions: string[] = [];
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+
+function openTerminal(command: string[]): string {
+  const name = `pgclone-test-${randomBytes(3).toString('hex')}`;
+  const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `env NO_COLOR=1 TERM=xterm-256color ${quoted}; sleep 600`);
+  sessions.push(name);
+  return name;
+}
+
+async function screenUntil(session: string, re: RegExp, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let screen = '';
+  while (Date.now() < deadline) {
+    screen = tmux('capture-pane', '-p', '-t', session);
+    if (re.test(screen)) return screen;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`the screen never showed ${re}; it shows:\n${screen}`);
+}
+
+afterEach(() => {
+  for (const s of sessions.splice(0)) {
+    try {
+      tmux('kill-session', '-t', s);
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
+let source: TestDb;
+beforeAll(async () => {
+  source = await createTestDb('tty_src');
+  await source.query(bulkSql(80_000));
+  await source.query(`CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT i, 'n' || i FROM generate_series(1, 300) i;`);
+});
+
+async function interrupted(): Promise<{ target: TestDb; runId: string }> {
+  const target = await createTestDb('tty_dst');
+  const r = await runUntil(['clone', '--source', source.url, '--target', target.url, '--batch-size', '512kB', '--jobs', '1'], (ev, seen) =>
+    ev.type === 'BatchCopied' && seen.filter((e) => e.type === 'BatchCopied').length === 3,
+  );
+  expect(r.killed).toBe(true);
+  return { target, runId: runIdOf(r.events) };
+}
+
+describe('the dashboard in tmux', () => {
+  it('shows the interrupted run with where it stopped; R resumes it to finished', async () => {
+    const { target, runId } = await interrupted();
+    const s = openTerminal([process.execPath, BIN, 'watch', '--target', target.url, '--source', source.url]);
+    const before = await screenUntil(s, /Interrupted in data at public\.bulk — [\d,]+ \/ [\d,]+ rows \(\d+ %\)/);
+    expect(before).toContain(runId);
+    expect(before).toMatch(/R resume/);
+    for (const line of before.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    tmux('send-keys', '-t', s, 'R');
+    const after = await screenUntil(s, new RegExp(`${runId}\\s+finished`));
+    expect(after).toMatch(/verif\w* pass/);
+    expect(await compareDatabases(source.url, target.url)).toEqual([]);
+  });
+
+  it('W asks first, lists what will be dropped; y wipes and a new run finishes', async () => {
+    const { target, runId } = await interrupted();
+    const s = openTerminal([process.execPath, BIN, 'watch', '--target', target.url, '--source', source.url]);
+    await screenUntil(s, /Interrupted in data/);
+    tmux('send-keys', '-t', s, 'W');
+    const confirm = await screenUntil(s, /press y/i);
+    expect(confirm).toMatch(/public\.bulk/);
+    tmux('send-keys', '-t', s, 'y');
+    await screenUntil(s, /2 runs/);
+    const done = await screenUntil(s, /finished/);
+    expect(done).toMatch(new RegExp(`${runId}\\s+wiped`));
+    const status = (await runCli(['status', '--target', target.url, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(status.map((x) => x.state)).toEqual(['wiped', 'finished']);
+    expect(await compareDatabases(source.url, target.url)).toEqual([]);
+  });
+});
+
+describe('without a terminal', () => {
+  it('a piped clone prints plain lines — no escape codes — and exits 0; watch on a pipe prints the log and exits', async () => {
+    const target = await createTestDb('pipe_dst');
+    const r = await runCli(['clone', '--source', source.url, '--target', target.url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/\u001b\[/);
+    expect(r.stdout.split('\n').filter(Boolean).every((l) => /^\d\d:\d\d:\d\d /.test(l))).toBe(true);
+    expect(r.stdout).toMatch(/finished in/);
+    const w = await runCli(['watch', '--target', target.url]);
+    expect(w.code).toBe(0);
+    expect(w.stdout).toMatch(/run \S+: .* → /);
+    expect(w.stdout).toMatch(/finished in/);
+  });
+});
