@@ -1,15 +1,15 @@
 // The varied application schema added next to pgbench: enums, jsonb, bytea, partitions, foreign keys, a no-key table.
 
-/** SQL statements for an app schema whose size grows linearly with f (the pgbench scale): ≈ 7.5 MB per unit. */
+/** SQL statements for an app schema whose size grows linearly with f (the pgbench scale): ≈ 7.4 MB per unit. */
 export function appSchemaSql(f: number): string[] {
   const n = (per: number): number => Math.max(1, Math.round(per * f));
-  const customers = n(2_000);
+  const customers = n(1_700);
   const products = n(200);
-  const orders = n(8_000);
-  const items = n(20_000);
-  const events = n(10_000);
-  const docs = n(120);
-  const audit = n(6_000);
+  const orders = n(6_800);
+  const items = n(17_000);
+  const events = n(8_500);
+  const docs = n(100);
+  const audit = n(5_000);
   return [
     `CREATE SCHEMA app`,
     `CREATE TYPE app.order_status AS ENUM ('pending', 'paid', 'shipped', 'cancelled', 'refunded')`,
@@ -89,7 +89,7 @@ export function appSchemaSql(f: number): string[] {
      SELECT 1 + (i - 1) / 3 % ${orders}, 1 + (i - 1) % 3 + 3 * ((i - 1) / (3 * ${orders})), 1 + i % ${products}, 1 + i % 5, (i % 500) + 0.5
        FROM generate_series(1, ${items}) i`,
     `INSERT INTO app.events (id, created_at, customer_id, kind, payload)
-     SELECT i, timestamptz '2024-01-01 00:00:00+00' + (i % 525600) * interval '1 minute', 1 + i % ${customers},
+     SELECT i, timestamptz '2024-01-01 00:00:00+00' + ((i::bigint * 7919) % 525600) * interval '1 minute', 1 + i % ${customers},
             (ARRAY['login', 'view', 'click', 'purchase'])[1 + i % 4],
             jsonb_build_object('session', md5(i::text), 'path', '/p/' || i % 1000, 'ms', i % 3000, 'ok', i % 9 <> 0)
        FROM generate_series(1, ${events}) i`,

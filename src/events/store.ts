@@ -219,6 +219,22 @@ export interface TailCursor {
 export const TAIL_START: TailCursor = { tx: '0', id: 0 };
 
 /**
+ * The oldest transaction still running that could write this log, as of the statement's snapshot: every
+ * in-progress xid except those known to belong to sessions of other databases (which cannot write here).
+ * An xid that cannot be attributed — its session just ended, or is hidden from this role — counts as
+ * ours, so the horizon errs towards waiting, never towards skipping. Without this, one long transaction
+ * anywhere on the target's cluster would freeze every follower.
+ */
+const HORIZON_SQL = `
+  SELECT coalesce(
+           (SELECT min(x) FROM pg_snapshot_xip(s.snap) AS x
+             WHERE x::xid NOT IN (SELECT a.backend_xid FROM pg_stat_activity a
+                                   WHERE a.backend_xid IS NOT NULL
+                                     AND a.datid IS DISTINCT FROM (SELECT oid FROM pg_database WHERE datname = current_database()))),
+           pg_snapshot_xmax(s.snap)) AS h
+    FROM (SELECT pg_current_snapshot() AS snap) s`;
+
+/**
  * Events after the cursor, in (transaction, id) order, from transactions older than every one still running.
  * A transaction that commits late with a smaller id is still running when a newer one is read, so it holds
  * the horizon back and is read later, never skipped.
@@ -232,9 +248,10 @@ export async function readAfter(
   const params: unknown[] = [cursor.tx, cursor.id, opts.limit ?? 5000];
   const runFilter = opts.runId === undefined ? '' : `AND run_id = $${params.push(opts.runId)}`;
   const r = await db.query<EventRow & { tx: string }>(
-    `SELECT ${COLUMNS}, tx::text AS tx FROM ${EVENTS}
+    `WITH horizon AS (${HORIZON_SQL})
+     SELECT ${COLUMNS}, tx::text AS tx FROM ${EVENTS}, horizon
       WHERE (tx, id) > ($1::xid8, $2::bigint)
-        AND tx < pg_snapshot_xmin(pg_current_snapshot())
+        AND tx < horizon.h
         ${runFilter}
       ORDER BY tx, id
       LIMIT $3`,

@@ -13,8 +13,8 @@ describe('time slices', () => {
     const target = await createTestDb('slice_dst');
 
     const first = await runCli(['clone', '--source', source.url, '--target', target.url, '--max-duration', '1s', '--batch-size', '2MB', '--jobs', '1']);
-    expect(first.stderr).toBe('');
-    expect(first.code).toBe(3);
+    expect(first.stderr, first.stdout).toBe('');
+    expect(first.code, first.stdout).toBe(3);
     const runId = /run (\S+):/.exec(first.stdout)?.[1];
     expect(runId).toBeTruthy();
     expect(first.stdout).toMatch(/time budget of 1\.0 s spent; resumable/);
@@ -23,11 +23,11 @@ describe('time slices', () => {
     let last = first;
     while (last.code === 3 && slices < 60) {
       last = await runCli(['resume', runId!, '--target', target.url, '--source', source.url, '--max-duration', '1s']);
-      expect(last.stderr).toBe('');
+      expect(last.stderr, last.stdout).toBe('');
       slices++;
     }
-    expect(last.code).toBe(0);
-    expect(slices).toBeGreaterThanOrEqual(3);
+    expect(last.code, last.stdout).toBe(0);
+    expect(slices, last.stdout).toBeGreaterThanOrEqual(3);
     expect(await compareDatabases(source.url, target.url)).toEqual([]);
     const suspended = await target.query(`SELECT count(*)::int AS n FROM pgclone.events WHERE type = 'RunSuspended'`);
     expect(suspended[0]!.n).toBe(slices - 1);

@@ -83,4 +83,21 @@ describe('tail', () => {
     expect(naiveSeen).toEqual([idB]);
     expect(naiveSeen).not.toContain(idA);
   });
+
+  it('is not held back by a long transaction in another database of the same cluster', async () => {
+    const elsewhere = await createTestDb('tail_other');
+    const o = await elsewhere.client();
+    try {
+      await o.query('BEGIN');
+      await o.query('SELECT pg_current_xact_id()');
+      const follower = createFollower(f, { runId: 'run_tail3' });
+      await a.query('BEGIN');
+      const id = await idOf(a, ev('run_tail3', 'schema'));
+      await a.query('COMMIT');
+      expect((await follower.poll()).map((e) => e.id)).toEqual([id]);
+    } finally {
+      await o.query('ROLLBACK');
+      await o.end();
+    }
+  });
 });

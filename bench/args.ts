@@ -1,0 +1,77 @@
+// Command-line options of the benchmark.
+import { parseArgs } from 'node:util';
+import type { Size } from './dataset.js';
+import { ALL_TOOLS, type ToolId } from './tools.js';
+
+export interface BenchArgs {
+  size: Size;
+  reps: number;
+  jobs: number;
+  server: 'embedded' | 'local';
+  localUrl: string;
+  tools: ToolId[];
+  resume: boolean;
+  memoryLarge: boolean;
+  install: boolean;
+}
+
+export const USAGE = `npm run bench -- [options]      (or: node --import tsx bench/run.ts [options])
+
+  --size small|medium|large   pgbench scale 10 / 50 / 200 plus the app schema (default medium, ≈ 1.1 GB)
+  --reps N                    repetitions per tool, at least 3 (default 3)
+  --jobs N                    parallel jobs for every tool that has them (default 2)
+  --only LIST                 comma-separated subset of: ${ALL_TOOLS.filter((t) => t !== 'pgclone-256mb').join(', ')}
+  --server embedded|local     two embedded PostgreSQL 15 clusters (default), or the local server for both sides
+  --local-url URL             the local server (default postgresql://postgres@127.0.0.1:5432/postgres)
+  --skip-resume               skip the kill-at-50 %-and-resume measurement
+  --skip-logcost              skip the event-log cost measurement (pgclone with 4× larger batches)
+  --memory-large              also build a large dataset and measure pgclone's peak RSS on it
+  --no-install                do not apt-get install pgcopydb when it is missing`;
+
+export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      size: { type: 'string', default: 'medium' },
+      reps: { type: 'string', default: '3' },
+      jobs: { type: 'string', default: '2' },
+      only: { type: 'string' },
+      server: { type: 'string', default: 'embedded' },
+      'local-url': { type: 'string', default: 'postgresql://postgres@127.0.0.1:5432/postgres' },
+      'skip-resume': { type: 'boolean', default: false },
+      'skip-logcost': { type: 'boolean', default: false },
+      'memory-large': { type: 'boolean', default: false },
+      'no-install': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const size = values.size as Size;
+  if (!['small', 'medium', 'large'].includes(size)) throw new Error('--size must be small, medium or large');
+  const reps = Number(values.reps);
+  if (!Number.isInteger(reps) || reps < 3) throw new Error('--reps must be a whole number of at least 3');
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new Error('--jobs must be a whole number from 1 to 64');
+  const server = values.server as BenchArgs['server'];
+  if (server !== 'embedded' && server !== 'local') throw new Error('--server must be embedded or local');
+  let tools: ToolId[] = ALL_TOOLS.filter((t) => t !== 'pgclone-256mb');
+  if (values.only !== undefined) {
+    const wanted = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const w of wanted) if (!ALL_TOOLS.includes(w as ToolId)) throw new Error(`--only: unknown tool "${w}" (one of ${ALL_TOOLS.join(', ')})`);
+    tools = ALL_TOOLS.filter((t) => wanted.includes(t));
+  }
+  if (tools.includes('pgclone') && !values['skip-logcost'] && !tools.includes('pgclone-256mb')) tools.push('pgclone-256mb');
+  if (values['skip-logcost']) tools = tools.filter((t) => t !== 'pgclone-256mb');
+  return {
+    size,
+    reps,
+    jobs,
+    server,
+    localUrl: values['local-url'],
+    tools,
+    resume: !values['skip-resume'] && tools.includes('pgclone'),
+    memoryLarge: values['memory-large'],
+    install: !values['no-install'],
+  };
+}

@@ -1,0 +1,171 @@
+// The report: header, the comparison table, the extra measurements and the targets, as Markdown and raw JSON.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Dataset } from './dataset.js';
+import type { LargeMemory, ResumeRep } from './extras.js';
+import type { Availability } from './pgcopydb.js';
+import type { Sample } from './rounds.js';
+import { median, ratio, summarize, type Summary } from './stats.js';
+import type { ToolId } from './tools.js';
+
+export interface BenchResult {
+  startedAt: string;
+  finishedAt: string;
+  size: Dataset['size'];
+  reps: number;
+  jobs: number;
+  server: { mode: 'embedded' | 'local'; source: string; target: string };
+  machine: { cores: number; cpu: string; memGiB: number };
+  pgDump: string;
+  pgcopydb: Availability;
+  dataset: Dataset;
+  tools: { id: ToolId; label: string; shown: string; unavailable: string | null }[];
+  samples: Sample[];
+  rssMethod: string;
+  resume: { skipped: string } | { uninterruptedS: number; reps: ResumeRep[] };
+  large: { skipped: string } | LargeMemory;
+}
+
+const f2 = (x: number): string => x.toFixed(2);
+/** text inside a Markdown table cell */
+const cell = (t: string): string => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const mb = (x: number | null): string => (x === null ? '?' : x.toFixed(0));
+
+function verifyCell(s: Summary): string {
+  return s.ok ? `ok ${s.verified}/${s.n}` : `**FAILED** (${s.verified}/${s.n} ok)`;
+}
+
+function table(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
+  const mbTotal = r.dataset.bytes / 2 ** 20;
+  const pg = sums.get('pgclone');
+  const lines = ['| tool | median s | min s | max s | MB/s | pgclone ratio | peak RSS MB | verify |', '|---|---:|---:|---:|---:|---:|---:|---|'];
+  for (const t of r.tools) {
+    const s = sums.get(t.id);
+    if (t.unavailable !== null) {
+      lines.push(`| ${cell(t.label)} | unavailable: ${cell(t.unavailable)} | | | | | | |`);
+      continue;
+    }
+    if (!s) continue;
+    const q = ratio(pg, s);
+    const speed = s.ok ? f2(mbTotal / s.medianS) : '—';
+    lines.push(`| ${cell(t.label)} | ${f2(s.medianS)} | ${f2(s.minS)} | ${f2(s.maxS)} | ${speed} | ${q === null ? '—' : f2(q)} | ${mb(s.rssMb)} | ${verifyCell(s)} |`);
+    if (t.id === 'floor' && s.parts) lines.push(`| ↳ floor: data / indexes | ${f2(s.parts.dataS)} / ${f2(s.parts.indexS)} | | | | | | |`);
+  }
+  return lines;
+}
+
+type Status = string;
+const check = (value: number | null, limit: number, why: string): Status =>
+  value === null ? `not measured (${why})` : value <= limit ? 'met' : '**NOT met**';
+
+function resumeRatio(r: BenchResult): number | null {
+  if ('skipped' in r.resume) return null;
+  const ok = r.resume.reps.filter((x) => x.ok);
+  if (ok.length === 0 || ok.length < r.resume.reps.length) return null;
+  return median(ok.map((x) => x.totalS)) / r.resume.uninterruptedS;
+}
+
+function rssOn(r: BenchResult, size: 'medium' | 'large', sums: Map<ToolId, Summary | null>): number | null {
+  if (r.size === size) {
+    const s = sums.get('pgclone');
+    return s?.ok ? s.rssMb : null;
+  }
+  if (size === 'large' && !('skipped' in r.large) && r.large.sample.ok) return r.large.sample.rssMb;
+  return null;
+}
+
+function targets(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
+  const pg = sums.get('pgclone');
+  const vsCopydb = ratio(pg, sums.get('pgcopydb'));
+  const vsDump = ratio(pg, sums.get('pgdump'));
+  const big = sums.get('pgclone-256mb');
+  const overhead = ratio(pg, big);
+  const res = resumeRatio(r);
+  const rssMedium = rssOn(r, 'medium', sums);
+  const rssLarge = rssOn(r, 'large', sums);
+  const why = (id: ToolId): string => {
+    const t = r.tools.find((x) => x.id === id);
+    if (!t) return 'not run';
+    if (t.unavailable !== null) return `unavailable: ${t.unavailable}`;
+    return sums.get(id)?.ok === false ? 'a run failed' : 'pgclone failed';
+  };
+  const sizeNote = r.size === 'medium' ? '' : ` — measured on ${r.size}; the targets are defined on medium`;
+  const lines = [`## Targets${sizeNote}`, '', '| target | measured | status |', '|---|---|---|'];
+  lines.push(`| pgclone ≤ 0.85 × pgcopydb | ${vsCopydb === null ? '—' : `${f2(vsCopydb)} ×`} | ${check(vsCopydb, 0.85, why('pgcopydb'))} |`);
+  lines.push(`| pgclone ≤ 0.80 × pg_dump \\| psql | ${vsDump === null ? '—' : `${f2(vsDump)} ×`} | ${check(vsDump, 0.8, why('pgdump'))} |`);
+  lines.push(`| client peak RSS ≤ 200 MB on medium | ${rssMedium === null ? '—' : `${mb(rssMedium)} MB`} | ${check(rssMedium, 200, r.size === 'medium' ? 'pgclone failed' : 'run with --size medium')} |`);
+  lines.push(`| client peak RSS ≤ 200 MB on large | ${rssLarge === null ? '—' : `${mb(rssLarge)} MB`} | ${check(rssLarge, 200, 'run with --size large')} |`);
+  const resWhy = 'skipped' in r.resume ? r.resume.skipped : 'a kill/resume run failed';
+  lines.push(`| kill at 50 % + resume ≤ 1.15 × uninterrupted | ${res === null ? '—' : `${f2(res)} ×`} | ${check(res, 1.15, resWhy)} |`);
+  const ovWhy = big === undefined ? 'skipped (--skip-logcost or --only)' : why('pgclone-256mb');
+  lines.push(`| event log overhead ≤ 3 % | ${overhead === null ? '—' : `${((overhead - 1) * 100).toFixed(1)} %`} | ${check(overhead === null ? null : overhead - 1, 0.03, ovWhy)} |`);
+  return lines;
+}
+
+function extras(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
+  const lines = ['## Extra measurements', ''];
+  if ('skipped' in r.resume) lines.push(`- **Resume cost**: not measured (${r.resume.skipped}).`);
+  else {
+    const T = r.resume.uninterruptedS;
+    lines.push(`- **Resume cost** (SIGKILL at 50 % of the uninterrupted median ${f2(T)} s, then \`pgclone resume RUN\`; total = both walls):`);
+    for (const x of r.resume.reps) {
+      const tail = x.ok ? 'verified' : `**FAILED**: ${x.error}`;
+      lines.push(`  - killed at ${f2(x.killAfterS)} s (ran ${f2(x.firstS)} s) + resume ${f2(x.resumeS)} s${x.resumeAttempts > 1 ? ` (${x.resumeAttempts} attempts)` : ''} = ${f2(x.totalS)} s → ${f2(x.totalS / T)} × — ${tail}`);
+    }
+    const rr = resumeRatio(r);
+    lines.push(`  - median total / uninterrupted: ${rr === null ? '— (not every run verified)' : `${f2(rr)} ×`}`);
+  }
+  const pg = sums.get('pgclone');
+  const big = sums.get('pgclone-256mb');
+  if (big === undefined) lines.push('- **Event log cost**: not measured (skipped).');
+  else if (big === null) lines.push('- **Event log cost**: not measured (no run).');
+  else {
+    const ov = ratio(pg, big);
+    lines.push(`- **Event log cost**: pgclone with the default 64MB batches ${pg ? f2(pg.medianS) : '?'} s vs 256MB batches (4× fewer batches, events and commits) ${f2(big.medianS)} s → overhead ${ov === null ? '— (a run failed)' : `${((ov - 1) * 100).toFixed(1)} %`}.`);
+  }
+  const mem: string[] = [];
+  if (pg) mem.push(`${r.size}: ${mb(pg.rssMb)} MB (max over ${pg.n} runs, ${f2(r.dataset.bytes / 2 ** 30)} GB)`);
+  if (r.size !== 'large') {
+    if ('skipped' in r.large) mem.push(`large: ${r.large.skipped}`);
+    else mem.push(`large: ${mb(r.large.sample.rssMb)} MB (${f2(r.large.dataset.bytes / 2 ** 30)} GB, one run, ${f2(r.large.sample.wallS)} s, ${r.large.sample.ok ? 'verified' : `FAILED: ${r.large.sample.error}`})`);
+  }
+  if (r.size !== 'medium') mem.push('medium: not measured in this run (run with --size medium)');
+  lines.push(`- **Memory as tables grow** (pgclone client peak RSS): ${mem.join('; ')}.`);
+  return lines;
+}
+
+export function renderMarkdown(r: BenchResult): string {
+  const sums = new Map<ToolId, Summary | null>(r.tools.map((t) => [t.id, summarize(r.samples.filter((s) => s.tool === t.id))]));
+  const d = r.dataset;
+  const out = [
+    `# pgclone benchmark — ${r.size}`,
+    '',
+    `- date: ${r.startedAt} (finished ${r.finishedAt})`,
+    `- machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memGiB.toFixed(0)} GiB RAM`,
+    `- PostgreSQL: source ${r.server.source}, target ${r.server.target} (${r.server.mode === 'embedded' ? 'two embedded clusters on loopback, separate buffers and WAL' : 'the local server, one cluster'})`,
+    `- client tools: ${r.pgDump}; pgcopydb ${r.pgcopydb.ok ? r.pgcopydb.version : `unavailable: ${r.pgcopydb.reason}`}`,
+    `- dataset: pgbench scale ${d.scale} + app schema — ${d.tables} tables, ≈ ${d.rows.toLocaleString('en')} rows, **${(d.bytes / 2 ** 20).toFixed(0)} MB** (pg_database_size), built in ${d.buildS.toFixed(0)} s`,
+    `- ${r.reps} repetitions per tool in one run, alternating (round k starts k tools later), each into a fresh target database (CREATE DATABASE … TEMPLATE template0, CHECKPOINT before, DROP after verifying); ${r.jobs} jobs`,
+    `- every result verified: per table row count + ordered md5 (primary key, else whole-row text COLLATE "C"), every sequence's last_value/is_called, every index and constraint definition`,
+    `- peak RSS: ${r.rssMethod}`,
+    '',
+    ...table(r, sums),
+    '',
+    'pgclone ratio = pgclone median / tool median (below 1: pgclone is faster); "—" when either side failed a run or its verification.',
+    '',
+  ];
+  const failures = r.tools.flatMap((t) => (sums.get(t.id)?.errors ?? []).map((e) => `- ${t.label}: ${e}`));
+  if (failures.length > 0) out.push('Failures:', '', ...failures, '');
+  out.push('Commands:', '', ...r.tools.map((t) => `- ${t.label}: \`${t.shown}\``), '');
+  out.push(...extras(r, sums), '', ...targets(r, sums), '');
+  return out.join('\n');
+}
+
+export async function writeResults(dir: string, r: BenchResult, markdown: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const stamp = r.startedAt.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+  const base = join(dir, `${stamp}-${r.size}`);
+  await writeFile(`${base}.md`, markdown);
+  await writeFile(`${base}.json`, `${JSON.stringify(r, null, 2)}\n`);
+  return base;
+}

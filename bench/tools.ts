@@ -1,0 +1,142 @@
+// The contenders: pgclone, and the anchors it is measured against — each one command line, timed with its peak RSS.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runFloor } from './floor.js';
+import type { Availability } from './pgcopydb.js';
+import { lastLines, run, type Finished } from './proc.js';
+import { conninfo, url, type Clusters } from './servers.js';
+
+export type ToolId = 'pgclone' | 'pgclone-256mb' | 'pgdump' | 'pgdump-dir' | 'pgcopydb' | 'floor';
+export const ALL_TOOLS: ToolId[] = ['pgclone', 'pgdump', 'pgdump-dir', 'pgcopydb', 'floor', 'pgclone-256mb'];
+
+export interface RunCtx {
+  clusters: Clusters;
+  sourceDb: string;
+  env: NodeJS.ProcessEnv;
+  jobs: number;
+  repoRoot: string;
+  pgcopydb: Availability;
+}
+
+export interface ToolRun {
+  ok: boolean;
+  error?: string;
+  wallS: number;
+  rssMb: number | null;
+  /** the floor's data and index times */
+  parts?: { dataS: number; indexS: number };
+}
+
+export interface Tool {
+  id: ToolId;
+  label: string;
+  /** the command as shown in the report (no passwords: they travel in PGPASSWORD) */
+  shown: string;
+  /** null when the tool can be run; else why not */
+  unavailable: string | null;
+  run(targetDb: string): Promise<ToolRun>;
+}
+
+function outcome(r: Finished): ToolRun {
+  if (r.code === 0) return { ok: true, wallS: r.wallS, rssMb: r.rssMb };
+  return { ok: false, wallS: r.wallS, rssMb: r.rssMb, error: `${r.signal ?? `exit ${r.code}`}: ${lastLines(r.stderr || r.stdout)}` };
+}
+
+/** The arguments of `pgclone clone` as the benchmark runs it. */
+export function pgcloneArgs(ctx: RunCtx, targetDb: string, extra: string[] = []): string[] {
+  const c = ctx.clusters;
+  const j = String(ctx.jobs);
+  return ['bin/pgclone.js', 'clone', '--source', url(c.source, ctx.sourceDb), '--target', url(c.target, targetDb), '--jobs', j, '--index-jobs', j, '--verify', 'count', ...extra];
+}
+
+function pgclone(ctx: RunCtx, id: 'pgclone' | 'pgclone-256mb'): Tool {
+  const extra = id === 'pgclone-256mb' ? ['--batch-size', '256MB'] : [];
+  return {
+    id,
+    label: id === 'pgclone' ? 'pgclone' : 'pgclone --batch-size 256MB',
+    shown: `node bin/pgclone.js clone --source … --target … --jobs ${ctx.jobs} --index-jobs ${ctx.jobs} --verify count --plain ${extra.join(' ')}`.trim(),
+    unavailable: null,
+    run: async (db) => outcome(await run(process.execPath, [...pgcloneArgs(ctx, db, extra), '--plain'], { env: ctx.env, cwd: ctx.repoRoot, measureRss: true })),
+  };
+}
+
+function pgdumpPsql(ctx: RunCtx): Tool {
+  return {
+    id: 'pgdump',
+    label: 'pg_dump | psql',
+    shown: 'pg_dump -d SRC | psql -X -q -v ON_ERROR_STOP=1 -d TGT',
+    unavailable: null,
+    run: async (db) => {
+      const env = { ...ctx.env, SRC: conninfo(ctx.clusters.source, ctx.sourceDb), TGT: conninfo(ctx.clusters.target, db) };
+      return outcome(await run('bash', ['-o', 'pipefail', '-c', 'pg_dump -d "$SRC" | psql -X -q -v ON_ERROR_STOP=1 -d "$TGT"'], { env, measureRss: true }));
+    },
+  };
+}
+
+function pgdumpDir(ctx: RunCtx): Tool {
+  const j = ctx.jobs;
+  return {
+    id: 'pgdump-dir',
+    label: `pg_dump -Fd -j${j} + pg_restore -j${j}`,
+    shown: `pg_dump -Fd -j ${j} -Z0 -f DIR -d SRC && pg_restore -j ${j} -d TGT DIR`,
+    unavailable: null,
+    run: async (db) => {
+      const tmp = await mkdtemp(join(tmpdir(), 'pgclone-bench-dump-'));
+      try {
+        const env = { ...ctx.env, SRC: conninfo(ctx.clusters.source, ctx.sourceDb), TGT: conninfo(ctx.clusters.target, db), DIR: join(tmp, 'dump') };
+        const script = `pg_dump -Fd -j ${j} -Z0 -f "$DIR" -d "$SRC" && pg_restore -j ${j} -d "$TGT" "$DIR"`;
+        return outcome(await run('bash', ['-c', script], { env, measureRss: true }));
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+function pgcopydb(ctx: RunCtx): Tool {
+  const j = String(ctx.jobs);
+  const avail = ctx.pgcopydb;
+  return {
+    id: 'pgcopydb',
+    label: avail.ok ? `pgcopydb ${avail.version} clone` : 'pgcopydb clone',
+    shown: `pgcopydb clone --source SRC --target TGT --table-jobs ${j} --index-jobs ${j} --dir DIR`,
+    unavailable: avail.ok ? null : avail.reason,
+    run: async (db) => {
+      if (!avail.ok) throw new Error(avail.reason);
+      const tmp = await mkdtemp(join(tmpdir(), 'pgclone-bench-pgcopydb-'));
+      try {
+        const args = ['clone', '--source', url(ctx.clusters.source, ctx.sourceDb), '--target', url(ctx.clusters.target, db), '--table-jobs', j, '--index-jobs', j, '--dir', join(tmp, 'work')];
+        return outcome(await run(avail.path, args, { env: ctx.env, measureRss: true }));
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+function floor(ctx: RunCtx): Tool {
+  return {
+    id: 'floor',
+    label: `COPY pipe floor (${ctx.jobs} at a time)`,
+    shown: `per table: psql -c "COPY t TO STDOUT" | psql -c "COPY t FROM STDIN" (${ctx.jobs} in parallel; pre-data not timed), then pg_dump --section=post-data | psql`,
+    unavailable: null,
+    run: async (db) => {
+      const r = await runFloor(ctx.clusters, ctx.sourceDb, db, ctx.jobs, ctx.env);
+      const base = { wallS: r.dataS + r.indexS, rssMb: r.rssMb, parts: { dataS: r.dataS, indexS: r.indexS } };
+      return r.ok ? { ok: true, ...base } : { ok: false, error: r.error ?? 'failed', ...base };
+    },
+  };
+}
+
+export function makeTools(ctx: RunCtx, ids: ToolId[]): Tool[] {
+  const make: Record<ToolId, () => Tool> = {
+    pgclone: () => pgclone(ctx, 'pgclone'),
+    'pgclone-256mb': () => pgclone(ctx, 'pgclone-256mb'),
+    pgdump: () => pgdumpPsql(ctx),
+    'pgdump-dir': () => pgdumpDir(ctx),
+    pgcopydb: () => pgcopydb(ctx),
+    floor: () => floor(ctx),
+  };
+  return ids.map((id) => make[id]());
+}
