@@ -24,7 +24,7 @@ async function plan(c: Clusters, db: string): Promise<{ tables: string[]; setval
     );
     const s = await cl.query<{ sql: string | null }>(
       `SELECT string_agg(format('SELECT pg_catalog.setval(%L, %s, %s);', format('%I.%I', schemaname, sequencename),
-                                coalesce(last_value, start_value), last_value IS NOT NULL), E'\n') AS sql
+                                coalesce(last_value, start_value), (last_value IS NOT NULL)::text), E'\n') AS sql
          FROM pg_sequences WHERE schemaname NOT IN ('pgclone')`,
     );
     return { tables: t.rows.map((r) => qualified(r.schema, r.name)), setval: s.rows[0]?.sql ?? '' };

@@ -145,7 +145,7 @@ export function renderMarkdown(r: BenchResult): string {
     `- PostgreSQL: source ${r.server.source}, target ${r.server.target} (${r.server.mode === 'embedded' ? 'two embedded clusters on loopback, separate buffers and WAL' : 'the local server, one cluster'})`,
     `- client tools: ${r.pgDump}; pgcopydb ${r.pgcopydb.ok ? r.pgcopydb.version : `unavailable: ${r.pgcopydb.reason}`}`,
     `- dataset: pgbench scale ${d.scale} + app schema — ${d.tables} tables, ≈ ${d.rows.toLocaleString('en')} rows, **${(d.bytes / 2 ** 20).toFixed(0)} MB** (pg_database_size), built in ${d.buildS.toFixed(0)} s`,
-    `- ${r.reps} repetitions per tool in one run, alternating (round k starts k tools later), each into a fresh target database (CREATE DATABASE … TEMPLATE template0, CHECKPOINT before, DROP after verifying); ${r.jobs} jobs`,
+    `- ${r.reps} repetitions per tool in one run, alternating (round k starts k tools later), each into a fresh target database (CREATE DATABASE … TEMPLATE template0, CHECKPOINT before, DROP after verifying), after one untimed warm-up (pg_dump | psql); ${r.jobs} jobs`,
     `- every result verified: per table row count + ordered md5 (primary key, else whole-row text COLLATE "C"), every sequence's last_value/is_called, every index and constraint definition`,
     `- peak RSS: ${r.rssMethod}`,
     '',

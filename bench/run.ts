@@ -9,7 +9,7 @@ import { largeMemory, resumeCost } from './extras.js';
 import { findPgcopydb, type Availability } from './pgcopydb.js';
 import { killLiveChildren, must, rssMethod } from './proc.js';
 import { renderMarkdown, writeResults, type BenchResult } from './report.js';
-import { runRounds } from './rounds.js';
+import { measureOnce, runRounds } from './rounds.js';
 import { childEnv, dropDb, provision, serverVersion, type Clusters } from './servers.js';
 import { median } from './stats.js';
 import { makeTools, type RunCtx } from './tools.js';
@@ -54,6 +54,10 @@ async function bench(a: BenchArgs): Promise<void> {
   const ctx: RunCtx = { clusters, sourceDb: SOURCE_DB, env: childEnv(clusters), jobs: a.jobs, repoRoot: REPO, pgcopydb };
   const tools = makeTools(ctx, a.tools);
   const o = { clusters, source, log };
+  // untimed: the fresh target cluster creates its WAL segments and both caches warm up before round 1
+  log('warm-up: one untimed pg_dump | psql …');
+  const warm = await measureOnce(makeTools(ctx, ['pgdump'])[0]!, -1, o);
+  if (!warm.ok) log(`  warm-up failed (continuing): ${warm.error}`);
   const samples = await runRounds(tools, a.reps, o);
 
   let resume: BenchResult['resume'] = { skipped: a.tools.includes('pgclone') ? 'skipped (--skip-resume)' : 'pgclone not selected' };

@@ -1,7 +1,6 @@
 // pgclone clone: a new run from --source into --target.
 import { startClone } from '../engine/run.js';
 import { connFlag, outputMode, runOptionsFrom, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
-import { runDashboard } from './dashboard.js';
 import { exitFor, textObserver } from './run-output.js';
 
 export async function cloneCommand(flags: Flags, out: Output): Promise<number> {
@@ -12,7 +11,7 @@ export async function cloneCommand(flags: Flags, out: Output): Promise<number> {
   const settings = settingsFrom(flags);
   const mode = outputMode(flags);
   if (mode === 'dashboard') {
-    return runDashboard({ target, source, mode: 'engine', settings, start: (observer) => startClone({ source, target, options, settings }, observer) }, out);
+    return (await import('./dashboard.js')).runDashboard({ target, source, mode: 'engine', settings, start: (observer) => startClone({ source, target, options, settings }, observer) }, out);
   }
   const observer = textObserver(mode, out);
   try {

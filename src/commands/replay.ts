@@ -1,12 +1,9 @@
 // pgclone replay RUN: re-fold a run's log event by event and show the dashboard as it was at each moment, for audit.
-import { render } from 'ink';
-import { createElement } from 'react';
 import { foldRun } from '../events/fold.js';
 import { classifyRun } from '../events/liveness.js';
 import { readRun, readRunLocks } from '../events/store.js';
 import { closeClient, openClient } from '../engine/connect.js';
 import { EXIT, PgcloneError } from '../engine/errors.js';
-import { Dashboard } from '../ui/Dashboard.js';
 import { createReplay } from '../ui/replay.js';
 import { connFlag, outputMode, secretsOf, type Flags, type Output } from './common.js';
 import { logCommand } from './log.js';
@@ -28,6 +25,8 @@ export async function replayCommand(runId: string, flags: Flags, out: Output): P
   }
   if (events.length === 0) throw new PgcloneError('usage', `there is no run ${runId} in the target's pgclone log`);
   const final = classifyRun(foldRun(events), holder, new Date());
+  // the terminal UI is loaded only when it is shown: it costs a second of start-up
+  const [{ render }, { createElement }, { Dashboard }] = await Promise.all([import('ink'), import('react'), import('../ui/Dashboard.js')]);
   const replay = createReplay(events, final, { speed });
   let quit!: () => void;
   const done = new Promise<void>((r) => (quit = r));

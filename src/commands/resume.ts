@@ -1,7 +1,6 @@
 // pgclone resume [RUN]: continue a stopped run from where its log says it stopped.
 import { resumeRun } from '../engine/run.js';
 import { connFlag, outputMode, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
-import { runDashboard } from './dashboard.js';
 import { exitFor, textObserver } from './run-output.js';
 
 export async function resumeCommand(runId: string | undefined, flags: Flags, out: Output): Promise<number> {
@@ -11,7 +10,7 @@ export async function resumeCommand(runId: string | undefined, flags: Flags, out
   const settings = settingsFrom(flags);
   const mode = outputMode(flags);
   if (mode === 'dashboard') {
-    return runDashboard({ target, source, runId, mode: 'engine', settings, start: (observer) => resumeRun({ target, source, runId, settings }, observer) }, out);
+    return (await import('./dashboard.js')).runDashboard({ target, source, runId, mode: 'engine', settings, start: (observer) => resumeRun({ target, source, runId, settings }, observer) }, out);
   }
   const observer = textObserver(mode, out);
   try {

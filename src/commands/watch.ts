@@ -5,7 +5,6 @@ import { createFeed } from '../ui/feed.js';
 import type { DashboardModel } from '../ui/model.js';
 import { eventLine, progressLine } from '../ui/plain.js';
 import { connFlag, outputMode, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
-import { runDashboard } from './dashboard.js';
 
 const ACTIVE = new Set(['running', 'stalled']);
 
@@ -63,5 +62,5 @@ export async function watchCommand(runId: string | undefined, flags: Flags, out:
   out.addSecrets(secretsOf(source, target));
   const mode = outputMode(flags);
   if (mode !== 'dashboard') return watchText(flags, runId, out, mode === 'json');
-  return runDashboard({ target, source, runId, mode: 'watch', settings: settingsFrom(flags) }, out);
+  return (await import('./dashboard.js')).runDashboard({ target, source, runId, mode: 'watch', settings: settingsFrom(flags) }, out);
 }

@@ -33,7 +33,10 @@ describe('in-process retries', () => {
     };
     expect(await waitCopy()).toBe(true);
     expect(await killAll(target.name)).toBeGreaterThan(0);
-    expect(await waitCopy(), `no COPY after the first kill; output so far:\n${out}\n${err}`).toBe(true);
+    if (!(await waitCopy())) {
+      const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 5000))]);
+      throw new Error(`no COPY after the first kill (exit ${String(code)}); output:\n${out}\n${err}`);
+    }
     expect(await killAll(source.name)).toBeGreaterThan(0);
 
     const code = await exited;

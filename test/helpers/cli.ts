@@ -14,7 +14,7 @@ export interface CliResult {
 
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, NO_COLOR: '1', PGCLONE_PROGRESS_MS: '1000', ...env },
+    env: { ...process.env, NO_COLOR: '1', PGCLONE_PROGRESS_MS: '1000', PGCLONE_USE_DIST: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -13,7 +13,7 @@ const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8
 function openTerminal(command: string[]): string {
   const name = `pgclone-test-${randomBytes(3).toString('hex')}`;
   const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `env NO_COLOR=1 TERM=xterm-256color ${quoted}; sleep 600`);
+  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `env NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${quoted}; sleep 600`);
   sessions.push(name);
   return name;
 }
