@@ -80,7 +80,7 @@ export function appSchemaSql(f: number): string[] {
             ARRAY['tag' || i % 7, 'tag' || i % 11]
        FROM generate_series(1, ${products}) i`,
     `INSERT INTO app.orders (customer_id, status, history, total, placed_at, note)
-     SELECT 1 + (i * 7919) % ${customers}, (ARRAY['pending', 'paid', 'shipped', 'cancelled', 'refunded']::app.order_status[])[1 + i % 5],
+     SELECT 1 + (i::bigint * 7919) % ${customers}, (ARRAY['pending', 'paid', 'shipped', 'cancelled', 'refunded']::app.order_status[])[1 + i % 5],
             ARRAY['pending', 'paid']::app.order_status[], (i % 10000) / 7.0,
             timestamptz '2023-01-01 00:00:00+00' + i * interval '41 seconds',
             CASE WHEN i % 3 = 0 THEN NULL ELSE 'note ' || md5(i::text) END

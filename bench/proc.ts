@@ -34,6 +34,7 @@ export interface RunOpts {
 }
 
 const live = new Set<ChildProcess>();
+let stopping = false;
 
 /** How peak RSS is measured, for the report. */
 export function rssMethod(): string {
@@ -75,6 +76,7 @@ async function treePeakKb(root: number): Promise<number> {
 }
 
 export async function start(cmd: string, args: string[], opts: RunOpts): Promise<Started> {
+  if (stopping) throw new Error('interrupted');
   const useTime = opts.measureRss === true && existsSync(GNU_TIME);
   const dir = useTime ? await mkdtemp(join(tmpdir(), 'pgclone-bench-time-')) : null;
   const timeFile = dir ? join(dir, 'time.txt') : null;
@@ -138,8 +140,13 @@ export function lastLines(text: string, n = 3): string {
   return text.trim().split('\n').filter(Boolean).slice(-n).join(' | ').slice(0, 600);
 }
 
-/** SIGTERM every child this process started and that still runs (used on SIGINT). */
+export function stopRequested(): boolean {
+  return stopping;
+}
+
+/** On SIGINT: start no more children, SIGTERM every child this process started that still runs. */
 export function killLiveChildren(): void {
+  stopping = true;
   for (const c of live) {
     try {
       c.kill('SIGTERM');

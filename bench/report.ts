@@ -56,7 +56,7 @@ function table(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
 
 type Status = string;
 const check = (value: number | null, limit: number, why: string): Status =>
-  value === null ? `not measured (${why})` : value <= limit ? 'met' : '**NOT met**';
+  value === null ? `not measured (${cell(why)})` : value <= limit ? 'met' : '**NOT met**';
 
 function resumeRatio(r: BenchResult): number | null {
   if ('skipped' in r.resume) return null;
@@ -97,7 +97,7 @@ function targets(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
   lines.push(`| client peak RSS ≤ 200 MB on large | ${rssLarge === null ? '—' : `${mb(rssLarge)} MB`} | ${check(rssLarge, 200, 'run with --size large')} |`);
   const resWhy = 'skipped' in r.resume ? r.resume.skipped : 'a kill/resume run failed';
   lines.push(`| kill at 50 % + resume ≤ 1.15 × uninterrupted | ${res === null ? '—' : `${f2(res)} ×`} | ${check(res, 1.15, resWhy)} |`);
-  const ovWhy = big === undefined ? 'skipped (--skip-logcost or --only)' : why('pgclone-256mb');
+  const ovWhy = big === undefined ? 'skipped: --skip-logcost, or pgclone not selected' : why('pgclone-256mb');
   lines.push(`| event log overhead ≤ 3 % | ${overhead === null ? '—' : `${((overhead - 1) * 100).toFixed(1)} %`} | ${check(overhead === null ? null : overhead - 1, 0.03, ovWhy)} |`);
   return lines;
 }
@@ -126,7 +126,7 @@ function extras(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
   const mem: string[] = [];
   if (pg) mem.push(`${r.size}: ${mb(pg.rssMb)} MB (max over ${pg.n} runs, ${f2(r.dataset.bytes / 2 ** 30)} GB)`);
   if (r.size !== 'large') {
-    if ('skipped' in r.large) mem.push(`large: ${r.large.skipped}`);
+    if ('skipped' in r.large) mem.push(`large: not measured (${r.large.skipped})`);
     else mem.push(`large: ${mb(r.large.sample.rssMb)} MB (${f2(r.large.dataset.bytes / 2 ** 30)} GB, one run, ${f2(r.large.sample.wallS)} s, ${r.large.sample.ok ? 'verified' : `FAILED: ${r.large.sample.error}`})`);
   }
   if (r.size !== 'medium') mem.push('medium: not measured in this run (run with --size medium)');

@@ -1,4 +1,5 @@
 // Timed repetitions: each tool into a fresh target database, tools alternated round by round, every result verified.
+import { stopRequested } from './proc.js';
 import { checkpoint, createDb, dropDb, type Clusters } from './servers.js';
 import type { Tool, ToolId, ToolRun } from './tools.js';
 import { verifyTarget, type Digest } from './verify.js';
@@ -50,10 +51,11 @@ export async function measureOnce(tool: Pick<Tool, 'id' | 'run'>, round: number,
 export async function runRounds(tools: Tool[], reps: number, o: MeasureOpts): Promise<Sample[]> {
   const runnable = tools.filter((t) => t.unavailable === null);
   const samples: Sample[] = [];
-  for (let round = 0; round < reps; round++) {
+  for (let round = 0; round < reps && !stopRequested(); round++) {
     const order = runnable.map((_, i) => runnable[(i + round) % runnable.length]!);
     o.log(`round ${round + 1}/${reps}: ${order.map((t) => t.id).join(' → ')}`);
     for (const tool of order) {
+      if (stopRequested()) break;
       const s = await measureOnce(tool, round, o);
       o.log(`  ${tool.label.padEnd(36)} ${s.wallS.toFixed(2).padStart(7)} s  ${s.rssMb === null ? '   ? MB' : `${s.rssMb.toFixed(0).padStart(4)} MB`}  ${s.ok ? 'verified' : `FAILED: ${s.error}`}`);
       samples.push(s);

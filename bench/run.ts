@@ -20,8 +20,14 @@ const SOURCE_DB = 'pgclone_bench_src';
 const log = (t: string): void => void process.stderr.write(`${t}\n`);
 
 const cleanups: (() => Promise<void>)[] = [];
-async function cleanUp(): Promise<void> {
-  while (cleanups.length > 0) await cleanups.pop()!().catch((e: unknown) => log(`cleanup: ${(e as Error).message}`));
+let cleaning: Promise<void> | null = null;
+let interrupted = false;
+/** Once, whoever asks first (the end of the run or a signal): drop the source database, stop the servers. */
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    while (cleanups.length > 0) await cleanups.pop()!().catch((e: unknown) => log(`cleanup: ${(e as Error).message}`));
+  })();
+  return cleaning;
 }
 
 async function preflight(): Promise<void> {
@@ -60,7 +66,7 @@ async function bench(a: BenchArgs): Promise<void> {
   if (!warm.ok) log(`  warm-up failed (continuing): ${warm.error}`);
   const samples = await runRounds(tools, a.reps, o);
 
-  let resume: BenchResult['resume'] = { skipped: a.tools.includes('pgclone') ? 'skipped (--skip-resume)' : 'pgclone not selected' };
+  let resume: BenchResult['resume'] = { skipped: a.tools.includes('pgclone') ? '--skip-resume' : 'pgclone not selected' };
   const pgOk = samples.filter((s) => s.tool === 'pgclone' && s.ok);
   if (a.resume) {
     if (pgOk.length === 0) resume = { skipped: 'no verified uninterrupted pgclone run to compare with' };
@@ -70,7 +76,7 @@ async function bench(a: BenchArgs): Promise<void> {
       resume = { uninterruptedS: T, reps: await resumeCost(ctx, o, T, a.reps) };
     }
   }
-  let large: BenchResult['large'] = { skipped: 'not measured (run with --size large or --memory-large)' };
+  let large: BenchResult['large'] = { skipped: 'run with --size large or --memory-large' };
   if (a.size === 'large') large = { skipped: 'the main run is large' };
   else if (a.memoryLarge && a.tools.includes('pgclone')) large = await largeMemory(ctx, o);
 
@@ -111,6 +117,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const onSignal = (sig: NodeJS.Signals): void => {
+    interrupted = true;
     log(`\n${sig}: stopping children and servers …`);
     killLiveChildren();
     void cleanUp().finally(() => process.exit(130));
@@ -121,8 +128,8 @@ async function main(): Promise<number> {
     await bench(a);
     return 0;
   } catch (e) {
-    log(`benchmark failed: ${(e as Error).message}`);
-    return 1;
+    if (!interrupted) log(`benchmark failed: ${(e as Error).message}`);
+    return interrupted ? 130 : 1;
   } finally {
     await cleanUp();
   }

@@ -98,7 +98,9 @@ export function connectError(e: unknown, info: ConnInfo, side: Side): PgcloneErr
   else if (/does not support SSL/i.test(msg)) text = `the server does not support SSL but sslmode=${info.sslmode} requires it (${where})`;
   else text = `cannot connect (${where}): ${msg}`;
   const kind = state === '57P03' || state === '53300' ? 'transient' : 'connect';
-  return new PgcloneError(kind, text, state, { cause: e });
+  // once a run is under way, a server that refuses or does not answer is most likely restarting or unreachable for a while
+  const network = ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET'].includes(code ?? '') || /timeout/i.test(msg) || state === '57P03';
+  return new PgcloneError(kind, text, state, { cause: e, retryable: kind === 'transient' || network });
 }
 
 async function attemptConnect(info: ConnInfo, opts: OpenOptions, attempt: 'ssl' | 'plain'): Promise<pg.Client> {

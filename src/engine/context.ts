@@ -74,6 +74,8 @@ export interface RunContext {
   snapshot: { holder: pg.Client; id: string } | null;
   /** the snapshot of RunStarted is still the one in use: verify may compare in it */
   snapshotIntact: boolean;
+  /** a recovery is reconnecting: the watchdog leaves its connections alone */
+  recovering: boolean;
   /** every client opened for the current attempt, so a failure can cut them all */
   clients: Set<pg.Client>;
   /** wakes whoever waits for the state to change (the post-data scheduler) */
@@ -93,7 +95,7 @@ export class Signal {
 }
 
 export async function openTracked(ctx: RunContext, side: Side, purpose: string, settings?: Record<string, string>): Promise<pg.Client> {
-  const c = await openClient(side === 'source' ? ctx.source : ctx.target, { side, purpose, settings });
+  const c = await openClient(side === 'source' ? ctx.source : ctx.target, { side, purpose, settings, connectTimeoutMs: Math.min(10_000, ctx.settings.ioTimeoutMs) });
   ctx.clients.add(c);
   return c;
 }

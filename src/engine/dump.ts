@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Filters } from '../events/schemas.js';
 import type { ConnInfo } from './conninfo.js';
 import { PgcloneError } from './errors.js';
-import { libpqEnv, runTool, stripPsqlMeta, type PgTools } from './pg-tools.js';
+import { dbnameArg, libpqEnv, runTool, stripPsqlMeta, type PgTools } from './pg-tools.js';
 
 export interface TocEntry {
   dumpId: number;
@@ -36,6 +36,11 @@ export interface DumpOptions {
   filters: Filters;
   noOwner: boolean;
   noAcl: boolean;
+}
+
+/** pg_dump answers within this long or is killed; a schema dump does not stream for ages. */
+export function dumpTimeoutMs(ioTimeoutMs: number): number {
+  return Math.max(120_000, 10 * ioTimeoutMs);
 }
 
 /** Every description pg_dump 10–17 writes; multi-word ones must match before their prefixes. */
@@ -103,7 +108,7 @@ export function splitItems(sql: string, entries: TocEntry[]): { preamble: string
  * Dump the source schema in the given snapshot. The archive lives in a temporary directory only for
  * the duration of this call: nothing the run depends on is kept on this host's disk.
  */
-export async function dumpSchema(tools: PgTools, source: ConnInfo, snapshotId: string | null, opts: DumpOptions): Promise<SchemaDump> {
+export async function dumpSchema(tools: PgTools, source: ConnInfo, snapshotId: string | null, opts: DumpOptions, ioTimeoutMs = 60_000): Promise<SchemaDump> {
   const dir = await mkdtemp(join(tmpdir(), 'pgclone-dump-'));
   const archive = join(dir, 'schema.dump');
   try {
@@ -118,8 +123,9 @@ export async function dumpSchema(tools: PgTools, source: ConnInfo, snapshotId: s
       ...(snapshotId ? [`--snapshot=${snapshotId}`] : []),
       ...filterArgs(opts.filters),
       `--file=${archive}`,
+      `--dbname=${dbnameArg(source, ioTimeoutMs)}`,
     ];
-    await runTool(tools.pgDump, dumpArgs, libpqEnv(source));
+    await runTool(tools.pgDump, dumpArgs, libpqEnv(source), dumpTimeoutMs(ioTimeoutMs));
     const restoreOpts = ['--no-tablespaces', ...(opts.noOwner ? ['--no-owner'] : []), ...(opts.noAcl ? ['--no-privileges'] : [])];
     const [preList, postList, preSql, postSql] = await Promise.all([
       runTool(tools.pgRestore, ['--list', '--section=pre-data', archive]),

@@ -14,6 +14,8 @@ export interface EmbeddedServer {
   dataDir: string;
   /** the postmaster's pid */
   pid: number | null;
+  /** stop the server (immediate: like a crash, WAL replay on start) and start it again on the same port */
+  restart(opts?: { immediate?: boolean; downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -131,14 +133,25 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
     await rm(root, { recursive: true, force: true });
     throw new Error(`could not start an embedded PostgreSQL server: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const pid = await postmasterPid(dataDir);
+  let pid = await postmasterPid(dataDir);
   let stopped = false;
   return {
     url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
     password,
     dataDir,
-    pid,
+    get pid() {
+      return pid;
+    },
+    async restart(o = {}) {
+      if (pid !== null && alive(pid)) {
+        process.kill(pid, o.immediate ? 'SIGQUIT' : 'SIGINT');
+        for (let i = 0; i < 300 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, o.downMs ?? 0));
+      await pg.start();
+      pid = await postmasterPid(dataDir);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -42,15 +42,18 @@ const EXIT_OF: Record<ErrorKind, ExitCode> = {
 /** An error understood where it happened: one line for the operator, a kind, an exit code. */
 export class PgcloneError extends Error {
   readonly exitCode: ExitCode;
+  /** a failure that may pass if tried again (a connection refused while a server restarts) — for the engine's retries, not for preflight */
+  readonly retryable: boolean;
   constructor(
     readonly kind: ErrorKind,
     message: string,
     readonly sqlstate: string | null = null,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryable?: boolean },
   ) {
     super(message, options);
     this.name = 'PgcloneError';
     this.exitCode = EXIT_OF[kind];
+    this.retryable = options?.retryable ?? kind === 'transient';
   }
 }
 
@@ -89,14 +92,14 @@ export function sqlstateOf(e: unknown): string | null {
 
 /** Only connection-class failures and a few server conditions are worth retrying; everything else is reported. */
 export function isTransient(e: unknown): boolean {
-  if (e instanceof PgcloneError) return e.kind === 'transient';
+  if (e instanceof PgcloneError) return e.retryable;
   const err = e as PgLikeError | null;
   if (!err) return false;
   const state = sqlstateOf(err);
   if (state !== null) return state.startsWith('08') || TRANSIENT_SQLSTATES.has(state);
   if (typeof err.code === 'string' && TRANSIENT_SOCKET_CODES.has(err.code)) return true;
   const msg = String(err.message ?? '');
-  return /Connection terminated|connection timeout|Connection ended|not queryable|terminating connection|server closed the connection|timed out|stalled|Client has encountered a connection error/i.test(msg);
+  return /Connection terminated|connection timeout|Connection ended|not queryable|terminating connection|server closed the connection|timed out|stalled|Client has encountered a connection error|EPIPE|ECONNRESET|ECONNREFUSED|socket hang up|read ETIMEDOUT/i.test(msg);
 }
 
 export function errorMessage(e: unknown): string {

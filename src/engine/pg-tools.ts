@@ -32,15 +32,33 @@ function debianCandidates(): string[] {
     .map((d) => join(root, d, 'bin'));
 }
 
-async function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+async function run(
+  cmd: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+  timeoutMs?: number,
+): Promise<{ code: number | null; stdout: Buffer; stderr: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
+    let timedOut = false;
+    const timer = timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, timeoutMs)
+      : null;
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out), stderr: err, timedOut });
+    });
   });
 }
 
@@ -75,7 +93,11 @@ export async function findPgTools(env: NodeJS.ProcessEnv = process.env): Promise
   throw new PgcloneError('preflight', `pg_dump and pg_restore were not found ${where}; install the PostgreSQL client tools (e.g. apt install postgresql-client)`);
 }
 
-/** Environment for a libpq child: the connection in PG* variables, so no password appears on a command line. */
+/**
+ * Environment for a libpq child: the connection in PG* variables, so no password appears on a command line.
+ * Keepalives and a TCP user timeout (libpq connection options, through PGOPTIONS cannot carry them, so the
+ * caller passes keepaliveArgs() as --dbname) make a child notice a dead network instead of waiting forever.
+ */
 export function libpqEnv(info: ConnInfo): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PG')) env[k] = v;
@@ -92,10 +114,26 @@ export function libpqEnv(info: ConnInfo): NodeJS.ProcessEnv {
   return env;
 }
 
-export async function runTool(path: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Buffer> {
-  const r = await run(path, args, env);
+/** --dbname as a conninfo string: where to connect (no password) and how to notice a silent peer. */
+export function dbnameArg(info: ConnInfo, ioTimeoutMs: number): string {
+  const q = (v: string | number) => `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const idle = Math.max(1, Math.round(ioTimeoutMs / 3000));
+  return [
+    `host=${q(info.host)}`,
+    `port=${q(info.port)}`,
+    `dbname=${q(info.database)}`,
+    `user=${q(info.user)}`,
+    `sslmode=${q(info.sslmode)}`,
+    `keepalives=1 keepalives_idle=${idle} keepalives_interval=1 keepalives_count=3`,
+    `tcp_user_timeout=${Math.max(1000, ioTimeoutMs)}`,
+  ].join(' ');
+}
+
+export async function runTool(path: string, args: string[], env?: NodeJS.ProcessEnv, timeoutMs?: number): Promise<Buffer> {
+  const r = await run(path, args, env, timeoutMs);
+  const tool = path.split('/').pop();
+  if (r.timedOut) throw new PgcloneError('transient', `${tool} did not finish within ${Math.round((timeoutMs ?? 0) / 1000)} s: the connection may be cut`);
   if (r.code !== 0) {
-    const tool = path.split('/').pop();
     const msg = r.stderr.trim().split('\n').filter(Boolean).slice(-3).join('; ') || `exit code ${r.code}`;
     throw new PgcloneError('failed', `${tool} failed: ${msg}`);
   }

@@ -92,14 +92,15 @@ async function unreadableTables(source: pg.ClientBase): Promise<string[]> {
 }
 
 /** Dump the schema in a fresh exported snapshot on `source`, and plan tables, sequences and post-data items. */
-export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOptions): Promise<Prepared> {
+export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOptions, ioTimeoutMs = 60_000): Promise<Prepared> {
   const { source, tools, sourceFacts } = sides;
   const snapshotId = await exportSnapshot(source);
   let dump: SchemaDump;
   try {
-    dump = await dumpSchema(tools, sourceInfo, snapshotId, options);
+    dump = await dumpSchema(tools, sourceInfo, snapshotId, options, ioTimeoutMs);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof PgcloneError && e.kind === 'transient') throw e;
     if (/permission denied/i.test(msg)) {
       const list = await unreadableTables(source).catch(() => []);
       throw refuse(`the source role cannot read everything to be cloned${list.length ? `: no SELECT on ${list.join(', ')}` : ''} (${msg})`);

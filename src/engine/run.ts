@@ -10,7 +10,7 @@ import { identityOf } from '../events/identity.js';
 import type { ErrorInfo, Operator, RunOptions } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { appendStandalone, ensureLog, readAllRuns, readRun, readRunLocks } from '../events/store.js';
-import { closeClient, destroyClient, openClient } from './connect.js';
+import { applicationName, closeClient, destroyClient, openClient } from './connect.js';
 import type { ConnInfo } from './conninfo.js';
 import {
   Budget,
@@ -172,14 +172,21 @@ async function steps(ctx: RunContext): Promise<RunOutcome> {
   return verification === 'mismatch' ? 'mismatch' : 'finished';
 }
 
-async function alive(c: pg.Client | null | undefined, timeoutMs: number): Promise<boolean> {
-  if (!c) return false;
-  const ping = c.query('SELECT 1').then(
-    () => true,
-    () => false,
+type Ping = 'ok' | 'dead' | 'silent';
+
+/** 'dead': the connection failed at once (the work on it fails by itself); 'silent': no answer in time (a cut network). */
+async function ping(c: pg.Client | null | undefined, timeoutMs: number): Promise<Ping> {
+  if (!c) return 'dead';
+  const answer = c.query('SELECT 1').then(
+    (): Ping => 'ok',
+    (): Ping => 'dead',
   );
-  const late = new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref());
-  return Promise.race([ping, late]);
+  const late = new Promise<Ping>((r) => setTimeout(() => r('silent'), timeoutMs).unref());
+  return Promise.race([answer, late]);
+}
+
+async function alive(c: pg.Client | null | undefined, timeoutMs: number): Promise<boolean> {
+  return (await ping(c, timeoutMs)) === 'ok';
 }
 
 /**
@@ -190,21 +197,22 @@ function startWatchdog(ctx: RunContext): () => void {
   const every = Math.max(250, Math.floor(ctx.settings.ioTimeoutMs / 3));
   let busy = false;
   const timer = setInterval(async () => {
-    if (busy) return;
+    if (busy || ctx.recovering) return;
     busy = true;
     try {
-      const [targetOk, sourceOk] = await Promise.all([
-        alive(ctx.lock, ctx.settings.ioTimeoutMs),
-        ctx.snapshot ? alive(ctx.snapshot.holder, ctx.settings.ioTimeoutMs) : Promise.resolve(true),
-      ]);
-      if (!targetOk) {
-        ctx.observer.onNote?.(`the target did not answer for ${Math.round(ctx.settings.ioTimeoutMs / 1000)} s: cutting its connections`);
-        destroyClient(ctx.lock);
+      const lock = ctx.lock;
+      const holder = ctx.snapshot?.holder;
+      const [target, source] = await Promise.all([ping(lock, ctx.settings.ioTimeoutMs), holder ? ping(holder, ctx.settings.ioTimeoutMs) : Promise.resolve<Ping>('ok')]);
+      if (ctx.recovering) return;
+      const secs = Math.round(ctx.settings.ioTimeoutMs / 1000);
+      if (target === 'silent') {
+        ctx.observer.onNote?.(`the target did not answer for ${secs} s: cutting its connections`);
+        destroyClient(lock);
         destroyAll(ctx);
       }
-      if (!sourceOk && ctx.snapshot) {
-        ctx.observer.onNote?.(`the source did not answer for ${Math.round(ctx.settings.ioTimeoutMs / 1000)} s: cutting its connections`);
-        destroyClient(ctx.snapshot.holder);
+      if (source === 'silent' && holder) {
+        ctx.observer.onNote?.(`the source did not answer for ${secs} s: cutting its connections`);
+        destroyClient(holder);
         destroyAll(ctx);
       }
     } finally {
@@ -215,13 +223,54 @@ function startWatchdog(ctx: RunContext): () => void {
   return () => clearInterval(timer);
 }
 
+function connectTimeout(ctx: RunContext): number {
+  return Math.min(10_000, ctx.settings.ioTimeoutMs);
+}
+
+async function backendPid(c: pg.ClientBase): Promise<number> {
+  const r = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  return r.rows[0]?.pid ?? 0;
+}
+
+/**
+ * A cut network leaves this process's sessions open on the server — holding the run lock, row locks, a
+ * transaction — until the server's keepalives notice, which can take hours. They are ours (the
+ * application_name names this process), so end them.
+ */
+async function endOwnSessions(c: pg.ClientBase, keep: number[]): Promise<void> {
+  await c.query(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE application_name = $1 AND datname = current_database() AND pid <> ALL($2::int[])`,
+    [applicationName(), keep],
+  );
+}
+
 /** After a transient failure: the lock again (or stop), the log again (it, not memory, says what committed), the snapshot if it died. */
 async function recover(ctx: RunContext, error: ErrorInfo, attempt: number, delayMs: number): Promise<void> {
+  ctx.recovering = true;
+  try {
+    await reconnect(ctx, error, attempt, delayMs);
+  } finally {
+    ctx.recovering = false;
+  }
+}
+
+async function reconnect(ctx: RunContext, error: ErrorInfo, attempt: number, delayMs: number): Promise<void> {
   destroyAll(ctx);
-  if (!(await alive(ctx.lock, Math.min(5000, ctx.settings.ioTimeoutMs)))) {
+  const lockAlive = await alive(ctx.lock, Math.min(5000, ctx.settings.ioTimeoutMs));
+  if (!lockAlive) {
     destroyClient(ctx.lock);
-    ctx.lock = await openClient(ctx.target, { side: 'target', purpose: 'lock' });
-    if (!(await tryLockRun(ctx.lock, ctx.runId))) {
+    ctx.lock = await openClient(ctx.target, { side: 'target', purpose: 'lock', connectTimeoutMs: connectTimeout(ctx) });
+  }
+  await endOwnSessions(ctx.lock, [await backendPid(ctx.lock)]);
+  if (!lockAlive) {
+    let locked = false;
+    // our own old session may take a moment to end after being told to
+    for (let i = 0; i < 40 && !locked; i++) {
+      locked = await tryLockRun(ctx.lock, ctx.runId);
+      if (!locked) await sleep(250);
+    }
+    if (!locked) {
       const holder = (await readRunLocks(ctx.lock, [ctx.runId])).get(ctx.runId);
       throw new PgcloneError('locked', `while reconnecting, run ${ctx.runId} was taken over by ${holder ? describeHolder(holder) : 'another process'}; stopping`);
     }
@@ -230,11 +279,12 @@ async function recover(ctx: RunContext, error: ErrorInfo, attempt: number, delay
   let snapshotLost = false;
   if (!ctx.snapshot || !(await alive(ctx.snapshot.holder, Math.min(5000, ctx.settings.ioTimeoutMs)))) {
     if (ctx.snapshot) destroyClient(ctx.snapshot.holder);
-    const holder = await openClient(ctx.source, { side: 'source', purpose: 'snapshot' });
+    const holder = await openClient(ctx.source, { side: 'source', purpose: 'snapshot', connectTimeoutMs: connectTimeout(ctx) });
     ctx.snapshot = { holder, id: await exportSnapshot(holder) };
     snapshotLost = true;
     ctx.snapshotIntact = false;
   }
+  await endOwnSessions(ctx.snapshot.holder, [await backendPid(ctx.snapshot.holder)]);
   await record(ctx, [{ type: 'RetryScheduled', runId: ctx.runId, phase: ctx.state.phase, error, attempt, delayMs, snapshotLost }]);
 }
 
@@ -322,6 +372,7 @@ function newContext(
     lock: sides.target,
     snapshot: { holder: sides.source, id: prepared.snapshotId },
     snapshotIntact,
+    recovering: false,
     clients: new Set(),
     changed: new Signal(),
   };
@@ -342,7 +393,7 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
   const sides = await openSides(req.source, req.target);
   let prepared: Prepared;
   try {
-    prepared = await prepare(sides, req.source, req.options);
+    prepared = await prepare(sides, req.source, req.options, req.settings.ioTimeoutMs);
     await dryRunSchema(sides, prepared.dump, req.options, req.target);
   } catch (e) {
     await closeClient(sides.source);
@@ -449,7 +500,7 @@ export async function resumeRun(req: ResumeRequest, observer: EngineObserver = {
     // openSides opened its own target connection; the lock stays on ours
     await closeClient(opened.target);
     const sides: Sides = { ...opened, target: lock };
-    const prepared = await prepare(sides, sourceInfo, state.options);
+    const prepared = await prepare(sides, sourceInfo, state.options, req.settings.ioTimeoutMs);
     const decision = decideResume(state, { holder: null, sourceFingerprint: opened.sourceFacts.fingerprint, schemaHash: prepared.dump.hash });
     if (decision.kind === 'refuse') {
       throw new PgcloneError(decision.reason === 'finished' ? 'nothing-to-do' : 'resume-refused', decision.message);

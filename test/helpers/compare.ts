@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { connect } from './db.js';
+import { connect } from './pg.js';
 
 const run = promisify(execFile);
 
@@ -126,3 +126,39 @@ export async function catalogPicture(url: string): Promise<string> {
     await c.end();
   }
 }
+
+export interface RowDiff {
+  table: string;
+  lost: number;
+  duplicated: number;
+}
+
+/** Rows in the source but not the target (lost) and extra copies in the target (duplicated), per table, as multisets. */
+export async function rowDiffs(sourceUrl: string, targetUrl: string): Promise<RowDiff[]> {
+  const [s, t] = await Promise.all([connect(sourceUrl), connect(targetUrl)]);
+  const out: RowDiff[] = [];
+  try {
+    for (const table of await tables(s)) {
+      const rel = `${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`;
+      const cols = table.cols.length > 0 ? table.cols.join(', ') : '1';
+      const sql = `SELECT md5(r::text) AS h, count(*)::int AS n FROM (SELECT ${cols} FROM ONLY ${rel}) r GROUP BY 1`;
+      const [a, b] = await Promise.all([s.query<{ h: string; n: number }>(sql), t.query<{ h: string; n: number }>(sql).catch(() => ({ rows: [] as { h: string; n: number }[] }))]);
+      const counts = new Map<string, number>();
+      for (const r of a.rows) counts.set(r.h, r.n);
+      let lost = 0;
+      let duplicated = 0;
+      for (const r of b.rows) {
+        const want = counts.get(r.h) ?? 0;
+        if (r.n > want) duplicated += r.n - want;
+        else lost += want - r.n;
+        counts.delete(r.h);
+      }
+      for (const n of counts.values()) lost += n;
+      if (lost > 0 || duplicated > 0) out.push({ table: `${table.schema}.${table.name}`, lost, duplicated });
+    }
+  } finally {
+    await Promise.all([s.end(), t.end()]);
+  }
+  return out;
+}
+

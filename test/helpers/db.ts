@@ -1,7 +1,10 @@
 // Fresh databases for each test on the test server, dropped when the file's tests are done.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { inject } from 'vitest';
+import { connect, createDatabase, databaseName, dropDatabase, withDatabase } from './pg.js';
+
+export { connect };
 
 export interface TestDb {
   name: string;
@@ -19,16 +22,7 @@ export function serverUrl(): string {
 }
 
 export function urlFor(database: string, base = serverUrl()): string {
-  const u = new URL(base);
-  u.pathname = `/${encodeURIComponent(database)}`;
-  return u.toString();
-}
-
-export async function connect(url: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url });
-  c.on('error', () => undefined);
-  await c.connect();
-  return c;
+  return withDatabase(base, database);
 }
 
 export async function adminQuery(sql: string, params: unknown[] = []): Promise<pg.QueryResultRow[]> {
@@ -41,10 +35,9 @@ export async function adminQuery(sql: string, params: unknown[] = []): Promise<p
 }
 
 export async function createTestDb(label = 'db'): Promise<TestDb> {
-  const name = `pgclone_t_${label.replace(/[^a-z0-9_]/g, '_')}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`);
+  const name = databaseName(label);
+  const url = await createDatabase(serverUrl(), name);
   created.add(name);
-  const url = urlFor(name);
   return {
     name,
     url,
@@ -61,7 +54,7 @@ export async function createTestDb(label = 'db'): Promise<TestDb> {
 }
 
 export async function dropTestDb(name: string): Promise<void> {
-  await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await dropDatabase(serverUrl(), name);
   created.delete(name);
 }
 
