@@ -1,6 +1,6 @@
 // `npm run bench`: provision, build the dataset, time pgclone against its anchors, verify, report to bench/results/.
 import { existsSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args.js';
@@ -42,6 +42,7 @@ async function preflight(): Promise<void> {
 
 async function bench(a: BenchArgs): Promise<void> {
   const startedAt = new Date().toISOString();
+  const loadStart = loadavg()[0] ?? 0;
   await preflight();
   const pgDump = (await must('pg_dump', ['--version'], { env: process.env })).stdout.trim();
   const pgcopydb: Availability = a.tools.includes('pgcopydb') ? await findPgcopydb(a.install, log) : { ok: false, reason: 'not selected (--only)' };
@@ -88,7 +89,7 @@ async function bench(a: BenchArgs): Promise<void> {
     reps: a.reps,
     jobs: a.jobs,
     server: { mode: clusters.mode, source: `${srcVersion}${clusters.mode === 'embedded' ? ' (embedded)' : ''}`, target: `${tgtVersion}${clusters.mode === 'embedded' ? ' (embedded)' : ''}` },
-    machine: { cores: cpu.length, cpu: cpu[0]?.model.trim() ?? 'unknown', memGiB: totalmem() / 2 ** 30 },
+    machine: { cores: cpu.length, cpu: cpu[0]?.model.trim() ?? 'unknown', memGiB: totalmem() / 2 ** 30, loadStart, loadEnd: loadavg()[0] ?? 0 },
     pgDump,
     pgcopydb,
     dataset,

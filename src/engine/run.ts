@@ -1,6 +1,6 @@
 // The orchestrator: a flat list of steps, each skipped when the log already records it; transient failures retried.
 import { hostname, userInfo } from 'node:os';
-import { nanoid } from 'nanoid';
+import { customAlphabet } from 'nanoid';
 import type pg from 'pg';
 import { MalformedEventError, tableKey } from '../events/codec.js';
 import { decideResume, nextPhase, pendingPostData } from '../events/decide.js';
@@ -42,6 +42,12 @@ export interface RunResult {
   outcome: RunOutcome;
   state: RunState;
 }
+
+/**
+ * Run ids: 21 letters and digits. nanoid's default alphabet has "-" and "_", and an id that starts with
+ * "-" reads as an option on the command line (found by the torture suite: `pgclone resume -x…`).
+ */
+export const newRunId = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', 21);
 
 export function operator(): Operator {
   let user = 'unknown';
@@ -400,7 +406,7 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
     await closeClient(sides.target);
     throw e;
   }
-  const runId = req.runId ?? nanoid();
+  const runId = req.runId ?? newRunId();
   let state: RunState;
   try {
     // the first write to the target

@@ -1,5 +1,4 @@
 // Wipe: drop exactly what a run created (its own record in SchemaApplied), keep the log, append RunWiped — one transaction.
-import { nanoid } from 'nanoid';
 import { decideWipe } from '../events/decide.js';
 import { foldRun } from '../events/fold.js';
 import type { CreatedObject } from '../events/schemas.js';
@@ -9,7 +8,7 @@ import { closeClient, openClient } from './connect.js';
 import type { ConnInfo } from './conninfo.js';
 import { PgcloneError } from './errors.js';
 import { tryLockRun } from './lock.js';
-import { operator, pickRun } from './run.js';
+import { newRunId, operator, pickRun } from './run.js';
 
 /** Drop order: schemas (their contents go with them), relations, sequences, routines, types, the rest, extensions last. */
 const ORDER = ['schema', 'materialized view', 'view', 'foreign table', 'table', 'sequence', 'function', 'procedure', 'aggregate', 'domain', 'type'];
@@ -52,7 +51,7 @@ export async function wipeRun(target: ConnInfo, runId: string | undefined, opts:
     if (decision.kind === 'refuse') throw new PgcloneError(decision.reason === 'locked' ? 'locked' : 'nothing-to-do', decision.message);
 
     const dropped: string[] = [];
-    const restartedAs = opts.restart ? nanoid() : null;
+    const restartedAs = opts.restart ? newRunId() : null;
     await lock.query('BEGIN');
     try {
       for (const o of dropPlan(state.schemaObjects ?? [])) {

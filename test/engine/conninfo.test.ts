@@ -65,3 +65,10 @@ describe('pg_dump name patterns', () => {
     expect(matchesAny({ schema: 'public', name: 'l.gs' }, [p('l.gs')])).toBe(false);
   });
 });
+
+describe('run ids', () => {
+  it('never start with "-" (it would read as an option) and use only letters and digits', async () => {
+    const { newRunId } = await import('../../src/engine/run.js');
+    for (let i = 0; i < 2000; i++) expect(newRunId()).toMatch(/^[0-9A-Za-z]{21}$/);
+  });
+});
