@@ -84,10 +84,15 @@ const TRANSIENT_SQLSTATES = new Set([
 
 const TRANSIENT_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'EAI_AGAIN']);
 
-/** SQLSTATE of a pg error, or null for socket and other errors. */
+/**
+ * SQLSTATE of a pg error, or null for socket and other errors. A socket error's code can look like one
+ * ("EPIPE" is five capitals): those carry errno and syscall, a server's error does not.
+ */
 export function sqlstateOf(e: unknown): string | null {
-  const code = (e as PgLikeError | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null;
+  const err = e as PgLikeError | null;
+  const code = err?.code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return null;
+  return err?.errno === undefined && err?.syscall === undefined ? code : null;
 }
 
 /** Only connection-class failures and a few server conditions are worth retrying; everything else is reported. */

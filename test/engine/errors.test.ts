@@ -1,0 +1,25 @@
+// Which failures are retried: connection-class ones only. Pure.
+import { describe, expect, it } from 'vitest';
+import { isTransient, PgcloneError, sqlstateOf } from '../../src/engine/errors.js';
+
+const socketError = (code: string) => Object.assign(new Error(`write ${code}`), { code, errno: -32, syscall: 'write' });
+const serverError = (code: string, message = 'x') => Object.assign(new Error(message), { code, severity: 'ERROR' });
+
+describe('isTransient', () => {
+  it('retries socket failures — EPIPE too, whose code looks like a SQLSTATE (found by the retry test)', () => {
+    expect(sqlstateOf(socketError('EPIPE'))).toBeNull();
+    for (const c of ['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']) expect(isTransient(socketError(c))).toBe(true);
+    expect(isTransient(new Error('Connection terminated unexpectedly'))).toBe(true);
+  });
+
+  it('retries connection-class SQLSTATEs, shutdowns, serialization failures and deadlocks', () => {
+    for (const c of ['08006', '57P01', '57P03', '40001', '40P01']) expect(isTransient(serverError(c))).toBe(true);
+  });
+
+  it('does not retry real errors: a bad value, a missing table, a permission, a bug', () => {
+    for (const c of ['22P02', '42P01', '42501', '23505', 'XX000']) expect(isTransient(serverError(c))).toBe(false);
+    expect(isTransient(new TypeError('undefined is not a function'))).toBe(false);
+    expect(isTransient(new PgcloneError('preflight', 'no'))).toBe(false);
+    expect(isTransient(new PgcloneError('connect', 'refused', null, { retryable: true }))).toBe(true);
+  });
+});
