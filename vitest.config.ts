@@ -9,6 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // most tests wait on PostgreSQL and child processes, not on this CPU
+    maxWorkers: 3,
     reporters: ['default'],
   },
 });
