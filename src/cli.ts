@@ -29,7 +29,8 @@ usage:
 clone options:
   --schema P, --exclude-schema P, --table P, --exclude-table P, --exclude-table-data P   (pg_dump patterns; repeatable)
   --jobs N (2)  --index-jobs N (2)  --batch-size SIZE (64MB)  --verify count|checksum|none (count)
-  --no-owner  --no-acl  --binary (binary COPY for built-in types)
+  --no-owner  --no-acl  --text (COPY in text format; default: binary for built-in types, same major version)
+  --maintenance-work-mem SIZE (256MB per index job)
   --max-duration D   stop cleanly at the next batch after D (e.g. 30s) and exit 3: resumable
   --io-timeout D (60s)  --retries N (8)  --json | --plain  --debug
 
@@ -54,7 +55,8 @@ const OPTIONS = {
   verify: { type: 'string' },
   'no-owner': { type: 'boolean' },
   'no-acl': { type: 'boolean' },
-  binary: { type: 'boolean' },
+  text: { type: 'boolean' },
+  'maintenance-work-mem': { type: 'string' },
   'max-duration': { type: 'string' },
   'io-timeout': { type: 'string' },
   retries: { type: 'string' },
@@ -69,7 +71,7 @@ const OPTIONS = {
 } as const;
 
 const ALLOWED: Record<string, string[]> = {
-  clone: ['source', 'target', 'schema', 'exclude-schema', 'table', 'exclude-table', 'exclude-table-data', 'jobs', 'index-jobs', 'batch-size', 'verify', 'no-owner', 'no-acl', 'binary', 'max-duration', 'io-timeout', 'retries', 'json', 'plain'],
+  clone: ['source', 'target', 'schema', 'exclude-schema', 'table', 'exclude-table', 'exclude-table-data', 'jobs', 'index-jobs', 'batch-size', 'verify', 'no-owner', 'no-acl', 'text', 'maintenance-work-mem', 'max-duration', 'io-timeout', 'retries', 'json', 'plain'],
   resume: ['source', 'target', 'max-duration', 'io-timeout', 'retries', 'json', 'plain'],
   wipe: ['source', 'target', 'restart', 'max-duration', 'io-timeout', 'retries', 'json', 'plain'],
   status: ['target', 'json', 'stall-threshold'],

@@ -67,7 +67,9 @@ export function runOptionsFrom(flags: Flags): RunOptions {
     batchBytes: flags['batch-size'] !== undefined ? parseSize(String(flags['batch-size']), '--batch-size') : DEFAULT_BATCH_BYTES,
     noOwner: flags['no-owner'] === true,
     noAcl: flags['no-acl'] === true,
-    binary: flags.binary === true,
+    binary: flags.text !== true,
+    maintenanceWorkMemBytes:
+      flags['maintenance-work-mem'] !== undefined ? parseSize(String(flags['maintenance-work-mem']), '--maintenance-work-mem') : 256 << 20,
   };
 }
 

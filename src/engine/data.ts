@@ -22,8 +22,16 @@ export const TARGET_BATCH_SETTINGS = { synchronous_commit: 'off' };
 
 type Task = { kind: 'plan'; key: string } | { kind: 'batch'; key: string; index: number };
 
+const major = (version: string) => Number.parseInt(version, 10);
+
+/**
+ * Binary COPY spares the target most of its parsing. It is used only for built-in types between servers of
+ * one major version: binary formats are not promised to carry across versions, and arrays and records
+ * embed type oids that differ between databases.
+ */
 export function copySpec(ctx: RunContext, st: SourceTable): CopySpec {
-  const binary = ctx.options.binary && st.columns.every((c) => c.binaryOk);
+  const sameMajor = major(ctx.state.source.serverVersion) === major(ctx.state.target.serverVersion);
+  const binary = ctx.options.binary && sameMajor && st.columns.every((c) => c.binaryOk);
   return { table: st.table, columns: st.columns.map((c) => c.name), key: st.key, binary };
 }
 

@@ -87,6 +87,12 @@ export function mayStart(ctx: RunContext, item: PostDataItemState, inFlight: Set
   }
 }
 
+/** Index builds sort in memory when they can: each job gets its own maintenance_work_mem. */
+function postDataSettings(ctx: RunContext): Record<string, string> {
+  const bytes = ctx.options.maintenanceWorkMemBytes;
+  return bytes ? { maintenance_work_mem: `${Math.floor(bytes / 1024)}kB` } : {};
+}
+
 export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e: unknown) => void, dataStopped: () => boolean): Promise<void> {
   const sql = postSqlById(ctx.dump);
   const inFlight = new Set<string>();
@@ -125,7 +131,7 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
             phaseStarted = true;
             await record(ctx, [{ type: 'PhaseStarted', runId: ctx.runId, phase: 'post-data' }]);
           }
-          conn ??= await openTracked(ctx, 'target', `post-data ${id}`);
+          conn ??= await openTracked(ctx, 'target', `post-data ${id}`, postDataSettings(ctx));
           const c = conn;
           const t0 = Date.now();
           await commitWith(ctx, c, [], async () => {

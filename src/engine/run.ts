@@ -149,11 +149,17 @@ async function steps(ctx: RunContext): Promise<RunOutcome> {
   if (ctx.options.verify !== 'none') {
     if (ctx.state.phases.verify.status !== 'done') {
       await phaseStarted(ctx, 'verify');
-      const src = await sourceReader(ctx, 'verify');
-      const dst = await openTracked(ctx, 'target', 'verify');
-      await verifyTables(ctx, src, dst);
-      await closeTracked(ctx, src);
-      await closeTracked(ctx, dst);
+      const pairs = await Promise.all(
+        Array.from({ length: Math.max(1, ctx.options.jobs) }, async (_, i) => ({
+          src: await sourceReader(ctx, `verify ${i}`),
+          dst: await openTracked(ctx, 'target', `verify ${i}`),
+        })),
+      );
+      await verifyTables(ctx, pairs);
+      for (const p of pairs) {
+        await closeTracked(ctx, p.src);
+        await closeTracked(ctx, p.dst);
+      }
       await record(ctx, [{ type: 'PhaseCompleted', runId: ctx.runId, phase: 'verify', durationMs: phaseDuration(ctx, 'verify') }]);
     }
     verification = Object.values(ctx.state.verified).every((v) => v.match) ? 'passed' : 'mismatch';

@@ -28,21 +28,33 @@ async function measure(db: pg.ClientBase, rel: string, columns: string[], checks
   return { rows: Number(r.rows[0]?.n ?? 0), sum: `${r.rows[0]?.n}:${r.rows[0]?.sum}` };
 }
 
-/** Compare every planned table; each result is an event. Returns whether all matched. */
-export async function verifyTables(ctx: RunContext, src: pg.ClientBase, dst: pg.ClientBase): Promise<boolean> {
+export interface VerifyPair {
+  src: pg.ClientBase;
+  dst: pg.ClientBase;
+}
+
+/**
+ * Compare every planned table, the largest first, over several connection pairs at once (a count is a
+ * full scan on each side). Each result is an event. Returns whether all matched.
+ */
+export async function verifyTables(ctx: RunContext, pairs: VerifyPair[]): Promise<boolean> {
   const checksum = ctx.options.verify === 'checksum';
   let allMatch = true;
-  for (const key of ctx.state.tableOrder) {
-    const t = ctx.state.tables[key] as TableState;
-    const st = ctx.tables.get(tableKey(t.table));
-    const columns = st ? st.columns.map((c) => c.name) : [];
-    const rel = relName(t.table);
-    const [a, b] = await Promise.all([measure(src, rel, columns, checksum), measure(dst, rel, columns, checksum)]);
-    const match = a.rows === b.rows && a.sum === b.sum;
-    if (!match) allMatch = false;
-    await record(ctx, [
-      { type: 'TableVerified', runId: ctx.runId, table: t.table, sourceRows: a.rows, targetRows: b.rows, sourceChecksum: a.sum, targetChecksum: b.sum, match },
-    ]);
-  }
-  return allMatch;
+  const queue = ctx.state.tableOrder.filter((k) => !ctx.state.verified[k]);
+  const worker = async ({ src, dst }: VerifyPair) => {
+    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+      const t = ctx.state.tables[key] as TableState;
+      const st = ctx.tables.get(tableKey(t.table));
+      const columns = st ? st.columns.map((c) => c.name) : [];
+      const rel = relName(t.table);
+      const [a, b] = await Promise.all([measure(src, rel, columns, checksum), measure(dst, rel, columns, checksum)]);
+      const match = a.rows === b.rows && a.sum === b.sum;
+      if (!match) allMatch = false;
+      await record(ctx, [
+        { type: 'TableVerified', runId: ctx.runId, table: t.table, sourceRows: a.rows, targetRows: b.rows, sourceChecksum: a.sum, targetChecksum: b.sum, match },
+      ]);
+    }
+  };
+  await Promise.all(pairs.map(worker));
+  return allMatch && Object.values(ctx.state.verified).every((v) => v.match);
 }

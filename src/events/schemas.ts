@@ -48,6 +48,8 @@ export const RunOptions = z.object({
   noOwner: z.boolean(),
   noAcl: z.boolean(),
   binary: z.boolean(),
+  /** per index job; absent in older logs (the server's setting then) */
+  maintenanceWorkMemBytes: z.number().int().positive().optional(),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
 
