@@ -1,0 +1,48 @@
+// The engine's own code can only INSERT into and SELECT from the log: nothing in src updates, deletes,
+// truncates, alters it, or turns off the trigger that guards it (session_replication_role would).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = fileURLToPath(new URL('../../src', import.meta.url));
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : /\.tsx?$/.test(f) ? [p] : [];
+  });
+}
+
+/** The only place allowed to name the guarded verbs: the trigger that rejects them, in the store's schema DDL. */
+function withoutLogDdl(path: string, text: string): string {
+  if (!path.endsWith('events/store.ts')) return text;
+  const start = text.indexOf('const ENSURE_SQL = `');
+  const end = text.indexOf('`;', start);
+  expect(start).toBeGreaterThan(0);
+  return text.slice(0, start) + text.slice(end);
+}
+
+describe('append-only from the engine’s side', () => {
+  const sources = files(SRC).map((p) => ({ p, text: withoutLogDdl(p, readFileSync(p, 'utf8')) }));
+
+  it('reads the sources it claims to (so the checks below can fail)', () => {
+    expect(sources.length).toBeGreaterThan(30);
+    expect(sources.some((s) => /INSERT INTO \$\{EVENTS\}/.test(s.text))).toBe(true);
+  });
+
+  for (const [what, re] of [
+    ['UPDATE of the log', /UPDATE\s+(pgclone\.events|\$\{EVENTS\})/i],
+    ['DELETE from the log', /DELETE\s+FROM\s+(pgclone\.events|\$\{EVENTS\})/i],
+    ['TRUNCATE of the log', /TRUNCATE\s+(TABLE\s+)?(pgclone\.events|\$\{EVENTS\})/i],
+    ['ALTER TABLE of the log', /ALTER\s+TABLE\s+(ONLY\s+)?(pgclone\.events|\$\{EVENTS\})/i],
+    ['disabling triggers', /DISABLE\s+TRIGGER/i],
+    ['session_replication_role (it skips ordinary triggers)', /session_replication_role/i],
+    ['dropping the log schema', /DROP\s+(SCHEMA|TABLE)\s+(IF\s+EXISTS\s+)?pgclone\b/i],
+  ] as const) {
+    it(`has no ${what}`, () => {
+      const hits = sources.filter((s) => re.test(s.text)).map((s) => s.p);
+      expect(hits).toEqual([]);
+    });
+  }
+});
