@@ -20,7 +20,7 @@ export const USAGE = `npm run bench -- [options]      (or: node --import tsx ben
   --size small|medium|large   pgbench scale 10 / 50 / 200 plus the app schema (default medium, ≈ 1.1 GB)
   --reps N                    repetitions per tool, at least 3 (default 3)
   --jobs N                    parallel jobs for every tool that has them (default 2)
-  --only LIST                 comma-separated subset of: ${ALL_TOOLS.filter((t) => t !== 'pgclone-256mb').join(', ')}
+  --only LIST                 comma-separated subset of: ${ALL_TOOLS.filter((t) => t !== 'pgclone-4x').join(', ')}
   --server embedded|local     two embedded PostgreSQL 15 clusters (default), or the local server for both sides
   --local-url URL             the local server (default postgresql://postgres@127.0.0.1:5432/postgres)
   --skip-resume               skip the kill-at-50 %-and-resume measurement
@@ -55,14 +55,14 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new Error('--jobs must be a whole number from 1 to 64');
   const server = values.server as BenchArgs['server'];
   if (server !== 'embedded' && server !== 'local') throw new Error('--server must be embedded or local');
-  let tools: ToolId[] = ALL_TOOLS.filter((t) => t !== 'pgclone-256mb');
+  let tools: ToolId[] = ALL_TOOLS.filter((t) => t !== 'pgclone-4x');
   if (values.only !== undefined) {
     const wanted = values.only.split(',').map((s) => s.trim()).filter(Boolean);
     for (const w of wanted) if (!ALL_TOOLS.includes(w as ToolId)) throw new Error(`--only: unknown tool "${w}" (one of ${ALL_TOOLS.join(', ')})`);
     tools = ALL_TOOLS.filter((t) => wanted.includes(t));
   }
-  if (tools.includes('pgclone') && !values['skip-logcost'] && !tools.includes('pgclone-256mb')) tools.push('pgclone-256mb');
-  if (values['skip-logcost']) tools = tools.filter((t) => t !== 'pgclone-256mb');
+  if (tools.includes('pgclone') && !values['skip-logcost'] && !tools.includes('pgclone-4x')) tools.push('pgclone-4x');
+  if (values['skip-logcost']) tools = tools.filter((t) => t !== 'pgclone-4x');
   return {
     size,
     reps,

@@ -1,4 +1,6 @@
 // The report: header, the comparison table, the extra measurements and the targets, as Markdown and raw JSON.
+import { DEFAULT_BATCH_BYTES } from '../src/engine/plan.js';
+import { BIG_BATCH } from './tools.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset } from './dataset.js';
@@ -79,7 +81,7 @@ function targets(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
   const pg = sums.get('pgclone');
   const vsCopydb = ratio(pg, sums.get('pgcopydb'));
   const vsDump = ratio(pg, sums.get('pgdump'));
-  const big = sums.get('pgclone-256mb');
+  const big = sums.get('pgclone-4x');
   const overhead = ratio(pg, big);
   const res = resumeRatio(r);
   const rssMedium = rssOn(r, 'medium', sums);
@@ -98,7 +100,7 @@ function targets(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
   lines.push(`| client peak RSS ≤ 200 MB on large | ${rssLarge === null ? '—' : `${mb(rssLarge)} MB`} | ${check(rssLarge, 200, 'run with --size large or --memory-large')} |`);
   const resWhy = 'skipped' in r.resume ? r.resume.skipped : 'a kill/resume run failed';
   lines.push(`| kill at 50 % + resume ≤ 1.15 × uninterrupted | ${res === null ? '—' : `${f2(res)} ×`} | ${check(res, 1.15, resWhy)} |`);
-  const ovWhy = big === undefined ? 'skipped: --skip-logcost, or pgclone not selected' : why('pgclone-256mb');
+  const ovWhy = big === undefined ? 'skipped: --skip-logcost, or pgclone not selected' : why('pgclone-4x');
   lines.push(`| event log overhead ≤ 3 % | ${overhead === null ? '—' : `${((overhead - 1) * 100).toFixed(1)} %`} | ${check(overhead === null ? null : overhead - 1, 0.03, ovWhy)} |`);
   return lines;
 }
@@ -117,12 +119,12 @@ function extras(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
     lines.push(`  - median total / uninterrupted: ${rr === null ? '— (not every run verified)' : `${f2(rr)} ×`}`);
   }
   const pg = sums.get('pgclone');
-  const big = sums.get('pgclone-256mb');
+  const big = sums.get('pgclone-4x');
   if (big === undefined) lines.push('- **Event log cost**: not measured (skipped).');
   else if (big === null) lines.push('- **Event log cost**: not measured (no run).');
   else {
     const ov = ratio(pg, big);
-    lines.push(`- **Event log cost**: pgclone with the default 64MB batches ${pg ? f2(pg.medianS) : '?'} s vs 256MB batches (4× fewer batches, events and commits) ${f2(big.medianS)} s → overhead ${ov === null ? '— (a run failed)' : `${((ov - 1) * 100).toFixed(1)} %`}.`);
+    lines.push(`- **Event log cost**: pgclone with the default ${DEFAULT_BATCH_BYTES >> 20}MB batches ${pg ? f2(pg.medianS) : '?'} s vs ${BIG_BATCH} batches (4× fewer batches, events and commits) ${f2(big.medianS)} s → overhead ${ov === null ? '— (a run failed)' : `${((ov - 1) * 100).toFixed(1)} %`}.`);
   }
   const mem: string[] = [];
   if (pg) mem.push(`${r.size}: ${mb(pg.rssMb)} MB (max over ${pg.n} runs, ${f2(r.dataset.bytes / 2 ** 30)} GB)`);

@@ -28,7 +28,7 @@ usage:
 
 clone options:
   --schema P, --exclude-schema P, --table P, --exclude-table P, --exclude-table-data P   (pg_dump patterns; repeatable)
-  --jobs N (2)  --index-jobs N (2)  --batch-size SIZE (64MB)  --verify count|checksum|none (count)
+  --jobs N (2)  --index-jobs N (2)  --batch-size SIZE (16MB)  --verify count|checksum|none (count)
   --no-owner  --no-acl  --text (COPY in text format; default: binary for built-in types, same major version)
   --maintenance-work-mem SIZE (256MB per index job)
   --max-duration D   stop cleanly at the next batch after D (e.g. 30s) and exit 3: resumable

@@ -1,9 +1,9 @@
-// One batch of rows: COPY out of the source piped into COPY into the target, bytes never parsed.
+// One batch of rows: COPY out of the source relayed into COPY into the target, rows never parsed.
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { CopyRange, TableRef } from '../events/schemas.js';
+import { CopyInFrames, CopyOutFrames } from './copy-relay.js';
 import { PgcloneError } from './errors.js';
 
 export interface CopySpec {
@@ -110,9 +110,9 @@ export async function copyRange(
   range: CopyRange,
   ioTimeoutMs: number,
 ): Promise<{ rows: number; bytes: number }> {
-  const out = src.query(copyTo(copyOutSql(src, spec, range)));
-  const into = dst.query(copyFrom(copyInSql(spec)));
+  const out = src.query(new CopyOutFrames(copyOutSql(src, spec, range)));
+  const into = dst.query(new CopyInFrames(copyInSql(spec)));
   const meter = new Meter(ioTimeoutMs);
   await pipeline(out, meter, into);
-  return { rows: Number(into.rowCount ?? 0), bytes: meter.bytes };
+  return { rows: into.rowCount, bytes: meter.bytes };
 }

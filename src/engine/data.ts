@@ -83,19 +83,35 @@ async function planBatches(ctx: RunContext, src: pg.ClientBase, st: SourceTable)
   return { batches, exactRows };
 }
 
+/**
+ * Work in order: the largest table first, all workers on it as soon as its ranges are planned, so its rows
+ * are in early and its indexes (the longest post-data items) overlap the copy of the rest. While one worker
+ * plans a table, the others wait for its ranges rather than starting the next table.
+ */
 class TaskQueue {
-  private tasks: Task[] = [];
-  constructor(initial: Task[]) {
-    this.tasks = initial;
+  private planning: Promise<void> | null = null;
+  constructor(private tasks: Task[]) {}
+
+  async next(): Promise<Task | undefined> {
+    while (this.planning && (this.tasks.length === 0 || this.tasks[0]?.kind === 'plan')) await this.planning;
+    const task = this.tasks.shift();
+    if (task?.kind === 'plan') {
+      let done!: () => void;
+      this.planning = new Promise<void>((r) => (done = r));
+      this.donePlanning = () => {
+        this.planning = null;
+        done();
+      };
+    }
+    return task;
   }
-  next(): Task | undefined {
-    return this.tasks.shift();
-  }
-  pushFront(tasks: Task[]): void {
+
+  private donePlanning: () => void = () => undefined;
+
+  /** The planned table's ranges go first; whoever waited for them takes them. */
+  planned(tasks: Task[]): void {
     this.tasks.unshift(...tasks);
-  }
-  get size(): number {
-    return this.tasks.length;
+    this.donePlanning();
   }
 }
 
@@ -134,27 +150,32 @@ export async function runDataWorkers(ctx: RunContext, abort: AbortSignal, fail: 
     let dst: pg.Client | null = null;
     try {
       while (!abort.aborted && !ctx.budget.expired()) {
-        const task = queue.next();
+        const task = await queue.next();
         if (!task) return;
         src ??= await openSourceReader(ctx, id);
         dst ??= await openTracked(ctx, 'target', `data ${id}`, TARGET_BATCH_SETTINGS);
         const st = sourceTable(ctx, task.key);
         if (task.kind === 'plan') {
-          const { batches, exactRows } = await planBatches(ctx, src, st);
-          const planned = ctx.state.tables[task.key];
-          await commitWith(ctx, dst, [
-            {
-              type: 'TableStarted',
-              runId: ctx.runId,
-              table: st.table,
-              strategy: planned?.strategy ?? 'whole',
-              estRows: Math.max(0, st.estRows),
-              estBytes: st.bytes,
-              exactRows,
-              batches,
-            },
-          ]);
-          queue.pushFront(batches.map((_, index) => ({ kind: 'batch' as const, key: task.key, index })));
+          let ranges: Task[] = [];
+          try {
+            const p = await planBatches(ctx, src, st);
+            await commitWith(ctx, dst, [
+              {
+                type: 'TableStarted',
+                runId: ctx.runId,
+                table: st.table,
+                strategy: ctx.state.tables[task.key]?.strategy ?? 'whole',
+                estRows: Math.max(0, st.estRows),
+                estBytes: st.bytes,
+                exactRows: p.exactRows,
+                batches: p.batches,
+              },
+            ]);
+            ranges = p.batches.map((_, index) => ({ kind: 'batch' as const, key: task.key, index }));
+          } finally {
+            // released even on failure (with nothing to take): the run is being aborted then
+            queue.planned(ranges);
+          }
           continue;
         }
         const t = ctx.state.tables[task.key];

@@ -74,7 +74,23 @@ function phaseDuration(ctx: RunContext, phase: keyof RunState['phases']): number
   return at ? Math.max(0, Date.now() - Date.parse(at)) : 0;
 }
 
-/** Steps 3 and 4 overlap: a table's indexes start as soon as its rows are in. */
+function allTablesCopied(ctx: RunContext): boolean {
+  return ctx.state.tableOrder.every((k) => ctx.state.tables[k]?.status === 'copied');
+}
+
+/** Step 6 begun early, on one pair of connections, while post-data finishes. */
+async function verifyEarly(ctx: RunContext, abort: AbortSignal): Promise<void> {
+  if (ctx.options.verify === 'none' || ctx.state.phases.verify.status === 'done') return;
+  await phaseStarted(ctx, 'verify');
+  const pair = { src: await sourceReader(ctx, 'verify'), dst: await openTracked(ctx, 'target', 'verify') };
+  await verifyTables(ctx, [pair], abort);
+  if (!abort.aborted) {
+    await closeTracked(ctx, pair.src);
+    await closeTracked(ctx, pair.dst);
+  }
+}
+
+/** Steps 3 and 4 overlap: a table's indexes start as soon as its rows are in (and step 6's counts once all rows are). */
 async function dataAndPostData(ctx: RunContext): Promise<void> {
   await completeCopiedTables(ctx);
   await phaseStarted(ctx, 'data');
@@ -86,17 +102,22 @@ async function dataAndPostData(ctx: RunContext): Promise<void> {
     ctx.changed.notify();
   };
   let dataStopped = false;
+  let verifying: Promise<void> = Promise.resolve();
   const results = await Promise.allSettled([
     runDataWorkers(ctx, ac.signal, fail).finally(() => {
       dataStopped = true;
       ctx.changed.notify();
+      // the last index builds leave a core idle: row counts need only the rows, so they start now
+      if (allTablesCopied(ctx) && !ac.signal.aborted && !ctx.budget.expired()) verifying = verifyEarly(ctx, ac.signal).catch((e) => fail(e));
     }),
     runPostData(ctx, ac.signal, fail, () => dataStopped),
   ]);
+  await verifying;
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+  if (ac.signal.aborted) throw ac.signal.reason;
 
-  const allCopied = ctx.state.tableOrder.every((k) => ctx.state.tables[k]?.status === 'copied');
+  const allCopied = allTablesCopied(ctx);
   if (allCopied && ctx.state.phases.data.status !== 'done') {
     await record(ctx, [{ type: 'PhaseCompleted', runId: ctx.runId, phase: 'data', durationMs: phaseDuration(ctx, 'data') }]);
   }
@@ -149,8 +170,9 @@ async function steps(ctx: RunContext): Promise<RunOutcome> {
   if (ctx.options.verify !== 'none') {
     if (ctx.state.phases.verify.status !== 'done') {
       await phaseStarted(ctx, 'verify');
+      const left = ctx.state.tableOrder.filter((k) => !ctx.state.verified[k]).length;
       const pairs = await Promise.all(
-        Array.from({ length: Math.max(1, ctx.options.jobs) }, async (_, i) => ({
+        Array.from({ length: Math.min(left, Math.max(1, ctx.options.jobs)) }, async (_, i) => ({
           src: await sourceReader(ctx, `verify ${i}`),
           dst: await openTracked(ctx, 'target', `verify ${i}`),
         })),

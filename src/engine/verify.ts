@@ -37,12 +37,12 @@ export interface VerifyPair {
  * Compare every planned table, the largest first, over several connection pairs at once (a count is a
  * full scan on each side). Each result is an event. Returns whether all matched.
  */
-export async function verifyTables(ctx: RunContext, pairs: VerifyPair[]): Promise<boolean> {
+export async function verifyTables(ctx: RunContext, pairs: VerifyPair[], abort?: AbortSignal): Promise<boolean> {
   const checksum = ctx.options.verify === 'checksum';
   let allMatch = true;
   const queue = ctx.state.tableOrder.filter((k) => !ctx.state.verified[k]);
   const worker = async ({ src, dst }: VerifyPair) => {
-    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+    for (let key = queue.shift(); key !== undefined && !abort?.aborted; key = queue.shift()) {
       const t = ctx.state.tables[key] as TableState;
       const st = ctx.tables.get(tableKey(t.table));
       const columns = st ? st.columns.map((c) => c.name) : [];
