@@ -153,6 +153,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 const code = await main(process.argv.slice(2));
-process.exitCode = code;
-// connections and timers are closed by the commands; do not wait on a stray socket to exit
-setTimeout(() => process.exit(code), 200).unref();
+// the commands closed what they opened; whatever else is left (a terminal's input listener, a socket a
+// failure left half-open) must not keep the process, or its exit code, waiting. stdout and stderr are
+// written synchronously on pipes, files and terminals, so nothing printed is lost.
+process.exit(code);

@@ -38,6 +38,8 @@ export interface FeedOptions {
   /** how often locks and pg_stat_progress_copy are read */
   catalogMs?: number;
   stallThresholdMs?: number;
+  /** the least time between two snapshots (100 ms: at most ten redraws a second) */
+  minIntervalMs?: number;
   now?: () => number;
 }
 
@@ -84,10 +86,10 @@ export function createFeed(db: pg.ClientBase, opts: FeedOptions): Feed {
     return { runs: views, now: t, samples, liveCopies: copies, notes: notes.slice(-3), mode: opts.mode, replay: null, busy, error: error ?? broken };
   }
 
-  // coalesced: at most one snapshot per 100 ms, however many events arrive
+  // coalesced: at most one snapshot per minIntervalMs, however many events arrive
   function changed(): void {
     if (flushTimer || stopped) return;
-    const wait = Math.max(0, 100 - (now() - lastFlush));
+    const wait = Math.max(0, (opts.minIntervalMs ?? 100) - (now() - lastFlush));
     flushTimer = setTimeout(() => {
       flushTimer = null;
       lastFlush = now();

@@ -1,0 +1,48 @@
+// The feed on a real log: it follows appended events, sees the lock, and redraws at most ten times a second.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { appendStandalone, ensureLog, type NewEvent } from '../../src/events/index.js';
+import { tryLockRun } from '../../src/engine/lock.js';
+import { createFeed } from '../../src/ui/feed.js';
+import type { DashboardModel } from '../../src/ui/model.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
+import { interruptedAt29 } from '../fixtures/stories.js';
+
+let db: TestDb;
+let writer: pg.Client;
+let reader: pg.Client;
+beforeAll(async () => {
+  db = await createTestDb('feed');
+  [writer, reader] = await Promise.all([db.client(), db.client()]);
+  await ensureLog(writer);
+});
+afterAll(async () => {
+  await Promise.all([writer.end(), reader.end()]);
+});
+
+describe('feed', () => {
+  it('folds what is appended, knows the run is running while its lock is held, and coalesces redraws', async () => {
+    const runId = 'run_feed_01';
+    expect(await tryLockRun(writer, runId)).toBe(true);
+    const feed = createFeed(reader, { mode: 'watch', pollMs: 20, catalogMs: 50 });
+    const snapshots: DashboardModel[] = [];
+    feed.subscribe((m) => snapshots.push(m));
+    const t0 = Date.now();
+    const events = interruptedAt29(runId).build();
+    for (const e of events) {
+      const { id: _id, v: _v, ...rest } = e;
+      await appendStandalone(writer, [{ ...rest, at: new Date().toISOString() } as NewEvent]);
+    }
+    await new Promise((r) => setTimeout(r, 400));
+    const elapsed = Date.now() - t0;
+    await feed.stop();
+    const last = feed.get();
+    expect(last.runs).toHaveLength(1);
+    expect(last.runs[0]!.events).toHaveLength(events.length);
+    expect(last.runs[0]!.state.rowsDone).toBe(707 + 160);
+    expect(last.runs[0]!.liveness.state).toBe('running');
+    expect(last.runs[0]!.liveness.holder?.backendPid).toBeGreaterThan(0);
+    // ≤ 10 snapshots a second, however many events arrive
+    expect(snapshots.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 1);
+  });
+});
