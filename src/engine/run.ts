@@ -104,12 +104,19 @@ async function dataAndPostData(ctx: RunContext): Promise<void> {
   let dataStopped = false;
   let verifying: Promise<void> = Promise.resolve();
   const results = await Promise.allSettled([
-    runDataWorkers(ctx, ac.signal, fail).finally(() => {
-      dataStopped = true;
-      ctx.changed.notify();
-      // the last index builds leave a core idle: row counts need only the rows, so they start now
-      if (allTablesCopied(ctx) && !ac.signal.aborted && !ctx.budget.expired()) verifying = verifyEarly(ctx, ac.signal).catch((e) => fail(e));
-    }),
+    runDataWorkers(ctx, ac.signal, fail)
+      .then(async () => {
+        // every row is in: the log says so now, while indexes may still be building
+        if (allTablesCopied(ctx) && !ac.signal.aborted && ctx.state.phases.data.status !== 'done') {
+          await record(ctx, [{ type: 'PhaseCompleted', runId: ctx.runId, phase: 'data', durationMs: phaseDuration(ctx, 'data') }]);
+        }
+      })
+      .finally(() => {
+        dataStopped = true;
+        ctx.changed.notify();
+        // the last index builds leave a core idle: row counts need only the rows, so they start now
+        if (allTablesCopied(ctx) && !ac.signal.aborted && !ctx.budget.expired()) verifying = verifyEarly(ctx, ac.signal).catch((e) => fail(e));
+      }),
     runPostData(ctx, ac.signal, fail, () => dataStopped),
   ]);
   await verifying;

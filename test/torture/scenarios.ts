@@ -475,7 +475,7 @@ export async function randomSlices(env: TortureEnv, source: Db, opts: { seed: nu
   const rng = mulberry32(opts.seed);
   const target = await newDb(env, 'slices');
   try {
-    const budget = () => `${Math.round(100 + rng() * 400)}ms`;
+    const budget = () => `${Math.round(100 + rng() * 250)}ms`;
     let r = await runCli(['clone', '--source', source.url, '--target', target.url, '--batch-size', '512kB', '--jobs', '1', '--max-duration', budget()]);
     const runId = /run (\S+):/.exec(r.stdout)?.[1];
     let slices = 1;
