@@ -15,6 +15,7 @@ async function watchText(flags: Flags, runId: string | undefined, out: Output, j
   const feed = createFeed(db, { mode: 'watch', runId });
   const printed = new Map<string, number>();
   let lastProgress = Date.now();
+  let problem: 'corrupt' | 'read' | null = null;
   try {
     await new Promise<void>((resolve) => {
       let seenAny = false;
@@ -36,6 +37,7 @@ async function watchText(flags: Flags, runId: string | undefined, out: Output, j
         }
         if (m.runs.length > 0) seenAny = true;
         if (m.error) {
+          problem = feed.problem() ?? 'read';
           out.error(`pgclone: ${m.error}`);
           resolve();
         }
@@ -53,7 +55,7 @@ async function watchText(flags: Flags, runId: string | undefined, out: Output, j
     await feed.stop();
     await closeClient(db);
   }
-  return feed.get().error ? EXIT.corruptLog : EXIT.finished;
+  return problem === 'corrupt' ? EXIT.corruptLog : problem === 'read' ? EXIT.failed : EXIT.finished;
 }
 
 export async function watchCommand(runId: string | undefined, flags: Flags, out: Output): Promise<number> {

@@ -1,6 +1,6 @@
 // The dashboard's data: tail the log → fold per run → classify with the locks → a model snapshot, at most 10 a second.
 import type pg from 'pg';
-import { tableLabel } from '../events/codec.js';
+import { MalformedEventError, tableLabel } from '../events/codec.js';
 import { evolve } from '../events/fold.js';
 import { classifyRun, DEFAULT_STALL_THRESHOLD_MS, type LockHolder } from '../events/liveness.js';
 import type { LoggedEvent } from '../events/schemas.js';
@@ -20,6 +20,8 @@ export interface Feed {
   setError(text: string | null): void;
   /** the run this feed was asked to show, when it appears in the log */
   runIds(): string[];
+  /** what is wrong, if anything: a run's log cannot be folded (corrupt), or the last read of the target failed */
+  problem(): 'corrupt' | 'read' | null;
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,10 @@ export function createFeed(db: pg.ClientBase, opts: FeedOptions): Feed {
   const notes: string[] = [];
   let busy: string | null = null;
   let error: string | null = null;
+  // the last poll's failure; cleared by the next poll that succeeds (a blip is not shown forever)
+  let readError: string | null = null;
+  // a row of the log that does not parse: the follower cannot pass it, so this stays (fail closed)
+  let malformed: string | null = null;
   const listeners = new Set<(m: DashboardModel) => void>();
   let snapshot = build();
   let flushTimer: NodeJS.Timeout | null = null;
@@ -83,7 +89,7 @@ export function createFeed(db: pg.ClientBase, opts: FeedOptions): Feed {
     const samples: Record<string, Sample[]> = {};
     for (const [runId, d] of runs) samples[runId] = d.samples;
     const broken = [...runs.values()].map((d) => d.broken).find((b) => b !== null) ?? null;
-    return { runs: views, now: t, samples, liveCopies: copies, notes: notes.slice(-3), mode: opts.mode, replay: null, busy, error: error ?? broken };
+    return { runs: views, now: t, samples, liveCopies: copies, notes: notes.slice(-3), mode: opts.mode, replay: null, busy, error: error ?? malformed ?? broken ?? readError };
   }
 
   // coalesced: at most one snapshot per minIntervalMs, however many events arrive
@@ -129,8 +135,10 @@ export function createFeed(db: pg.ClientBase, opts: FeedOptions): Feed {
           holders = await readRunLocks(db, [...runs.keys()]);
           copies = await liveCopies(db);
         }
+        readError = null;
       } catch (e) {
-        error = `cannot read the target: ${e instanceof Error ? e.message : String(e)}`;
+        if (e instanceof MalformedEventError) malformed = e.message;
+        else readError = `cannot read the target: ${e instanceof Error ? e.message : String(e)}`;
       }
       changed();
     } while (again && !stopped);
@@ -170,6 +178,7 @@ export function createFeed(db: pg.ClientBase, opts: FeedOptions): Feed {
       changed();
     },
     runIds: () => [...runs.keys()],
+    problem: () => (malformed !== null || [...runs.values()].some((d) => d.broken !== null) ? 'corrupt' : readError !== null ? 'read' : null),
     async stop() {
       stopped = true;
       clearInterval(interval);

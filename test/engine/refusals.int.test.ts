@@ -94,7 +94,7 @@ describe('resume refusals', () => {
     });
   });
 
-  it('fails closed on a corrupted event (exit 10, naming the event id) for resume and status', async () => {
+  it('fails closed on a corrupted event (exit 10, naming the event id) for resume, status and watch', async () => {
     const { target, runId } = await interruptedRun(source);
     const bad = await target.query<{ id: string }>(
       `INSERT INTO pgclone.events (run_id, type, version, at, payload) VALUES ($1, 'BatchCopied', 1, now(), '{"type":"BatchCopied","garbage":true}') RETURNING id`,
@@ -108,6 +108,9 @@ describe('resume refusals', () => {
       const s = await runCli(['status', '--target', target.url]);
       expect(s.code).toBe(10);
       expect(s.stderr).toMatch(new RegExp(`event ${id} in the pgclone log is malformed`));
+      const w = await runCli(['watch', '--target', target.url]);
+      expect(w.code).toBe(10);
+      expect(w.stderr).toMatch(new RegExp(`event ${id} in the pgclone log is malformed`));
     });
   });
 });

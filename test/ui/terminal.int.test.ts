@@ -1,14 +1,21 @@
 // The dashboard in a real terminal (tmux): R resumes an interrupted run to finished; W, then y, wipes it and starts a new run.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compareDatabases } from '../helpers/compare.js';
 import { BIN, runCli, runIdOf, runUntil } from '../helpers/cli.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { bulkSql } from '../fixtures/fidelity.js';
 
 const sessions: string[] = [];
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+// a tmux server of this file's own (its own socket), so no other tmux user — a developer's, another
+// test run's — shares, sees or stops it; -u because the screen holds UTF-8 whatever the locale says
+const socketDir = mkdtempSync(join(tmpdir(), 'pgclone-tmux-'));
+const socket = join(socketDir, 'server');
+const tmux = (...args: string[]) => execFileSync('tmux', ['-u', '-S', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 function openTerminal(command: string[]): string {
   const name = `pgclone-test-${randomBytes(3).toString('hex')}`;
@@ -18,7 +25,7 @@ function openTerminal(command: string[]): string {
   return name;
 }
 
-async function screenUntil(session: string, re: RegExp, timeoutMs = 60_000): Promise<string> {
+async function screenUntil(session: string, re: RegExp, timeoutMs = 45_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let screen = '';
   while (Date.now() < deadline) {
@@ -26,7 +33,7 @@ async function screenUntil(session: string, re: RegExp, timeoutMs = 60_000): Pro
     if (re.test(screen)) return screen;
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new Error(`the screen never showed ${re}; it shows:\n${screen}`);
+  throw new Error(`the screen never showed ${re} in ${timeoutMs / 1000} s; it shows:\n${screen}`);
 }
 
 afterEach(() => {
@@ -37,6 +44,14 @@ afterEach(() => {
       /* already gone */
     }
   }
+});
+afterAll(() => {
+  try {
+    tmux('kill-server');
+  } catch {
+    /* no session left, so no server */
+  }
+  rmSync(socketDir, { recursive: true, force: true });
 });
 
 let source: TestDb;
@@ -67,7 +82,7 @@ describe('the dashboard in tmux', () => {
     const after = await screenUntil(s, new RegExp(`${runId}\\s+finished`));
     expect(after).toMatch(/verif\w* pass/);
     expect(await compareDatabases(source.url, target.url)).toEqual([]);
-  });
+  }, 180_000);
 
   it('W asks first, lists what will be dropped; y wipes and a new run finishes', async () => {
     const { target, runId } = await interrupted();
@@ -83,7 +98,7 @@ describe('the dashboard in tmux', () => {
     const status = (await runCli(['status', '--target', target.url, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(status.map((x) => x.state)).toEqual(['wiped', 'finished']);
     expect(await compareDatabases(source.url, target.url)).toEqual([]);
-  });
+  }, 180_000);
 });
 
 describe('without a terminal', () => {
@@ -95,7 +110,7 @@ describe('without a terminal', () => {
     expect(r.stdout.split('\n').filter(Boolean).every((l) => /^\d\d:\d\d:\d\d /.test(l))).toBe(true);
     expect(r.stdout).toMatch(/finished in/);
     const w = await runCli(['watch', '--target', target.url]);
-    expect(w.code).toBe(0);
+    expect(w.code, w.stderr).toBe(0);
     expect(w.stdout).toMatch(/run \S+: .* → /);
     expect(w.stdout).toMatch(/finished in/);
   });
