@@ -99,7 +99,11 @@ export function connectError(e: unknown, info: ConnInfo, side: Side): PgcloneErr
   else text = `cannot connect (${where}): ${msg}`;
   const kind = state === '57P03' || state === '53300' ? 'transient' : 'connect';
   // once a run is under way, a server that refuses or does not answer is most likely restarting or unreachable for a while
-  const network = ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET'].includes(code ?? '') || /timeout/i.test(msg) || state === '57P03';
+  // — and one that takes the connection and closes it at once is starting up or shutting down (found by the restart fault)
+  const network =
+    ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE'].includes(code ?? '') ||
+    /timeout|Connection terminated|Connection ended|socket hang up/i.test(msg) ||
+    state === '57P03';
   return new PgcloneError(kind, text, state, { cause: e, retryable: kind === 'transient' || network });
 }
 

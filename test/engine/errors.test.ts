@@ -1,5 +1,7 @@
 // Which failures are retried: connection-class ones only. Pure.
 import { describe, expect, it } from 'vitest';
+import { connectError } from '../../src/engine/connect.js';
+import { parseConnString } from '../../src/engine/conninfo.js';
 import { isTransient, PgcloneError, sqlstateOf } from '../../src/engine/errors.js';
 
 const socketError = (code: string) => Object.assign(new Error(`write ${code}`), { code, errno: -32, syscall: 'write' });
@@ -21,5 +23,19 @@ describe('isTransient', () => {
     expect(isTransient(new TypeError('undefined is not a function'))).toBe(false);
     expect(isTransient(new PgcloneError('preflight', 'no'))).toBe(false);
     expect(isTransient(new PgcloneError('connect', 'refused', null, { retryable: true }))).toBe(true);
+  });
+});
+
+describe('connectError', () => {
+  const info = parseConnString('postgres://app:s3cret@db.example:5433/prod', 'target');
+  it('a server that closes a new connection at once (restarting) is retryable during a run, still exit 6 before one', () => {
+    const e = connectError(new Error('Connection terminated unexpectedly'), info, 'target');
+    expect(e.retryable).toBe(true);
+    expect(e.exitCode).toBe(6);
+    expect(e.message).not.toContain('s3cret');
+  });
+  it('a wrong password or a missing database is not retried', () => {
+    expect(connectError(serverError('28P01', 'password authentication failed'), info, 'target').retryable).toBe(false);
+    expect(connectError(serverError('3D000', 'database "prod" does not exist'), info, 'target').retryable).toBe(false);
   });
 });
