@@ -4,6 +4,7 @@ import { createServer, connect as tcpConnect, type Server, type Socket } from 'n
 export class CuttableProxy {
   private server: Server | null = null;
   private frozen = false;
+  private cutAtQuery = false;
   private pairs: { client: Socket; upstream: Socket }[] = [];
   private waiting: (() => void)[] = [];
   port = 0;
@@ -30,6 +31,8 @@ export class CuttableProxy {
       const pair = { client, upstream };
       this.pairs.push(pair);
       client.on('data', (d) => {
+        // a simple Query message ('Q') after the handshake: the moment cutAtFirstQuery() waits for
+        if (this.cutAtQuery && d[0] === 0x51) this.frozen = true;
         if (!this.frozen) upstream.write(d);
       });
       upstream.on('data', (d) => {
@@ -51,12 +54,18 @@ export class CuttableProxy {
     this.frozen = true;
   }
 
+  /** Forward the handshake, then cut when the client sends its first query: between connect and first use. */
+  cutAtFirstQuery(): void {
+    this.cutAtQuery = true;
+  }
+
   /**
    * Forward again. Connections whose other end gave up during the cut stay half-open upstream, as they
    * would on a real network until the server's keepalives fire: the engine must not wait for them.
    */
   restore(): void {
     this.frozen = false;
+    this.cutAtQuery = false;
     for (const w of this.waiting.splice(0)) w();
   }
 

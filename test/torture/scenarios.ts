@@ -400,7 +400,10 @@ export async function networkCut(
     const code = await Promise.race([c.exit, new Promise<'hung'>((r) => setTimeout(() => r('hung'), hangLimit))]);
     if (code === 'hung') {
       child.kill('SIGKILL');
-      return { name, ok: false, detail: `the engine hung for more than ${hangLimit / 1000} s`, outcome: null, noticedMs };
+      // the progress lines repeat while it hangs; what it said before them is what tells
+      const said = (c.out() + c.err()).trim().split('\n').filter((l) => !/^\S+ data: \d+ % —/.test(l));
+      const tail = said.slice(-12).join('\n    ');
+      return { name, ok: false, detail: `the engine hung for more than ${hangLimit / 1000} s; its last lines:\n    ${tail}`, outcome: null, noticedMs };
     }
     let how = `noticed after ${noticedMs === null ? '?' : (noticedMs / 1000).toFixed(1)} s; engine exit ${code}`;
     if (code === 3) {
