@@ -98,13 +98,10 @@ export function connectError(e: unknown, info: ConnInfo, side: Side): PgcloneErr
   else if (/does not support SSL/i.test(msg)) text = `the server does not support SSL but sslmode=${info.sslmode} requires it (${where})`;
   else text = `cannot connect (${where}): ${msg}`;
   const kind = state === '57P03' || state === '53300' ? 'transient' : 'connect';
-  // once a run is under way, a server that refuses or does not answer is most likely restarting or unreachable for a while
-  // — and one that takes the connection and closes it at once is starting up or shutting down (found by the restart fault)
-  const network =
-    ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE'].includes(code ?? '') ||
-    /timeout|Connection terminated|Connection ended|socket hang up/i.test(msg) ||
-    state === '57P03';
-  return new PgcloneError(kind, text, state, { cause: e, retryable: kind === 'transient' || network });
+  // still exit 6 before a run; once one is under way, a server that refuses, does not answer, or takes the
+  // connection and closes it at once is most likely restarting or unreachable for a while: the engine's
+  // one classification of transient failures decides (found by the restart fault)
+  return new PgcloneError(kind, text, state, { cause: e, retryable: kind === 'transient' || isTransient(e) });
 }
 
 async function attemptConnect(info: ConnInfo, opts: OpenOptions, attempt: 'ssl' | 'plain'): Promise<pg.Client> {

@@ -94,8 +94,13 @@ export class Signal {
   }
 }
 
+/** How long a connection (and its session settings) may take during a run: the I/O timeout, at most 10 s. */
+export function connectTimeoutMs(ctx: Pick<RunContext, 'settings'>): number {
+  return Math.min(10_000, ctx.settings.ioTimeoutMs);
+}
+
 export async function openTracked(ctx: RunContext, side: Side, purpose: string, settings?: Record<string, string>): Promise<pg.Client> {
-  const c = await openClient(side === 'source' ? ctx.source : ctx.target, { side, purpose, settings, connectTimeoutMs: Math.min(10_000, ctx.settings.ioTimeoutMs) });
+  const c = await openClient(side === 'source' ? ctx.source : ctx.target, { side, purpose, settings, connectTimeoutMs: connectTimeoutMs(ctx) });
   ctx.clients.add(c);
   return c;
 }

@@ -36,7 +36,6 @@ export class CopyOutFrames extends Readable {
   private finished = false;
   /** pieces of a frame not yet complete, and how many bytes it still lacks (-1: its header is incomplete) */
   private partial: Buffer[] = [];
-  private partialLen = 0;
   private lacking = 0;
   /** bytes of a non-CopyData message still to skip */
   private skipping = 0;
@@ -94,20 +93,17 @@ export class CopyOutFrames extends Readable {
         // the header itself was cut: join the few header bytes to this read and rescan from the frame start
         const head = Buffer.concat(this.partial);
         this.partial = [];
-        this.partialLen = 0;
         this.lacking = 0;
         buf = Buffer.concat([head, buf]);
       } else {
         const n = Math.min(this.lacking, buf.length);
         this.partial.push(buf.subarray(0, n));
-        this.partialLen += n;
         this.lacking -= n;
         i = n;
         if (this.lacking === 0) {
           out.push(...this.partial);
           this.frames++;
           this.partial = [];
-          this.partialLen = 0;
         }
       }
     }
@@ -115,7 +111,6 @@ export class CopyOutFrames extends Readable {
       if (buf.length - i < 5) {
         closeRun(i);
         this.partial = [buf.subarray(i)];
-        this.partialLen = buf.length - i;
         this.lacking = -1;
         break;
       }
@@ -131,8 +126,7 @@ export class CopyOutFrames extends Readable {
         // a frame longer than this read: hold its pieces until it is whole
         closeRun(i);
         this.partial = [buf.subarray(i)];
-        this.partialLen = buf.length - i;
-        this.lacking = size - this.partialLen;
+        this.lacking = size - (buf.length - i);
         i = buf.length;
         break;
       }

@@ -104,7 +104,7 @@ export function isTransient(e: unknown): boolean {
   if (state !== null) return state.startsWith('08') || TRANSIENT_SQLSTATES.has(state);
   if (typeof err.code === 'string' && TRANSIENT_SOCKET_CODES.has(err.code)) return true;
   const msg = String(err.message ?? '');
-  return /Connection terminated|connection timeout|Connection ended|not queryable|terminating connection|server closed the connection|timed out|stalled|Client has encountered a connection error|EPIPE|ECONNRESET|ECONNREFUSED|socket hang up|read ETIMEDOUT/i.test(msg);
+  return /Connection terminated|connection timeout|timeout expired|Query read timeout|Connection ended|not queryable|terminating connection|server closed the connection|timed out|stalled|Client has encountered a connection error|EPIPE|ECONNRESET|ECONNREFUSED|socket hang up|read ETIMEDOUT/i.test(msg);
 }
 
 export function errorMessage(e: unknown): string {

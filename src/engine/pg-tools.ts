@@ -95,8 +95,7 @@ export async function findPgTools(env: NodeJS.ProcessEnv = process.env): Promise
 
 /**
  * Environment for a libpq child: the connection in PG* variables, so no password appears on a command line.
- * Keepalives and a TCP user timeout (libpq connection options, through PGOPTIONS cannot carry them, so the
- * caller passes keepaliveArgs() as --dbname) make a child notice a dead network instead of waiting forever.
+ * Keepalives and a TCP user timeout have no PG* variable: dbnameArg() carries them, as --dbname.
  */
 export function libpqEnv(info: ConnInfo): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

@@ -16,6 +16,7 @@ import {
   Budget,
   BudgetSpent,
   closeTracked,
+  connectTimeoutMs,
   destroyAll,
   openTracked,
   record,
@@ -78,15 +79,21 @@ function allTablesCopied(ctx: RunContext): boolean {
   return ctx.state.tableOrder.every((k) => ctx.state.tables[k]?.status === 'copied');
 }
 
-/** Step 6 begun early, on one pair of connections, while post-data finishes. */
-async function verifyEarly(ctx: RunContext, abort: AbortSignal): Promise<void> {
-  if (ctx.options.verify === 'none' || ctx.state.phases.verify.status === 'done') return;
+/** Step 6's table checks on `pairs` pairs of connections (fewer when fewer tables are left); the caller records the phase's end. */
+async function verifyOn(ctx: RunContext, pairs: number, abort?: AbortSignal): Promise<void> {
   await phaseStarted(ctx, 'verify');
-  const pair = { src: await sourceReader(ctx, 'verify'), dst: await openTracked(ctx, 'target', 'verify') };
-  await verifyTables(ctx, [pair], abort);
-  if (!abort.aborted) {
-    await closeTracked(ctx, pair.src);
-    await closeTracked(ctx, pair.dst);
+  const left = ctx.state.tableOrder.filter((k) => !ctx.state.verified[k]).length;
+  const conns = await Promise.all(
+    Array.from({ length: Math.min(left, Math.max(1, pairs)) }, async (_, i) => ({
+      src: await sourceReader(ctx, `verify ${i}`),
+      dst: await openTracked(ctx, 'target', `verify ${i}`),
+    })),
+  );
+  await verifyTables(ctx, conns, abort);
+  if (abort?.aborted) return;
+  for (const p of conns) {
+    await closeTracked(ctx, p.src);
+    await closeTracked(ctx, p.dst);
   }
 }
 
@@ -115,7 +122,10 @@ async function dataAndPostData(ctx: RunContext): Promise<void> {
         dataStopped = true;
         ctx.changed.notify();
         // the last index builds leave a core idle: row counts need only the rows, so they start now
-        if (allTablesCopied(ctx) && !ac.signal.aborted && !ctx.budget.expired()) verifying = verifyEarly(ctx, ac.signal).catch((e) => fail(e));
+        // (on one pair of connections, beside the index builds)
+        if (allTablesCopied(ctx) && !ac.signal.aborted && !ctx.budget.expired() && ctx.options.verify !== 'none' && ctx.state.phases.verify.status !== 'done') {
+          verifying = verifyOn(ctx, 1, ac.signal).catch((e) => fail(e));
+        }
       }),
     runPostData(ctx, ac.signal, fail, () => dataStopped),
   ]);
@@ -124,10 +134,8 @@ async function dataAndPostData(ctx: RunContext): Promise<void> {
   if (failed) throw failed.reason;
   if (ac.signal.aborted) throw ac.signal.reason;
 
+  // PhaseCompleted(data) is already recorded above whenever every table is copied
   const allCopied = allTablesCopied(ctx);
-  if (allCopied && ctx.state.phases.data.status !== 'done') {
-    await record(ctx, [{ type: 'PhaseCompleted', runId: ctx.runId, phase: 'data', durationMs: phaseDuration(ctx, 'data') }]);
-  }
   const allApplied = pendingPostData(ctx.state).length === 0;
   if (allCopied && allApplied && ctx.state.phases['post-data'].status !== 'done') {
     await phaseStarted(ctx, 'post-data');
@@ -176,19 +184,7 @@ async function steps(ctx: RunContext): Promise<RunOutcome> {
   let verification: 'passed' | 'mismatch' | 'skipped' = 'skipped';
   if (ctx.options.verify !== 'none') {
     if (ctx.state.phases.verify.status !== 'done') {
-      await phaseStarted(ctx, 'verify');
-      const left = ctx.state.tableOrder.filter((k) => !ctx.state.verified[k]).length;
-      const pairs = await Promise.all(
-        Array.from({ length: Math.min(left, Math.max(1, ctx.options.jobs)) }, async (_, i) => ({
-          src: await sourceReader(ctx, `verify ${i}`),
-          dst: await openTracked(ctx, 'target', `verify ${i}`),
-        })),
-      );
-      await verifyTables(ctx, pairs);
-      for (const p of pairs) {
-        await closeTracked(ctx, p.src);
-        await closeTracked(ctx, p.dst);
-      }
+      await verifyOn(ctx, ctx.options.jobs);
       await record(ctx, [{ type: 'PhaseCompleted', runId: ctx.runId, phase: 'verify', durationMs: phaseDuration(ctx, 'verify') }]);
     }
     verification = Object.values(ctx.state.verified).every((v) => v.match) ? 'passed' : 'mismatch';
@@ -264,10 +260,6 @@ function startWatchdog(ctx: RunContext): () => void {
   return () => clearInterval(timer);
 }
 
-function connectTimeout(ctx: RunContext): number {
-  return Math.min(10_000, ctx.settings.ioTimeoutMs);
-}
-
 async function backendPid(c: pg.ClientBase): Promise<number> {
   const r = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
   return r.rows[0]?.pid ?? 0;
@@ -301,7 +293,7 @@ async function reconnect(ctx: RunContext, error: ErrorInfo, attempt: number, del
   const lockAlive = await alive(ctx.lock, Math.min(5000, ctx.settings.ioTimeoutMs));
   if (!lockAlive) {
     destroyClient(ctx.lock);
-    ctx.lock = await openClient(ctx.target, { side: 'target', purpose: 'lock', connectTimeoutMs: connectTimeout(ctx) });
+    ctx.lock = await openClient(ctx.target, { side: 'target', purpose: 'lock', connectTimeoutMs: connectTimeoutMs(ctx) });
   }
   await endOwnSessions(ctx.lock, [await backendPid(ctx.lock)]);
   if (!lockAlive) {
@@ -320,7 +312,7 @@ async function reconnect(ctx: RunContext, error: ErrorInfo, attempt: number, del
   let snapshotLost = false;
   if (!ctx.snapshot || !(await alive(ctx.snapshot.holder, Math.min(5000, ctx.settings.ioTimeoutMs)))) {
     if (ctx.snapshot) destroyClient(ctx.snapshot.holder);
-    const holder = await openClient(ctx.source, { side: 'source', purpose: 'snapshot', connectTimeoutMs: connectTimeout(ctx) });
+    const holder = await openClient(ctx.source, { side: 'source', purpose: 'snapshot', connectTimeoutMs: connectTimeoutMs(ctx) });
     ctx.snapshot = { holder, id: await exportSnapshot(holder) };
     snapshotLost = true;
     ctx.snapshotIntact = false;

@@ -12,6 +12,8 @@ describe('isTransient', () => {
     expect(sqlstateOf(socketError('EPIPE'))).toBeNull();
     for (const c of ['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']) expect(isTransient(socketError(c))).toBe(true);
     expect(isTransient(new Error('Connection terminated unexpectedly'))).toBe(true);
+    // node-postgres's own connect timeout (connectionTimeoutMillis) destroys the socket with this
+    expect(isTransient(new Error('timeout expired'))).toBe(true);
   });
 
   it('retries connection-class SQLSTATEs, shutdowns, serialization failures and deadlocks', () => {
