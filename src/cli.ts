@@ -154,6 +154,8 @@ export async function main(argv: string[]): Promise<number> {
 
 const code = await main(process.argv.slice(2));
 // the commands closed what they opened; whatever else is left (a terminal's input listener, a socket a
-// failure left half-open) must not keep the process, or its exit code, waiting. stdout and stderr are
-// written synchronously on pipes, files and terminals, so nothing printed is lost.
-process.exit(code);
+// failure left half-open) must not keep the process, or its exit code, waiting. The exit waits only for
+// stdout and stderr to take what was printed (a pipe is asynchronous on some platforms).
+process.exitCode = code;
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+setTimeout(() => process.exit(code), 2000).unref();

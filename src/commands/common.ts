@@ -3,6 +3,7 @@ import type { Filters, RunOptions, VerifyMode } from '../events/schemas.js';
 import { DEFAULT_SETTINGS, type EngineSettings } from '../engine/context.js';
 import { parseConnString, type ConnInfo } from '../engine/conninfo.js';
 import { UsageError } from '../engine/errors.js';
+import { DEFAULT_STALL_THRESHOLD_MS } from '../events/liveness.js';
 import { DEFAULT_BATCH_BYTES } from '../engine/plan.js';
 
 export type Flags = Record<string, string | boolean | string[] | undefined>;
@@ -83,6 +84,11 @@ export function settingsFrom(flags: Flags): EngineSettings {
 }
 
 /** Every password the process knows of; anything written is scrubbed of them. */
+/** --stall-threshold: how long a run that holds its lock may be silent before it reads as stalled. */
+export function stallThresholdFrom(flags: Flags): number {
+  return flags['stall-threshold'] !== undefined ? parseDuration(String(flags['stall-threshold']), '--stall-threshold') : DEFAULT_STALL_THRESHOLD_MS;
+}
+
 export function secretsOf(...infos: (ConnInfo | undefined)[]): string[] {
   const out = new Set<string>();
   for (const i of infos) if (i?.password) out.add(i.password);

@@ -19,6 +19,8 @@ export interface DashboardSession {
   /** the source for resume and restart; default: the run's recorded identity with PGPASSWORD / ~/.pgpass */
   source?: ConnInfo;
   settings: EngineSettings;
+  /** how long a silent run that holds its lock may be before it reads as stalled (watch --stall-threshold) */
+  stallThresholdMs?: number;
   /** engine mode: the work to run at once (a clone or a resume); the session ends when it does */
   start?: (observer: EngineObserver) => Promise<RunResult>;
 }
@@ -28,7 +30,7 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
   // while this process also copies, the screen takes little of the CPU the copy needs: two redraws a second
   // (measured: at ten a second a 1 GB clone took 10 % longer on two cores)
   const engineHere = s.mode === 'engine';
-  const feed = createFeed(db, { mode: s.mode, runId: s.runId, minIntervalMs: engineHere ? 500 : 100, pollMs: engineHere ? 500 : 250, catalogMs: engineHere ? 2000 : 1000 });
+  const feed = createFeed(db, { mode: s.mode, runId: s.runId, stallThresholdMs: s.stallThresholdMs, minIntervalMs: engineHere ? 500 : 100, pollMs: engineHere ? 500 : 250, catalogMs: engineHere ? 2000 : 1000 });
   // the feed polls on its own interval; waking it on every commit would cost a query per batch
   const observer: EngineObserver = { onNote: (t) => feed.note(t) };
   let engine: Promise<void> | null = null;

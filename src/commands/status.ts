@@ -1,16 +1,16 @@
 // pgclone status: every run in the target's log, its state, and where it stopped.
 import { foldRun } from '../events/fold.js';
-import { classifyRun, DEFAULT_STALL_THRESHOLD_MS, describeHolder } from '../events/liveness.js';
+import { classifyRun, describeHolder } from '../events/liveness.js';
 import { readAllRuns, readRunLocks } from '../events/store.js';
 import { closeClient, openClient } from '../engine/connect.js';
 import { EXIT } from '../engine/errors.js';
 import { ago, timestamp, whereStopped } from '../ui/format.js';
-import { connFlag, parseDuration, secretsOf, type Flags, type Output } from './common.js';
+import { connFlag, secretsOf, stallThresholdFrom, type Flags, type Output } from './common.js';
 
 export async function statusCommand(flags: Flags, out: Output): Promise<number> {
   const target = connFlag(flags, 'target', true)!;
   out.addSecrets(secretsOf(target));
-  const threshold = flags['stall-threshold'] !== undefined ? parseDuration(String(flags['stall-threshold']), '--stall-threshold') : DEFAULT_STALL_THRESHOLD_MS;
+  const threshold = stallThresholdFrom(flags);
   const db = await openClient(target, { side: 'target', purpose: 'status' });
   try {
     const runs = [...(await readAllRuns(db)).values()].map(foldRun);

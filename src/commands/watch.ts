@@ -4,7 +4,7 @@ import { EXIT } from '../engine/errors.js';
 import { createFeed } from '../ui/feed.js';
 import type { DashboardModel } from '../ui/model.js';
 import { eventLine, progressLine } from '../ui/plain.js';
-import { connFlag, outputMode, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
+import { connFlag, outputMode, secretsOf, settingsFrom, stallThresholdFrom, type Flags, type Output } from './common.js';
 
 const ACTIVE = new Set(['running', 'stalled']);
 
@@ -12,7 +12,7 @@ const ACTIVE = new Set(['running', 'stalled']);
 async function watchText(flags: Flags, runId: string | undefined, out: Output, json: boolean): Promise<number> {
   const target = connFlag(flags, 'target', true)!;
   const db = await openClient(target, { side: 'target', purpose: 'watch' });
-  const feed = createFeed(db, { mode: 'watch', runId });
+  const feed = createFeed(db, { mode: 'watch', runId, stallThresholdMs: stallThresholdFrom(flags) });
   const printed = new Map<string, number>();
   let lastProgress = Date.now();
   let problem: 'corrupt' | 'read' | null = null;
@@ -64,5 +64,5 @@ export async function watchCommand(runId: string | undefined, flags: Flags, out:
   out.addSecrets(secretsOf(source, target));
   const mode = outputMode(flags);
   if (mode !== 'dashboard') return watchText(flags, runId, out, mode === 'json');
-  return (await import('./dashboard.js')).runDashboard({ target, source, runId, mode: 'watch', settings: settingsFrom(flags) }, out);
+  return (await import('./dashboard.js')).runDashboard({ target, source, runId, mode: 'watch', settings: settingsFrom(flags), stallThresholdMs: stallThresholdFrom(flags) }, out);
 }

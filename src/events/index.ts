@@ -7,4 +7,4 @@ export * from './liveness.js';
 export { MalformedEventError, parseEventRow, tableKey, tableLabel } from './codec.js';
 export { identityOf, type Endpoint } from './identity.js';
 export * from './store.js';
-export { createFollower, follow, type Follower } from './tail.js';
+export { createFollower, type Follower } from './tail.js';

@@ -13,7 +13,7 @@ import { addSample, type Sample } from './progress.js';
 export interface Feed {
   get(): DashboardModel;
   subscribe(fn: (m: DashboardModel) => void): () => void;
-  /** poll now (the in-process engine calls this after each commit) */
+  /** poll now (after an action of the dashboard's own, e.g. a wipe) */
   wake(): void;
   note(text: string): void;
   setBusy(text: string | null): void;
@@ -22,6 +22,7 @@ export interface Feed {
   runIds(): string[];
   /** what is wrong, if anything: a run's log cannot be folded (corrupt), or the last read of the target failed */
   problem(): 'corrupt' | 'read' | null;
+  /** stop polling; one last read makes the final snapshot */
   stop(): Promise<void>;
 }
 
@@ -128,7 +129,8 @@ export function createFeed(db: pg.ClientBase, opts: FeedOptions): Feed {
     do {
       again = false;
       try {
-        const evs = await follower.poll();
+        // past a row that does not parse the follower cannot move: stop re-reading it, keep the locks fresh
+        const evs = malformed === null ? await follower.poll() : [];
         if (evs.length > 0) take(evs);
         if (now() - lastCatalog >= (opts.catalogMs ?? 1000)) {
           lastCatalog = now();
@@ -184,6 +186,14 @@ export function createFeed(db: pg.ClientBase, opts: FeedOptions): Feed {
       clearInterval(interval);
       if (flushTimer) clearTimeout(flushTimer);
       if (polling) await polling;
+      // the final snapshot holds what committed since the last poll (a run's last events) and the last error
+      // (bounded: a target behind a cut network must not keep the process from ending)
+      if (malformed === null) {
+        const late = new Promise<LoggedEvent[]>((r) => setTimeout(() => r([]), 2000).unref());
+        const evs = await Promise.race([follower.poll().catch((): LoggedEvent[] => []), late]);
+        if (evs.length > 0) take(evs);
+      }
+      snapshot = build();
     },
   };
 }

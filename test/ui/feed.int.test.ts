@@ -45,4 +45,20 @@ describe('feed', () => {
     // ≤ 10 snapshots a second, however many events arrive
     expect(snapshots.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 1);
   });
+
+  it('its final snapshot, after stop, holds the last events and error even inside the redraw interval', async () => {
+    const runId = 'run_feed_02';
+    const feed = createFeed(reader, { mode: 'engine', pollMs: 60_000, minIntervalMs: 60_000, runId });
+    const events = interruptedAt29(runId).build();
+    for (const e of events) {
+      const { id: _id, v: _v, ...rest } = e;
+      await appendStandalone(writer, [{ ...rest, at: new Date().toISOString() } as NewEvent]);
+    }
+    // nothing polls or redraws for a minute: only stop() can bring these in
+    feed.setError('the preflight refused');
+    await feed.stop();
+    const last = feed.get();
+    expect(last.error).toBe('the preflight refused');
+    expect(last.runs[0]?.events).toHaveLength(events.length);
+  });
 });

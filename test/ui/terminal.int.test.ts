@@ -20,7 +20,7 @@ const tmux = (...args: string[]) => execFileSync('tmux', ['-u', '-S', socket, ..
 function openTerminal(command: string[]): string {
   const name = `pgclone-test-${randomBytes(3).toString('hex')}`;
   const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `env NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${quoted}; sleep 600`);
+  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `env NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${quoted}; echo "EXIT=$?"; sleep 600`);
   sessions.push(name);
   return name;
 }
@@ -99,6 +99,15 @@ describe('the dashboard in tmux', () => {
     expect(status.map((x) => x.state)).toEqual(['wiped', 'finished']);
     expect(await compareDatabases(source.url, target.url)).toEqual([]);
   }, 180_000);
+});
+
+describe('the dashboard when a clone is refused', () => {
+  it('closes and prints the refusal and its exit code (source = target: 7)', async () => {
+    const s = openTerminal([process.execPath, BIN, 'clone', '--source', source.url, '--target', source.url]);
+    const screen = await screenUntil(s, /EXIT=\d+/);
+    expect(screen).toMatch(/EXIT=7/);
+    expect(screen).toMatch(/pgclone: .*same database/);
+  }, 120_000);
 });
 
 describe('without a terminal', () => {
