@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { foldRun, readRun, tableKey } from '../../src/events/index.js';
 import { connect } from './pg.js';
 
 const run = promisify(execFile);
@@ -134,11 +135,12 @@ export interface RowDiff {
 }
 
 /** Rows in the source but not the target (lost) and extra copies in the target (duplicated), per table, as multisets. */
-export async function rowDiffs(sourceUrl: string, targetUrl: string): Promise<RowDiff[]> {
+export async function rowDiffs(sourceUrl: string, targetUrl: string, only?: ReadonlySet<string>): Promise<RowDiff[]> {
   const [s, t] = await Promise.all([connect(sourceUrl), connect(targetUrl)]);
   const out: RowDiff[] = [];
   try {
     for (const table of await tables(s)) {
+      if (only && !only.has(`${table.schema}.${table.name}`)) continue;
       const rel = `${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`;
       const cols = table.cols.length > 0 ? table.cols.join(', ') : '1';
       const sql = `SELECT md5(r::text) AS h, count(*)::int AS n FROM (SELECT ${cols} FROM ONLY ${rel}) r GROUP BY 1`;
@@ -162,3 +164,25 @@ export async function rowDiffs(sourceUrl: string, targetUrl: string): Promise<Ro
   return out;
 }
 
+/**
+ * The invariant after any kill: every table holds exactly the rows its BatchCopied events say. Returns one
+ * line per table that disagrees (none before the schema is applied: its tables do not exist yet).
+ */
+export async function logVersusTarget(targetUrl: string, runId: string): Promise<string[]> {
+  const c = await connect(targetUrl);
+  const problems: string[] = [];
+  try {
+    const events = await readRun(c, runId);
+    if (events.length === 0) return problems;
+    const state = foldRun(events);
+    for (const key of state.tableOrder) {
+      const t = state.tables[key]!;
+      const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${tableKey(t.table)}`).catch(() => null);
+      if (r === null) continue;
+      if (Number(r.rows[0]!.n) !== t.rowsDone) problems.push(`${key}: target ${r.rows[0]!.n} rows, log ${t.rowsDone}`);
+    }
+  } finally {
+    await c.end();
+  }
+  return problems;
+}
