@@ -237,14 +237,13 @@ const HORIZON_SQL = `
 /**
  * Events after the cursor, in (transaction, id) order, from transactions older than every one still running.
  * A transaction that commits late with a smaller id is still running when a newer one is read, so it holds
- * the horizon back and is read later, never skipped.
+ * the horizon back and is read later, never skipped. The log must exist (see logExists).
  */
 export async function readAfter(
   db: ClientBase,
   cursor: TailCursor,
   opts: { runId?: string; limit?: number } = {},
 ): Promise<{ events: LoggedEvent[]; cursor: TailCursor }> {
-  if (!(await logExists(db))) return { events: [], cursor };
   const params: unknown[] = [cursor.tx, cursor.id, opts.limit ?? 5000];
   const runFilter = opts.runId === undefined ? '' : `AND run_id = $${params.push(opts.runId)}`;
   const r = await db.query<EventRow & { tx: string }>(

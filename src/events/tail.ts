@@ -1,7 +1,7 @@
 // A follower of the log that never skips an event committed late with a smaller id (see readAfter).
 import type { ClientBase } from 'pg';
 import type { LoggedEvent } from './schemas.js';
-import { readAfter, TAIL_START, type TailCursor } from './store.js';
+import { logExists, readAfter, TAIL_START, type TailCursor } from './store.js';
 
 export interface Follower {
   /** Read what has become readable since the last call. */
@@ -11,12 +11,16 @@ export interface Follower {
 
 export function createFollower(db: ClientBase, opts: { runId?: string; from?: TailCursor } = {}): Follower {
   let cursor = opts.from ?? TAIL_START;
+  // asked until the log appears (a watch may start before the clone's first write), then never again
+  let logThere = false;
   return {
     get cursor() {
       return cursor;
     },
     async poll() {
       const out: LoggedEvent[] = [];
+      logThere ||= await logExists(db);
+      if (!logThere) return out;
       for (;;) {
         const page = await readAfter(db, cursor, { runId: opts.runId, limit: 5000 });
         cursor = page.cursor;
