@@ -1,4 +1,5 @@
 // The extra measurements: kill at ~50 % + resume vs an uninterrupted clone, and pgclone's memory on a large dataset.
+import { EXIT } from '../src/engine/errors.js';
 import { buildDataset, type Dataset } from './dataset.js';
 import { start, run, lastLines } from './proc.js';
 import { measureOnce, type MeasureOpts, type Sample } from './rounds.js';
@@ -17,7 +18,6 @@ export interface ResumeRep {
   runId: string | null;
 }
 
-const EXIT_LOCKED = 8;
 
 async function killAndResume(ctx: RunCtx, db: string, killAfterS: number, rep: Partial<ResumeRep>): Promise<ToolRun> {
   let runId: string | null = null;
@@ -50,7 +50,7 @@ async function killAndResume(ctx: RunCtx, db: string, killAfterS: number, rep: P
     // the killed process's backends may hold its lock for a moment
     if (attempts > 1) await new Promise((res) => setTimeout(res, 200));
     r = await run(process.execPath, args, { env: ctx.env, cwd: ctx.repoRoot, measureRss: true });
-  } while (r.code === EXIT_LOCKED && attempts < 50);
+  } while (r.code === EXIT.locked && attempts < 50);
   rep.resumeAttempts = attempts;
   rep.resumeS = (performance.now() - t0) / 1000;
   const wallS = f.wallS + rep.resumeS;

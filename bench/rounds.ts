@@ -13,7 +13,6 @@ export interface Sample {
   ok: boolean;
   /** why not: the tool's error or the verification's first problems */
   error?: string;
-  verified: boolean;
   parts?: { dataS: number; indexS: number };
 }
 
@@ -38,10 +37,10 @@ export async function measureOnce(tool: Pick<Tool, 'id' | 'run'>, round: number,
       r = { ok: false, wallS: 0, rssMb: null, error: (e as Error).message };
     }
     const base = { tool: tool.id, round, wallS: r.wallS, rssMb: r.rssMb, ...(r.parts ? { parts: r.parts } : {}) };
-    if (!r.ok) return { ...base, ok: false, verified: false, error: r.error ?? 'failed' };
+    if (!r.ok) return { ...base, ok: false, error: r.error ?? 'failed' };
     const v = await verifyTarget(o.source, o.clusters.target, db);
-    if (!v.ok) return { ...base, ok: false, verified: false, error: `verification: ${v.problems.slice(0, 3).join('; ')}${v.problems.length > 3 ? ` (+${v.problems.length - 3} more)` : ''}` };
-    return { ...base, ok: true, verified: true };
+    if (!v.ok) return { ...base, ok: false, error: `verification: ${v.problems.slice(0, 3).join('; ')}${v.problems.length > 3 ? ` (+${v.problems.length - 3} more)` : ''}` };
+    return { ...base, ok: true };
   } finally {
     await dropDb(o.clusters.target, db).catch(() => undefined);
   }

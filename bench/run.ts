@@ -30,26 +30,29 @@ function cleanUp(): Promise<void> {
   return cleaning;
 }
 
-async function preflight(): Promise<void> {
+/** The client tools are there; returns what `pg_dump --version` says, for the report. */
+async function preflight(): Promise<string> {
+  const versions: Record<string, string> = {};
   for (const tool of ['pg_dump', 'pg_restore', 'psql', 'pgbench']) {
     const r = await must(tool, ['--version'], { env: process.env }).catch((e: unknown) => {
       throw new Error(`${tool} is needed on PATH (PostgreSQL client tools): ${(e as Error).message}`);
     });
     if (!r.stdout.trim()) throw new Error(`${tool} --version printed nothing`);
+    versions[tool] = r.stdout.trim();
   }
   if (!existsSync('/usr/bin/time')) log('note: /usr/bin/time (GNU time) is missing; peak RSS is sampled from /proc instead');
+  return versions.pg_dump!;
 }
 
 async function bench(a: BenchArgs): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadStart = loadavg()[0] ?? 0;
-  await preflight();
-  const pgDump = (await must('pg_dump', ['--version'], { env: process.env })).stdout.trim();
+  const pgDump = await preflight();
   const pgcopydb: Availability = a.tools.includes('pgcopydb') ? await findPgcopydb(a.install, log) : { ok: false, reason: 'not selected (--only)' };
   if (a.tools.includes('pgcopydb') && !pgcopydb.ok) log(`pgcopydb unavailable: ${pgcopydb.reason}`);
 
   log(`provisioning (${a.server}) …`);
-  // pgclone is timed from its build, as installed: the checkout's tsx path would add a second of start-up
+  // pgclone is timed from its build, as installed (PGCLONE_USE_DIST below): the checkout's tsx path would add a second of start-up
   log('building pgclone (tsc) …');
   await must(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO, 'tsconfig.build.json')], { env: process.env });
   const clusters: Clusters = await provision(a.server, a.localUrl, (f) => cleanups.push(f));
@@ -61,7 +64,7 @@ async function bench(a: BenchArgs): Promise<void> {
   log(`  ${(dataset.bytes / 2 ** 20).toFixed(0)} MB, ${dataset.tables} tables, built in ${dataset.buildS.toFixed(0)} s; digesting the source for verification …`);
   const source = await digest(clusters.source, SOURCE_DB);
 
-  const ctx: RunCtx = { clusters, sourceDb: SOURCE_DB, env: childEnv(clusters), jobs: a.jobs, repoRoot: REPO, pgcopydb };
+  const ctx: RunCtx = { clusters, sourceDb: SOURCE_DB, env: { ...childEnv(clusters), PGCLONE_USE_DIST: '1' }, jobs: a.jobs, repoRoot: REPO, pgcopydb };
   const tools = makeTools(ctx, a.tools);
   const o = { clusters, source, log };
   // untimed: the fresh target cluster creates its WAL segments and both caches warm up before round 1

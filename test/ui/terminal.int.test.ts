@@ -13,9 +13,9 @@ import { bulkSql } from '../fixtures/fidelity.js';
 const sessions: string[] = [];
 // a tmux server of this file's own (its own socket), so no other tmux user — a developer's, another
 // test run's — shares, sees or stops it; -u because the screen holds UTF-8 whatever the locale says
-const socketDir = mkdtempSync(join(tmpdir(), 'pgclone-tmux-'));
-const socket = join(socketDir, 'server');
-const tmux = (...args: string[]) => execFileSync('tmux', ['-u', '-S', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+// (made in beforeAll: a file whose tests are all filtered out runs no hooks, and would leave it behind)
+let socketDir = '';
+const tmux = (...args: string[]) => execFileSync('tmux', ['-u', '-S', join(socketDir, 'server'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 function openTerminal(command: string[]): string {
   const name = `pgclone-test-${randomBytes(3).toString('hex')}`;
@@ -56,6 +56,7 @@ afterAll(() => {
 
 let source: TestDb;
 beforeAll(async () => {
+  socketDir = mkdtempSync(join(tmpdir(), 'pgclone-tmux-'));
   source = await createTestDb('tty_src');
   await source.query(bulkSql(80_000));
   await source.query(`CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT i, 'n' || i FROM generate_series(1, 300) i;`);
