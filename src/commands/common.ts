@@ -128,6 +128,8 @@ export type OutputMode = 'dashboard' | 'plain' | 'json';
 export function outputMode(flags: Flags): OutputMode {
   if (flags.json === true) return 'json';
   if (flags.plain === true) return 'plain';
-  const ci = Boolean(process.env.CI) && process.env.CI !== 'false';
+  // the same test as Ink's own (is-in-ci), so pgclone and Ink never disagree about being in CI
+  const set = (k: string) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false';
+  const ci = set('CI') || set('CONTINUOUS_INTEGRATION');
   return process.stdout.isTTY && process.stdin.isTTY && !ci ? 'dashboard' : 'plain';
 }

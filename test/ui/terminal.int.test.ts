@@ -17,10 +17,12 @@ const sessions: string[] = [];
 let socketDir = '';
 const tmux = (...args: string[]) => execFileSync('tmux', ['-u', '-S', join(socketDir, 'server'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-function openTerminal(command: string[]): string {
+function openTerminal(command: string[], env: string[] = []): string {
   const name = `pgclone-test-${randomBytes(3).toString('hex')}`;
   const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `env NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${quoted}; echo "EXIT=$?"; sleep 600`);
+  // an operator's terminal, not CI's: a CI runner's CI=true (inherited by the tmux server) makes pgclone and Ink
+  // choose plain output, which is what the CI run of this file once tested by mistake
+  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${env.join(' ')} ${quoted}; echo "EXIT=$?"; sleep 600`);
   sessions.push(name);
   return name;
 }
@@ -31,9 +33,10 @@ async function screenUntil(session: string, re: RegExp, timeoutMs = 45_000): Pro
   while (Date.now() < deadline) {
     screen = tmux('capture-pane', '-p', '-t', session);
     if (re.test(screen)) return screen;
+    if (/^EXIT=\d+/m.test(screen)) break; // the program has ended: the screen will not change any more
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new Error(`the screen never showed ${re} in ${timeoutMs / 1000} s; it shows:\n${screen}`);
+  throw new Error(`the screen never showed ${re} (waited up to ${timeoutMs / 1000} s); it shows:\n${screen}`);
 }
 
 afterEach(() => {
@@ -123,5 +126,10 @@ describe('without a terminal', () => {
     expect(w.code, w.stderr).toBe(0);
     expect(w.stdout).toMatch(/run \S+: .* → /);
     expect(w.stdout).toMatch(/finished in/);
-  });
+    // a terminal inside CI (CI=true) gets the same plain lines, and watch exits instead of waiting for keys
+    const s = openTerminal([process.execPath, BIN, 'watch', '--target', target.url], ['CI=true']);
+    const screen = await screenUntil(s, /EXIT=\d+/);
+    expect(screen).toMatch(/EXIT=0/);
+    expect(screen).toMatch(/finished in/);
+  }, 120_000);
 });
