@@ -74,6 +74,12 @@ export interface RunContext {
   snapshot: { holder: pg.Client; id: string } | null;
   /** the snapshot of RunStarted is still the one in use: verify may compare in it */
   snapshotIntact: boolean;
+  /**
+   * Rows the source returned per committed batch in this process, by table key and batch index, with the
+   * snapshot they were read in. When one snapshot served every batch of a table, their sum is that table's
+   * count in the snapshot (the ranges are disjoint and cover it), and verify need not scan the source again.
+   */
+  sourceRowsRead: Map<string, Map<number, { rows: number; snapshot: string }>>;
   /** a recovery is reconnecting: the watchdog leaves its connections alone */
   recovering: boolean;
   /** every client opened for the current attempt, so a failure can cut them all */
@@ -99,8 +105,20 @@ export function connectTimeoutMs(ctx: Pick<RunContext, 'settings'>): number {
   return Math.min(10_000, ctx.settings.ioTimeoutMs);
 }
 
+/**
+ * pgclone's jobs (--jobs, --index-jobs) are its parallelism; PostgreSQL's per-query workers on top of them
+ * (a parallel CREATE INDEX or count) only add processes that wait on each other: measured on 2 cores, turning
+ * them off cut the target's CPU time by a quarter and the clone's wall time by a fifth (README, Speed).
+ */
+export const NO_QUERY_PARALLELISM = { max_parallel_workers_per_gather: '0', max_parallel_maintenance_workers: '0' };
+
 export async function openTracked(ctx: RunContext, side: Side, purpose: string, settings?: Record<string, string>): Promise<pg.Client> {
-  const c = await openClient(side === 'source' ? ctx.source : ctx.target, { side, purpose, settings, connectTimeoutMs: connectTimeoutMs(ctx) });
+  const c = await openClient(side === 'source' ? ctx.source : ctx.target, {
+    side,
+    purpose,
+    settings: { ...NO_QUERY_PARALLELISM, ...settings },
+    connectTimeoutMs: connectTimeoutMs(ctx),
+  });
   ctx.clients.add(c);
   return c;
 }

@@ -102,7 +102,23 @@ class Meter extends Transform {
   }
 }
 
-/** Stream one range from source to target. The caller owns the target transaction around it. */
+/** `p`, or a transient failure when it takes longer than `ms` (a peer that stopped answering). */
+async function within(p: Promise<void>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PgcloneError('transient', `${what}: no answer for ${Math.round(ms / 1000)} s`)), ms);
+  });
+  try {
+    await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Stream one range from source to target. The caller owns the target transaction around it, and commits
+ * only what this returns: the source's count of rows sent and the target's count of rows taken agree.
+ */
 export async function copyRange(
   src: pg.ClientBase,
   dst: pg.ClientBase,
@@ -114,5 +130,9 @@ export async function copyRange(
   const into = dst.query(new CopyInFrames(copyInSql(spec)));
   const meter = new Meter(ioTimeoutMs);
   await pipeline(out, meter, into);
+  await within(out.completed, ioTimeoutMs, 'the source after its COPY');
+  if (out.rowCount !== into.rowCount) {
+    throw new Error(`batch of ${relName(spec.table)}: the source sent ${out.rowCount} rows but the target took ${into.rowCount}; nothing of it was committed`);
+  }
   return { rows: into.rowCount, bytes: meter.bytes };
 }

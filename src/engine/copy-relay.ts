@@ -26,7 +26,11 @@ interface PgConnection {
 
 /** The readable side: a node-postgres "submittable" running COPY … TO STDOUT. */
 export class CopyOutFrames extends Readable {
+  /** the source's own count of the rows it sent (its CommandComplete), known once `completed` settles */
   rowCount = 0;
+  /** settles when the source has said ReadyForQuery after the COPY, or failed */
+  readonly completed: Promise<void>;
+  private settle: { resolve: () => void; reject: (e: Error) => void } = { resolve: () => undefined, reject: () => undefined };
   /** whole CopyData frames seen: one per row (binary COPY adds none: its header rides in the first row's frame) */
   frames = 0;
   private connection: PgConnection | null = null;
@@ -43,6 +47,8 @@ export class CopyOutFrames extends Readable {
 
   constructor(private readonly text: string) {
     super({ highWaterMark: 1 << 20 });
+    this.completed = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    this.completed.catch(() => undefined); // awaited only after a whole pipeline; a failed one reports its own error
   }
 
   /** node-postgres hands over its connection when this query's turn comes */
@@ -169,10 +175,12 @@ export class CopyOutFrames extends Readable {
   }
   handleReadyForQuery(): void {
     this.connection = null;
+    this.settle.resolve();
   }
   handleError(err: Error): void {
     this.destroy(err);
     this.connection = null;
+    this.settle.reject(err);
   }
   handleCopyData(): void {}
 }

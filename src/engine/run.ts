@@ -405,6 +405,7 @@ function newContext(
     lock: sides.target,
     snapshot: { holder: sides.source, id: prepared.snapshotId },
     snapshotIntact,
+    sourceRowsRead: new Map(),
     recovering: false,
     clients: new Set(),
     changed: new Signal(),

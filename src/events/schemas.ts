@@ -202,6 +202,8 @@ export const TableVerified = z.object({
   sourceChecksum: z.string().nullable(),
   targetChecksum: z.string().nullable(),
   match: z.boolean(),
+  /** how sourceRows was had: a count(*) in the snapshot, or the sum of the rows the source sent for every batch in it */
+  sourceCountedBy: z.enum(['scan', 'copy']).optional(),
 });
 export const RetryScheduled = z.object({
   type: z.literal('RetryScheduled'),

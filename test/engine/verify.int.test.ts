@@ -1,0 +1,92 @@
+// Verification: the source's counts come from the batches when one snapshot served them all, the target is
+// still counted, so rows the batches did not put there fail it (exit 4); a batch whose two counts disagree
+// commits nothing; a resumed table is counted on the source again.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { logVersusTarget } from '../helpers/compare.js';
+import { runCli, runIdOf, runUntil, type JsonEvent } from '../helpers/cli.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
+import { bulkSql } from '../fixtures/fidelity.js';
+
+let source: TestDb;
+beforeAll(async () => {
+  source = await createTestDb('verify_src');
+  await source.query(bulkSql(20_000));
+  await source.query(`CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT i, 'n' || i FROM generate_series(1, 300) i;`);
+});
+
+/**
+ * Arms a row trigger on the target's public.bulk the moment pgclone creates it (an event trigger), so the
+ * rows pgclone copies pass through `body` — a stand-in for anything that changes a target behind the batches.
+ */
+async function tamperWith(target: TestDb, when: 'BEFORE' | 'AFTER', body: string): Promise<void> {
+  await target.query(`
+    CREATE SCHEMA tamper;
+    CREATE FUNCTION tamper.row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${body} END $$;
+    CREATE FUNCTION tamper.arm() RETURNS event_trigger LANGUAGE plpgsql AS $$
+    DECLARE c record;
+    BEGIN
+      FOR c IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP
+        IF c.object_identity = 'public.bulk' THEN
+          EXECUTE 'CREATE TRIGGER tamper ${when} INSERT ON public.bulk FOR EACH ROW EXECUTE FUNCTION tamper.row()';
+        END IF;
+      END LOOP;
+    END $$;
+    CREATE EVENT TRIGGER tamper_arm ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION tamper.arm();`);
+}
+
+async function verified(target: TestDb, runId: string): Promise<JsonEvent[]> {
+  const r = await runCli(['log', runId, '--target', target.url, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as JsonEvent)
+    .filter((e) => e.type === 'TableVerified');
+}
+
+const of = (evs: JsonEvent[], name: string) => evs.find((e) => (e.table as { name: string }).name === name);
+
+describe('verification', () => {
+  it('an uninterrupted clone counts the source from its batches; rows the batches did not put in the target fail it (exit 4)', async () => {
+    const target = await createTestDb('verify_extra');
+    // every 1000th row copied gets a twin under a negative id: the target holds 20 rows no batch sent
+    await tamperWith(target, 'AFTER', `IF NEW.id > 0 AND NEW.id % 1000 = 0 THEN INSERT INTO public.bulk VALUES (-NEW.id, NEW.grp, NEW.body); END IF; RETURN NULL;`);
+    const r = await runUntil(['clone', '--source', source.url, '--target', target.url, '--batch-size', '256kB'], () => false);
+    expect(r.code, r.stderr).toBe(4);
+    const v = await verified(target, runIdOf(r.events));
+    expect(of(v, 'bulk')).toMatchObject({ sourceRows: 20_000, targetRows: 20_020, match: false, sourceCountedBy: 'copy' });
+    expect(of(v, 'notes')).toMatchObject({ sourceRows: 300, targetRows: 300, match: true, sourceCountedBy: 'copy' });
+  }, 120_000);
+
+  it('a batch the target took fewer rows of than the source sent commits nothing, and the run fails saying so', async () => {
+    const target = await createTestDb('verify_drop');
+    // every 1000th row vanishes on the way in: COPY's own count on the target is short
+    await tamperWith(target, 'BEFORE', `IF NEW.id % 1000 = 0 THEN RETURN NULL; END IF; RETURN NEW;`);
+    const r = await runUntil(['clone', '--source', source.url, '--target', target.url, '--batch-size', '256kB', '--retries', '0'], () => false);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the source sent \d+ rows but the target took \d+/);
+    // the batches that held a multiple of 1000 are not in the log, and their rows are not in the target
+    const committed = r.events.filter((e) => e.type === 'BatchCopied' && (e.table as { name: string }).name === 'bulk');
+    for (const b of committed) {
+      const { lo, hi } = b.range as { lo: string[] | null; hi: string[] | null };
+      expect(Math.floor(Number(hi?.[0] ?? 20_000) / 1000), JSON.stringify(b.range)).toBe(Math.floor(Number(lo?.[0] ?? 0) / 1000));
+    }
+    expect(await logVersusTarget(target.url, runIdOf(r.events))).toEqual([]);
+    const inTarget = Number((await target.query(`SELECT count(*) AS n FROM public.bulk`))[0]?.n);
+    expect(inTarget).toBe(committed.reduce((n, b) => n + Number(b.rows), 0));
+    expect(Number((await target.query(`SELECT count(*) AS n FROM public.bulk WHERE id % 1000 = 0`))[0]?.n)).toBe(0);
+  }, 120_000);
+
+  it('a table resumed in another process is counted on the source again; one copied whole after the resume is not', async () => {
+    const target = await createTestDb('verify_resume');
+    const args = ['clone', '--source', source.url, '--target', target.url, '--batch-size', '256kB', '--jobs', '1'];
+    const first = await runUntil(args, (ev, seen) => ev.type === 'BatchCopied' && seen.filter((e) => e.type === 'BatchCopied').length === 2);
+    expect(first.killed).toBe(true);
+    const runId = runIdOf(first.events);
+    const r = await runCli(['resume', runId, '--target', target.url, '--source', source.url]);
+    expect(r.code, r.stderr).toBe(0);
+    const v = await verified(target, runId);
+    expect(of(v, 'bulk')).toMatchObject({ sourceRows: 20_000, targetRows: 20_000, match: true, sourceCountedBy: 'scan' });
+    expect(of(v, 'notes')).toMatchObject({ sourceRows: 300, targetRows: 300, match: true, sourceCountedBy: 'copy' });
+  }, 120_000);
+});
