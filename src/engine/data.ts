@@ -41,9 +41,17 @@ function sourceTable(ctx: RunContext, key: string): SourceTable {
   return st;
 }
 
+/** Random pages read per planned batch: TABLESAMPLE SYSTEM takes whole pages, so a few pages per batch
+ * made batches of 0 to 4 times the size asked for on a table stored in key order (seen on pgbench_accounts). */
+const SAMPLE_PAGES_PER_BATCH = 32;
+/** At most this many key values are sampled (they are sorted in this process). */
+const SAMPLE_ROWS_MAX = 200_000;
+
 async function sampleKeyRanges(src: pg.ClientBase, st: SourceTable, n: number): Promise<CopyRange[]> {
-  const wanted = Math.min(200_000, n * 64);
-  const pct = st.estRows > 0 ? Math.min(100, (100 * wanted) / st.estRows) : Math.min(100, (100 * n * 16) / Math.max(1, st.pages));
+  // relpages and reltuples are 0 on a table never analyzed; its size on disk still says how big it is
+  const pages = Math.max(1, st.pages, Math.floor(st.bytes / 8192));
+  const rows = st.estRows > 0 ? st.estRows : st.bytes / 100;
+  const pct = Math.min(100, (100 * n * SAMPLE_PAGES_PER_BATCH) / pages, (100 * SAMPLE_ROWS_MAX) / Math.max(1, rows));
   const cols = st.key.map((k, i) => `format('%s', "${k.name.replace(/"/g, '""')}") AS k${i}`).join(', ');
   const order = st.key.map((k) => `"${k.name.replace(/"/g, '""')}"`).join(', ');
   const r = await src.query({

@@ -1,4 +1,4 @@
-// Verification: the source's counts come from the batches when one snapshot served them all, the target is
+// Batch sizes, and verification: the source's counts come from the batches when one snapshot served them all, the target is
 // still counted, so rows the batches did not put there fail it (exit 4); a batch whose two counts disagree
 // commits nothing; a resumed table is counted on the source again.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,11 @@ describe('verification', () => {
     await tamperWith(target, 'AFTER', `IF NEW.id > 0 AND NEW.id % 1000 = 0 THEN INSERT INTO public.bulk VALUES (-NEW.id, NEW.grp, NEW.body); END IF; RETURN NULL;`);
     const r = await runUntil(['clone', '--source', source.url, '--target', target.url, '--batch-size', '256kB'], () => false);
     expect(r.code, r.stderr).toBe(4);
+    // the key ranges are planned from enough sampled pages that no batch is far from the size asked for
+    // (with a few pages per batch, a table stored in key order got batches of 0 to 4 times it)
+    const sizes = r.events.filter((e) => e.type === 'BatchCopied' && (e.table as { name: string }).name === 'bulk').map((e) => Number(e.bytes));
+    expect(sizes.length).toBeGreaterThanOrEqual(12);
+    expect(Math.max(...sizes), sizes.join(' ')).toBeLessThanOrEqual(1.5 * 256 * 1024);
     const v = await verified(target, runIdOf(r.events));
     expect(of(v, 'bulk')).toMatchObject({ sourceRows: 20_000, targetRows: 20_020, match: false, sourceCountedBy: 'copy' });
     expect(of(v, 'notes')).toMatchObject({ sourceRows: 300, targetRows: 300, match: true, sourceCountedBy: 'copy' });
