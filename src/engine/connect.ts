@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { describeConn, type ConnInfo } from './conninfo.js';
-import { isTransient, PgcloneError, sqlstateOf } from './errors.js';
+import { isTransient, PgcloneError, sqlstateOf, within } from './errors.js';
 
 export type Side = 'source' | 'target';
 
@@ -140,21 +140,16 @@ export async function openClient(info: ConnInfo, opts: OpenOptions): Promise<pg.
   // bounded like the connect itself: a network cut right after the handshake would otherwise leave this
   // wait — on a client nobody tracks yet, so no watchdog can cut it — hanging forever (found by the torture suite)
   const timeoutMs = opts.connectTimeoutMs ?? 10_000;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new PgcloneError('connect', `the ${opts.side} did not answer for ${Math.round(timeoutMs / 1000)} s after connecting (${describeConn(info)})`, null, { retryable: true })),
-      timeoutMs,
-    );
-  });
   try {
-    await Promise.race([client.query(sql), late]);
+    await within(
+      client.query(sql),
+      timeoutMs,
+      () => new PgcloneError('connect', `the ${opts.side} did not answer for ${Math.round(timeoutMs / 1000)} s after connecting (${describeConn(info)})`, null, { retryable: true }),
+    );
   } catch (e) {
     destroyClient(client);
     if (e instanceof PgcloneError) throw e;
     throw new PgcloneError('connect', `cannot apply session settings on the ${opts.side}: ${(e as Error).message}`, sqlstateOf(e), { cause: e, retryable: isTransient(e) });
-  } finally {
-    clearTimeout(timer);
   }
   return client;
 }

@@ -75,11 +75,11 @@ export interface RunContext {
   /** the snapshot of RunStarted is still the one in use: verify may compare in it */
   snapshotIntact: boolean;
   /**
-   * Rows the source returned per committed batch in this process, by table key and batch index, with the
-   * snapshot they were read in. When one snapshot served every batch of a table, their sum is that table's
-   * count in the snapshot (the ranges are disjoint and cover it), and verify need not scan the source again.
+   * Rows the source returned per committed batch in this process and the current snapshot, by table key and
+   * batch index (emptied when the snapshot is replaced). When it holds every batch of a table, their sum is
+   * that table's count in the snapshot (the ranges are disjoint and cover it): verify need not scan it again.
    */
-  sourceRowsRead: Map<string, Map<number, { rows: number; snapshot: string }>>;
+  sourceRowsRead: Map<string, Map<number, number>>;
   /** a recovery is reconnecting: the watchdog leaves its connections alone */
   recovering: boolean;
   /** every client opened for the current attempt, so a failure can cut them all */

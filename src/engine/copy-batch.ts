@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import type { CopyRange, TableRef } from '../events/schemas.js';
 import { CopyInFrames, CopyOutFrames } from './copy-relay.js';
-import { PgcloneError } from './errors.js';
+import { PgcloneError, within } from './errors.js';
 
 export interface CopySpec {
   table: TableRef;
@@ -102,19 +102,6 @@ class Meter extends Transform {
   }
 }
 
-/** `p`, or a transient failure when it takes longer than `ms` (a peer that stopped answering). */
-async function within(p: Promise<void>, ms: number, what: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PgcloneError('transient', `${what}: no answer for ${Math.round(ms / 1000)} s`)), ms);
-  });
-  try {
-    await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * Stream one range from source to target. The caller owns the target transaction around it, and commits
  * only what this returns: the source's count of rows sent and the target's count of rows taken agree.
@@ -130,7 +117,7 @@ export async function copyRange(
   const into = dst.query(new CopyInFrames(copyInSql(spec)));
   const meter = new Meter(ioTimeoutMs);
   await pipeline(out, meter, into);
-  await within(out.completed, ioTimeoutMs, 'the source after its COPY');
+  await within(out.completed, ioTimeoutMs, () => new PgcloneError('transient', `the source did not finish its COPY within ${Math.round(ioTimeoutMs / 1000)} s`));
   if (out.rowCount !== into.rowCount) {
     throw new Error(`batch of ${relName(spec.table)}: the source sent ${out.rowCount} rows but the target took ${into.rowCount}; nothing of it was committed`);
   }

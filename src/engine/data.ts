@@ -193,7 +193,6 @@ export async function runDataWorkers(ctx: RunContext, abort: AbortSignal, fail: 
         const t0 = Date.now();
         const srcConn = src;
         const dstConn = dst;
-        const snapshot = ctx.snapshot?.id;
         let copied = 0;
         await commitWith(ctx, dstConn, [], async () => {
           const r = await copyRange(srcConn, dstConn, spec, range, ctx.settings.ioTimeoutMs);
@@ -213,11 +212,8 @@ export async function runDataWorkers(ctx: RunContext, abort: AbortSignal, fail: 
           ];
         });
         ctx.budget.markProgress();
-        if (snapshot !== undefined) {
-          const read = ctx.sourceRowsRead.get(task.key) ?? new Map<number, { rows: number; snapshot: string }>();
-          read.set(task.index, { rows: copied, snapshot });
-          ctx.sourceRowsRead.set(task.key, read);
-        }
+        const read = ctx.sourceRowsRead.get(task.key) ?? new Map<number, number>();
+        ctx.sourceRowsRead.set(task.key, read.set(task.index, copied));
         const after = ctx.state.tables[task.key];
         if (after && after.status === 'copied' && !after.completedLogged && !completing.has(task.key)) {
           completing.add(task.key);

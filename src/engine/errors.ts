@@ -118,3 +118,16 @@ export function errorInfo(e: unknown): { message: string; sqlstate: string | nul
   const sqlstate = e instanceof PgcloneError ? e.sqlstate : sqlstateOf(e);
   return { message: errorMessage(e), sqlstate, kind };
 }
+
+/** `p`, or `error()` thrown when `p` has not settled within `ms` (a peer that stopped answering). */
+export async function within<T>(p: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

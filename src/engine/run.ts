@@ -314,6 +314,7 @@ async function reconnect(ctx: RunContext, error: ErrorInfo, attempt: number, del
     if (ctx.snapshot) destroyClient(ctx.snapshot.holder);
     const holder = await openClient(ctx.source, { side: 'source', purpose: 'snapshot', connectTimeoutMs: connectTimeoutMs(ctx) });
     ctx.snapshot = { holder, id: await exportSnapshot(holder) };
+    ctx.sourceRowsRead.clear(); // those rows were read in the lost snapshot
     snapshotLost = true;
     ctx.snapshotIntact = false;
   }

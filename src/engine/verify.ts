@@ -33,16 +33,11 @@ async function measure(db: pg.ClientBase, rel: string, columns: string[], checks
  * the source sent for its batches, when this process copied every batch in that same snapshot (the ranges
  * are disjoint and cover the table, so the sum is what count(*) in the snapshot returns). Null otherwise.
  */
-export function sourceRowsInSnapshot(ctx: Pick<RunContext, 'snapshot' | 'sourceRowsRead'>, t: TableState): number | null {
-  const snapshot = ctx.snapshot?.id;
+export function sourceRowsInSnapshot(ctx: Pick<RunContext, 'sourceRowsRead'>, t: TableState): number | null {
   const read = ctx.sourceRowsRead.get(tableKey(t.table));
-  if (snapshot === undefined || !read || !t.batches || read.size !== t.batches.length) return null;
+  if (!read || !t.batches || read.size !== t.batches.length) return null;
   let rows = 0;
-  for (let i = 0; i < t.batches.length; i++) {
-    const b = read.get(i);
-    if (!b || b.snapshot !== snapshot) return null;
-    rows += b.rows;
-  }
+  for (const n of read.values()) rows += n;
   return rows;
 }
 
