@@ -53,7 +53,7 @@ export async function serverFacts(db: ClientBase): Promise<ServerFacts> {
 export interface ColumnInfo {
   name: string;
   type: string;
-  /** binary COPY is safe for this type: a built-in base type (binary arrays and records carry type oids, which differ between servers) */
+  /** binary COPY is safe for this type: a built-in base type, or an enum (sent as its label); binary arrays and records carry type oids, which differ between servers */
   binaryOk: boolean;
 }
 
@@ -94,8 +94,9 @@ export async function sourceTables(db: ClientBase, oids: number[]): Promise<Sour
             c.relpages::int AS relpages, pg_table_size(c.oid)::text AS bytes,
             c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls, pg_has_role(c.relowner, 'USAGE') AS mine,
             (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
-                                               'binary_ok', t.oid < 16384 AND t.typtype = 'b' AND t.typsend <> 0 AND t.typreceive <> 0
-                                                            AND (t.typelem = 0 OR t.typelem < 16384)) ORDER BY a.attnum)
+                                               'binary_ok', t.typsend <> 0 AND t.typreceive <> 0
+                                                            AND ((t.oid < 16384 AND t.typtype = 'b' AND (t.typelem = 0 OR t.typelem < 16384))
+                                                                 OR t.typtype = 'e')) ORDER BY a.attnum)
                FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS cols,
             (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod)) ORDER BY k.ord)

@@ -37,6 +37,12 @@ describe('clone fidelity', () => {
     expect(batches.orders).toBeGreaterThan(2);
     expect(batches.words).toBeGreaterThan(2);
     expect(batches.events_log).toBeGreaterThan(2);
+    // the enum table went in binary: 1 kB of bytea a row, where text COPY would send 2 kB of hex
+    const bytes = await target.query<{ b: number; r: number }>(
+      `SELECT sum((payload->>'bytes')::bigint)::int AS b, sum((payload->>'rows')::bigint)::int AS r FROM pgclone.events WHERE type = 'BatchCopied' AND payload->'table'->>'name' = 'mood_photos'`,
+    );
+    expect(bytes[0]!.r).toBe(400);
+    expect(bytes[0]!.b).toBeLessThan(400 * 1200);
   });
 
   it('copies the same in text COPY and with one job', async () => {
