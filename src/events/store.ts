@@ -246,19 +246,21 @@ export async function readAfter(
 ): Promise<{ events: LoggedEvent[]; cursor: TailCursor }> {
   const params: unknown[] = [cursor.tx, cursor.id, opts.limit ?? 5000];
   const runFilter = opts.runId === undefined ? '' : `AND run_id = $${params.push(opts.runId)}`;
-  const r = await db.query<EventRow & { tx: string }>(
+  // ORDER BY names the table's xid8 column: an output column called tx (text) would sort '1000' before '998',
+  // and a follower whose log crossed such a boundary read events out of order and failed on them
+  const r = await db.query<EventRow & { tx_text: string }>(
     `WITH horizon AS (${HORIZON_SQL})
-     SELECT ${COLUMNS}, tx::text AS tx FROM ${EVENTS}, horizon
-      WHERE (tx, id) > ($1::xid8, $2::bigint)
-        AND tx < horizon.h
+     SELECT ${COLUMNS}, e.tx::text AS tx_text FROM ${EVENTS} e, horizon
+      WHERE (e.tx, e.id) > ($1::xid8, $2::bigint)
+        AND e.tx < horizon.h
         ${runFilter}
-      ORDER BY tx, id
+      ORDER BY e.tx, e.id
       LIMIT $3`,
     params,
   );
   const events = r.rows.map(parseEventRow);
   const last = r.rows[r.rows.length - 1];
-  return { events, cursor: last ? { tx: last.tx, id: Number(last.id) } : cursor };
+  return { events, cursor: last ? { tx: last.tx_text, id: Number(last.id) } : cursor };
 }
 
 /** Holders of run locks in this database, by run id. */

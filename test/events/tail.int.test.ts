@@ -84,6 +84,24 @@ describe('tail', () => {
     expect(naiveSeen).not.toContain(idA);
   });
 
+  it('reads in transaction-id order where the ids change length (998 before 1000), not in their text order', async () => {
+    // copies of two real events, under transaction ids a cluster passes once (and a follower then misread)
+    await a.query('BEGIN');
+    const start = await idOf(a, ev('run_len_src', 'schema'));
+    const next = await idOf(a, ev('run_len_src', 'data'));
+    await a.query('COMMIT');
+    const copy = (id: number, tx: string) =>
+      a.query(
+        `INSERT INTO pgclone.events (run_id, type, version, at, tx, unique_key, payload)
+         SELECT 'run_len', type, version, at, $2::xid8, unique_key, jsonb_set(payload, '{runId}', '"run_len"') FROM pgclone.events WHERE id = $1`,
+        [id, tx],
+      );
+    await copy(start, '998');
+    await copy(next, '1000');
+    const seen = await createFollower(f, { runId: 'run_len' }).poll();
+    expect(seen.map((e) => e.type)).toEqual(['RunStarted', 'PhaseStarted']);
+  });
+
   it('is not held back by a long transaction in another database of the same cluster', async () => {
     const elsewhere = await createTestDb('tail_other');
     const o = await elsewhere.client();
