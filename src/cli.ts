@@ -7,39 +7,13 @@ import { TOOL_VERSION } from './engine/version.js';
 import { cloneCommand } from './commands/clone.js';
 import { stdOutput, type Flags, type Output } from './commands/common.js';
 import { demoCommand } from './commands/demo.js';
+import { allowedOptions, commandHelp, mainHelp } from './commands/help.js';
 import { logCommand } from './commands/log.js';
 import { resumeCommand } from './commands/resume.js';
 import { replayCommand } from './commands/replay.js';
 import { statusCommand } from './commands/status.js';
 import { watchCommand } from './commands/watch.js';
 import { wipeCommand } from './commands/wipe.js';
-
-const HELP = `pgclone ${TOOL_VERSION} — clone a PostgreSQL database, resumable from a log in the target
-
-usage:
-  pgclone clone  --source URL --target URL [options]
-  pgclone resume [RUN] --target URL [--source URL] [--max-duration D]
-  pgclone wipe   RUN --target URL [--restart [--source URL]]
-  pgclone status --target URL [--json] [--stall-threshold D]
-  pgclone log    RUN --target URL [--json]
-  pgclone watch  [RUN] --target URL [--source URL]     the dashboard: R resume, W wipe and restart, L log, Q quit
-  pgclone replay RUN --target URL [--speed N]          the dashboard as it was at each event, for audit
-  pgclone demo
-
-clone options:
-  --schema P, --exclude-schema P, --table P, --exclude-table P, --exclude-table-data P   (pg_dump patterns; repeatable)
-  --jobs N (2)  --index-jobs N (2)  --batch-size SIZE (16MB)  --verify count|checksum|none (count)
-  --no-owner  --no-acl  --text (COPY in text format; default: binary for built-in types, same major version)
-  --maintenance-work-mem SIZE (256MB per index job)
-  --max-duration D   stop cleanly at the next batch after D (e.g. 30s) and exit 3: resumable
-  --io-timeout D (60s)  --retries N (8)  --json | --plain  --debug
-
-URL: postgresql://user[:password]@host:port/db?sslmode=… or key=value; PGHOST, PGPORT, PGUSER,
-PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass fill in what it leaves out.
-
-exit codes: 0 finished · 1 failed · 2 usage · 3 stopped, resumable · 4 verification mismatch ·
-5 nothing to do · 6 cannot connect · 7 preflight refused · 8 run locked by another process ·
-9 resume refused (other source / schema changed) · 10 corrupt log`;
 
 const OPTIONS = {
   source: { type: 'string' },
@@ -68,18 +42,10 @@ const OPTIONS = {
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  'no-interrupt': { type: 'boolean' },
+  keep: { type: 'boolean' },
+  stop: { type: 'boolean' },
 } as const;
-
-const ALLOWED: Record<string, string[]> = {
-  clone: ['source', 'target', 'schema', 'exclude-schema', 'table', 'exclude-table', 'exclude-table-data', 'jobs', 'index-jobs', 'batch-size', 'verify', 'no-owner', 'no-acl', 'text', 'maintenance-work-mem', 'max-duration', 'io-timeout', 'retries', 'json', 'plain'],
-  resume: ['source', 'target', 'max-duration', 'io-timeout', 'retries', 'json', 'plain'],
-  wipe: ['source', 'target', 'restart', 'max-duration', 'io-timeout', 'retries', 'json', 'plain'],
-  status: ['target', 'json', 'stall-threshold'],
-  log: ['target', 'json'],
-  watch: ['target', 'source', 'json', 'plain', 'stall-threshold', 'max-duration', 'io-timeout', 'retries'],
-  replay: ['target', 'speed', 'json', 'plain'],
-  demo: ['plain', 'json'],
-};
 
 async function dispatch(argv: string[], out: Output): Promise<number> {
   let parsed;
@@ -94,14 +60,17 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
     out.line(TOOL_VERSION);
     return EXIT.finished;
   }
+  // pgclone help [COMMAND] is pgclone [COMMAND] --help
+  const helpFor = verb === 'help' ? rest[0] : verb;
   if (!verb || flags.help || verb === 'help') {
-    out.line(HELP);
+    if (helpFor && !allowedOptions(helpFor)) throw new PgcloneError('usage', `unknown command "${helpFor}" (try pgclone --help)`);
+    out.line(helpFor ? commandHelp(helpFor) : mainHelp());
     return verb || flags.help ? EXIT.finished : EXIT.usage;
   }
-  const allowed = ALLOWED[verb];
+  const allowed = allowedOptions(verb);
   if (!allowed) throw new PgcloneError('usage', `unknown command "${verb}" (try pgclone --help)`);
   for (const k of Object.keys(flags)) {
-    if (k !== 'debug' && !allowed.includes(k)) throw new PgcloneError('usage', `--${k} does not apply to pgclone ${verb}`);
+    if (!allowed.includes(k)) throw new PgcloneError('usage', `--${k} does not apply to pgclone ${verb} (pgclone ${verb} --help lists its options)`);
   }
   const maxPositionals = ['resume', 'wipe', 'log', 'watch', 'replay'].includes(verb) ? 1 : 0;
   if (rest.length > maxPositionals) throw new PgcloneError('usage', `unexpected argument "${rest[maxPositionals]}"`);

@@ -23,6 +23,13 @@ export interface DashboardSession {
   stallThresholdMs?: number;
   /** engine mode: the work to run at once (a clone or a resume); the session ends when it does */
   start?: (observer: EngineObserver) => Promise<RunResult>;
+  /**
+   * 'start-ends' (default): the session ends with `start`'s work. 'run-finishes' (the demo): it ends when
+   * work started here ends finished or mismatched; a stopped run stays on screen for R or W.
+   */
+  endWhen?: 'start-ends' | 'run-finishes';
+  /** committed events of the work started here, as the engine's observer sees them */
+  onEvents?: EngineObserver['onEvents'];
 }
 
 export async function runDashboard(s: DashboardSession, out: Output): Promise<number> {
@@ -32,7 +39,7 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
   const engineHere = s.mode === 'engine';
   const feed = createFeed(db, { mode: s.mode, runId: s.runId, stallThresholdMs: s.stallThresholdMs, minIntervalMs: engineHere ? 500 : 100, pollMs: engineHere ? 500 : 250, catalogMs: engineHere ? 2000 : 1000 });
   // the feed polls on its own interval; waking it on every commit would cost a query per batch
-  const observer: EngineObserver = { onNote: (t) => feed.note(t) };
+  const observer: EngineObserver = { onNote: (t) => feed.note(t), onEvents: s.onEvents };
   let engine: Promise<void> | null = null;
   let exitCode: number = EXIT.finished;
   let lastResult: RunResult | null = null;
@@ -43,11 +50,13 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
     if (engine) return;
     feed.setError(null);
     feed.setBusy(label);
+    let end = endWithIt && s.endWhen !== 'run-finishes';
     engine = work()
       .then((r) => {
         lastResult = r;
         exitCode = exitFor(r);
         feed.note(`run ${r.runId}: ${r.outcome}`);
+        if (s.endWhen === 'run-finishes' && r.outcome !== 'suspended') end = true;
       })
       .catch((e: unknown) => {
         exitCode = (e as { exitCode?: number }).exitCode ?? EXIT.failed;
@@ -57,8 +66,9 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
         engine = null;
         feed.setBusy(null);
         feed.wake();
-        // the summary line printed after the dashboard closes tells how it ended
-        if (endWithIt) quit();
+        // the summary line printed after the dashboard closes tells how it ended; a run that finished under
+        // the operator's eyes stays on screen a moment, finished, before the screen makes way for it
+        if (end) setTimeout(quit, s.endWhen === 'run-finishes' ? 2000 : 0);
       });
   };
 

@@ -1,147 +1,328 @@
-// pgclone demo: the serverless story on an embedded PostgreSQL — a clone killed at 29 %, found interrupted, resumed to the end.
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+// pgclone demo: the serverless story on two embedded PostgreSQL servers — a clone stopped by its time limit at
+// ~29 % of storyboard_panels, shown as interrupted where it stopped, resumed with R to a verified finish.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { tableKey } from '../events/codec.js';
-import { evolve } from '../events/fold.js';
-import { classifyRun } from '../events/liveness.js';
-import { PgcloneEvent, type LoggedEvent } from '../events/schemas.js';
-import type { FoldState } from '../events/state.js';
-import { readRun, readRunLocks } from '../events/store.js';
 import { foldRun } from '../events/fold.js';
+import type { LoggedEvent } from '../events/schemas.js';
+import type { RunState } from '../events/state.js';
+import { listRuns, readRun } from '../events/store.js';
 import { closeClient, openClient } from '../engine/connect.js';
 import { parseConnString, type ConnInfo } from '../engine/conninfo.js';
-import { DEFAULT_SETTINGS } from '../engine/context.js';
-import { startEmbedded } from '../engine/embedded.js';
-import { EXIT } from '../engine/errors.js';
-import { resumeRun } from '../engine/run.js';
-import { formatInt, whereStopped } from '../ui/format.js';
-import { secretsOf, type Flags, type Output } from './common.js';
+import { DEFAULT_SETTINGS, type EngineObserver, type EngineSettings } from '../engine/context.js';
+import { reapOrphanedServers, startEmbedded, type EmbeddedServer } from '../engine/embedded.js';
+import { EXIT, PgcloneError } from '../engine/errors.js';
+import { findPgTools, installHint } from '../engine/pg-tools.js';
+import { resumeRun, startClone, type RunResult } from '../engine/run.js';
+import { formatBytes, formatDuration, formatInt, whereStopped } from '../ui/format.js';
+import { outputMode, runOptionsFrom, secretsOf, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';
 
-export const DEMO_SCHEMA = `
-CREATE TYPE panel_state AS ENUM ('draft', 'review', 'final');
-CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL);
-CREATE TABLE projects (id serial PRIMARY KEY, owner_id bigint NOT NULL REFERENCES users (id), title text NOT NULL, created timestamptz NOT NULL DEFAULT now());
-CREATE TABLE storyboard_panels (
-  id bigserial PRIMARY KEY,
-  project_id int NOT NULL REFERENCES projects (id),
+/** The embedded servers' major version: pg_dump must be at least this. */
+const SERVER_MAJOR = 15;
+/** Each panel's image; 2,430 of them make storyboard_panels about 1.4 GB: a clone of 20-40 s on two cores. */
+const IMAGE_KB = 576;
+/** Where the demo's time limit falls, as in the story: 707 of 2,430 rows. */
+const STOP_AT = 0.29;
+
+/**
+ * A storyboard app like the one whose clone died at 29 % in a serverless function: users own projects,
+ * projects hold storyboards, storyboards hold panels (an image each, a status enum), artists comment on panels.
+ */
+export const DEMO_SQL = `
+CREATE TYPE panel_status AS ENUM ('sketch', 'draft', 'review', 'approved');
+CREATE TABLE users (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  email text NOT NULL UNIQUE,
+  name text NOT NULL,
+  created_at timestamptz NOT NULL
+);
+CREATE TABLE projects (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  owner_id bigint NOT NULL REFERENCES users (id),
+  title text NOT NULL,
+  created_at timestamptz NOT NULL
+);
+CREATE TABLE storyboards (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  project_id bigint NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
   position int NOT NULL,
-  state panel_state NOT NULL DEFAULT 'draft',
-  script text NOT NULL,
-  meta jsonb NOT NULL DEFAULT '{}',
+  title text NOT NULL,
   UNIQUE (project_id, position)
 );
-CREATE TABLE assets (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), panel_id bigint REFERENCES storyboard_panels (id), bytes bytea NOT NULL);
-CREATE INDEX panels_state_idx ON storyboard_panels (state) WHERE state <> 'final';
-INSERT INTO users (email, name) SELECT 'user' || i || '@example.com', 'User ' || i FROM generate_series(1, 40) i;
-INSERT INTO projects (owner_id, title) SELECT 1 + (i % 40), 'Project ' || i FROM generate_series(1, 120) i;
-INSERT INTO storyboard_panels (project_id, position, state, script, meta)
-  SELECT 1 + (i % 120), i, (ARRAY['draft', 'review', 'final']::panel_state[])[1 + i % 3],
-         repeat('Scene ' || i || ': the camera pans across the skyline. ', 40), jsonb_build_object('shot', i, 'tags', jsonb_build_array('wide', 'dusk'))
+CREATE TABLE storyboard_panels (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  storyboard_id bigint NOT NULL REFERENCES storyboards (id) ON DELETE CASCADE,
+  position int NOT NULL,
+  status panel_status NOT NULL DEFAULT 'sketch',
+  caption text NOT NULL,
+  duration_ms int NOT NULL CHECK (duration_ms > 0),
+  image bytea NOT NULL,
+  meta jsonb NOT NULL DEFAULT '{}',
+  updated_at timestamptz NOT NULL,
+  UNIQUE (storyboard_id, position)
+);
+-- the images are PNGs, compressed already: stored as they are
+ALTER TABLE storyboard_panels ALTER COLUMN image SET STORAGE EXTERNAL;
+CREATE INDEX storyboard_panels_in_review ON storyboard_panels (storyboard_id) WHERE status = 'review';
+CREATE TABLE comments (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  panel_id bigint NOT NULL REFERENCES storyboard_panels (id) ON DELETE CASCADE,
+  author_id bigint NOT NULL REFERENCES users (id),
+  body text NOT NULL,
+  created_at timestamptz NOT NULL
+);
+CREATE INDEX comments_panel_id_idx ON comments (panel_id);
+CREATE INDEX comments_author_id_idx ON comments (author_id);
+
+INSERT INTO users (email, name, created_at)
+  SELECT 'artist' || i || '@studio.example', 'Artist ' || i, timestamptz '2024-01-01' + i * interval '7 hours' FROM generate_series(1, 200) i;
+INSERT INTO projects (owner_id, title, created_at)
+  SELECT 1 + i % 200, 'Project ' || i, timestamptz '2024-03-01' + i * interval '1 day' FROM generate_series(1, 60) i;
+INSERT INTO storyboards (project_id, position, title)
+  SELECT 1 + (i - 1) / 9, 1 + (i - 1) % 9, 'Sequence ' || i FROM generate_series(1, 270) i;
+INSERT INTO storyboard_panels (storyboard_id, position, status, caption, duration_ms, image, meta, updated_at)
+  SELECT 1 + (i - 1) / 9, 1 + (i - 1) % 9, (ARRAY['sketch', 'draft', 'review', 'approved']::panel_status[])[1 + i % 4],
+         'Panel ' || i || ': the camera pans across the skyline at dusk', 1500 + (i * 37) % 4000,
+         decode('89504e470d0a1a0a', 'hex') || int4send(i) || decode(repeat(md5(i::text), ${IMAGE_KB * 64}), 'hex'),
+         jsonb_build_object('shot', (ARRAY['wide', 'close-up', 'over-the-shoulder'])[1 + i % 3], 'lens_mm', 24 + i % 5 * 12),
+         timestamptz '2025-01-01' + i * interval '13 minutes'
     FROM generate_series(1, 2430) i;
-INSERT INTO assets (panel_id, bytes) SELECT 1 + (i % 2430), decode(repeat(md5(i::text), 64), 'hex') FROM generate_series(1, 1800) i;
+INSERT INTO comments (panel_id, author_id, body, created_at)
+  SELECT 1 + i % 2430, 1 + i % 200, 'Could the light in this panel be warmer? Note ' || i, timestamptz '2025-02-01' + i * interval '1 minute'
+    FROM generate_series(1, 150000) i;
+ANALYZE;
 `;
 
-async function exec(info: ConnInfo, sql: string): Promise<void> {
+const PANELS = tableKey({ schema: 'public', name: 'storyboard_panels' });
+
+/** How the user runs pgclone here: from a checkout through npm, or installed. */
+function pgcloneCommand(): string {
+  return process.env.npm_lifecycle_event ? 'npx pgclone' : 'pgclone';
+}
+
+/** A step with a live elapsed-time line on a terminal, one line before and after elsewhere. */
+async function step<T>(out: Output, tty: boolean, label: string, work: () => Promise<T>, done: (r: T) => string): Promise<T> {
+  const t0 = Date.now();
+  // one line that must not wrap, or \r would leave a copy behind each redraw
+  const show = () => process.stdout.write(`\r\x1b[2K${`${label}… ${formatDuration(Date.now() - t0)}`.slice(0, Math.max(20, (process.stdout.columns ?? 80) - 1))}`);
+  let timer: NodeJS.Timeout | null = null;
+  if (tty) {
+    show();
+    timer = setInterval(show, 250);
+  } else out.line(`${label}…`);
+  try {
+    const r = await work();
+    if (timer) process.stdout.write('\r\x1b[2K');
+    out.line(`${label}: ${done(r)} (${formatDuration(Date.now() - t0)})`);
+    return r;
+  } finally {
+    if (timer) {
+      clearInterval(timer);
+      process.stdout.write('\r\x1b[2K');
+    }
+  }
+}
+
+async function sql(info: ConnInfo, text: string): Promise<void> {
   const c = await openClient(info, { side: 'source', purpose: 'demo' });
   try {
-    await c.query(sql);
+    await c.query(text);
   } finally {
     await closeClient(c);
   }
 }
 
-async function counts(info: ConnInfo): Promise<Record<string, number>> {
-  const c = await openClient(info, { side: 'target', purpose: 'demo' });
+async function sourceSize(info: ConnInfo): Promise<{ rows: number; bytes: number }> {
+  const c = await openClient(info, { side: 'source', purpose: 'demo' });
   try {
-    const r = await c.query<{ t: string; n: string }>(
-      `SELECT 'users' AS t, count(*) AS n FROM public.users UNION ALL SELECT 'projects', count(*) FROM public.projects
-       UNION ALL SELECT 'storyboard_panels', count(*) FROM public.storyboard_panels UNION ALL SELECT 'assets', count(*) FROM public.assets`,
+    const r = await c.query<{ rows: string; bytes: string }>(
+      `SELECT sum(c.reltuples)::bigint::text AS rows, sum(pg_total_relation_size(c.oid))::text AS bytes
+         FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'`,
     );
-    return Object.fromEntries(r.rows.map((x) => [x.t, Number(x.n)]));
+    return { rows: Number(r.rows[0]?.rows ?? 0), bytes: Number(r.rows[0]?.bytes ?? 0) };
   } finally {
     await closeClient(c);
   }
 }
 
-/** Run `pgclone clone` as a child and SIGKILL it once storyboard_panels is at least 29 % copied. */
-async function cloneAndKill(source: ConnInfo, target: ConnInfo, password: string, out: Output): Promise<string> {
-  const url = (i: ConnInfo) => `postgresql://${i.user}@${i.host}:${i.port}/${i.database}`;
-  const args = [...process.execArgv, process.argv[1] as string, 'clone', '--source', url(source), '--target', url(target), '--json', '--batch-size', '128kB', '--jobs', '1'];
-  const child = spawn(process.execPath, args, { env: { ...process.env, PGPASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let state: FoldState = null;
-  let killedAt: string | null = null;
-  const panels = tableKey({ schema: 'public', name: 'storyboard_panels' });
-  const lines = createInterface({ input: child.stdout });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  lines.on('line', (line) => {
-    if (killedAt) return;
-    let ev: LoggedEvent;
-    try {
-      const raw = JSON.parse(line) as { id: number };
-      ev = { ...PgcloneEvent.parse(raw), id: raw.id };
-    } catch {
-      return;
+/** pg_dump and pg_restore of at least the servers' major, or one line saying what to install. */
+async function checkTools(): Promise<string> {
+  let tools;
+  try {
+    tools = await findPgTools();
+  } catch {
+    throw new PgcloneError('preflight', `the demo needs pg_dump and pg_restore ${SERVER_MAJOR} or newer and found none; ${installHint(SERVER_MAJOR)}`);
+  }
+  if (tools.major < SERVER_MAJOR) {
+    throw new PgcloneError('preflight', `the demo needs pg_dump and pg_restore ${SERVER_MAJOR} or newer; ${tools.pgDump} is ${tools.version}; ${installHint(SERVER_MAJOR)}`);
+  }
+  return `${tools.pgDump} ${tools.version}`;
+}
+
+/** The newest run in the demo's target, with its events. */
+async function lastRun(target: ConnInfo): Promise<{ state: RunState; events: LoggedEvent[] } | null> {
+  const db = await openClient(target, { side: 'target', purpose: 'demo' });
+  try {
+    const runs = await listRuns(db);
+    const last = runs.at(-1);
+    if (!last) return null;
+    const events = await readRun(db, last.runId);
+    return { state: foldRun(events), events };
+  } finally {
+    await closeClient(db);
+  }
+}
+
+const at = (ev: LoggedEvent | undefined) => (ev ? Date.parse(ev.at) : NaN);
+
+/** What the user has been shown, in a few lines: copied what, how long each attempt took, how to look again. */
+function summary(run: { state: RunState; events: LoggedEvent[] }, target: ConnInfo, kept: boolean): string[] {
+  const { state: s, events } = run;
+  const lines: string[] = [];
+  // an attempt runs from its start (RunStarted or RunResumed) to where it stopped (RunSuspended, RunFailed, RunFinished)
+  const attempts: { ms: number; how: string }[] = [];
+  let from: LoggedEvent | undefined;
+  for (const ev of events) {
+    if (ev.type === 'RunStarted' || ev.type === 'RunResumed') from = ev;
+    else if (from && (ev.type === 'RunSuspended' || ev.type === 'RunFailed' || ev.type === 'RunFinished')) {
+      const how = ev.type === 'RunSuspended' ? `stopped by its time limit` : ev.type === 'RunFailed' ? 'failed' : 'to the end';
+      attempts.push({ ms: at(ev) - at(from), how: `${from.type === 'RunStarted' ? 'clone' : 'resume'} ${how}` });
+      from = undefined;
     }
-    state = evolve(state, ev);
-    const t = state.tables[panels];
-    if (t && t.exactRows && t.rowsDone / t.exactRows >= 0.29) {
-      child.kill('SIGKILL');
-      killedAt = `${formatInt(t.rowsDone)} of ${formatInt(t.exactRows)} storyboard_panels rows`;
-    }
-  });
-  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  if (!killedAt || !state) throw new Error(`the demo clone ended before the kill (exit ${code}): ${stderr.trim()}`);
-  out.line(`  … SIGKILL after ${killedAt} — like a serverless function hitting its time limit`);
-  return (state as { runId: string }).runId;
+  }
+  const work = attempts.reduce((a, x) => a + x.ms, 0);
+  const finished = events.find((e) => e.type === 'RunFinished');
+  if (finished && finished.type === 'RunFinished') {
+    const t = finished.totals;
+    const verdict =
+      finished.verification === 'passed' ? `verified: each of the ${t.tables} tables has as many rows in the target as in the source — none lost, none twice` : `verification ${finished.verification}`;
+    lines.push(`finished: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}; ${t.postDataItems} indexes and constraints; ${t.sequences} sequences`);
+    lines.push(`  ${verdict}`);
+  } else {
+    lines.push(`not finished: the run stopped in ${whereStopped(s)}`);
+  }
+  lines.push(`  ${formatDuration(work)} of work in ${attempts.length} attempt${attempts.length === 1 ? '' : 's'}: ${attempts.map((a) => `${a.how} ${formatDuration(a.ms)}`).join(', ')}`);
+  lines.push(`  ${formatInt(s.eventCount)} events in the target's log (table pgclone.events in ${target.database}), run ${s.runId}`);
+  const url = `postgresql://${target.user}@${target.host}:${target.port}/${target.database}`;
+  const cmd = pgcloneCommand();
+  lines.push('');
+  lines.push(kept ? 'look at it again (the servers are still running):' : `look at it again — these servers are removed now; \`${process.env.npm_lifecycle_event ? 'npm run demo -- --keep' : 'pgclone demo --keep'}\` keeps them:`);
+  lines.push(`  ${cmd} status --target ${url}`);
+  for (const verb of ['watch ', 'replay', 'log   ', 'wipe  ']) lines.push(`  ${cmd} ${verb} ${s.runId} --target ${url}`);
+  lines.push('  (status: every run · watch: the dashboard · replay: the dashboard after each event · log: the events ·');
+  lines.push('   wipe: drop what the run created, keep its log)');
+  return lines;
+}
+
+const srcOf = (servers: EmbeddedServer[]) => servers.find((s) => s.root.includes('demo-source')) as EmbeddedServer;
+const dstOf = (servers: EmbeddedServer[]) => servers.find((s) => s.root.includes('demo-target')) as EmbeddedServer;
+
+/** pgclone demo --stop: the servers a `--keep` demo left running. */
+async function stopKept(out: Output): Promise<number> {
+  const n = await reapOrphanedServers({ kept: true });
+  out.line(n === 0 ? 'no kept demo servers were running' : `stopped and removed ${n} kept demo server${n === 1 ? '' : 's'}`);
+  return EXIT.finished;
 }
 
 export async function demoCommand(flags: Flags, out: Output): Promise<number> {
-  out.line('pgclone demo — starting an embedded PostgreSQL 15 (a temporary cluster, removed at the end)');
-  const server = await startEmbedded({ label: 'demo' });
+  if (flags.stop === true) return stopKept(out);
+  const mode = outputMode(flags) === 'dashboard' ? 'dashboard' : 'plain';
+  const tty = process.stdout.isTTY === true;
+  const interrupt = flags['no-interrupt'] !== true;
+  const keep = flags.keep === true;
+
+  const tools = await checkTools();
+  out.line(`pgclone demo — a clone that is stopped part way, found interrupted, and resumed (${tools})`);
+  const servers: EmbeddedServer[] = [];
+  let kept = false;
   try {
-    const admin = parseConnString(server.url, 'demo');
-    out.addSecrets(secretsOf(admin));
-    const source = { ...admin, database: 'demo_source' };
-    const target = { ...admin, database: 'demo_target' };
-    await exec(admin, 'CREATE DATABASE demo_source');
-    await exec(admin, 'CREATE DATABASE demo_target');
-    await exec(source, `SET search_path = public; ${DEMO_SCHEMA}`);
-    const src = await counts(source);
-    out.line(`source demo_source: ${Object.entries(src).map(([t, n]) => `${t} ${formatInt(n)}`).join(', ')} rows`);
+    await step(
+      out,
+      tty,
+      `starting two PostgreSQL ${SERVER_MAJOR} servers (embedded, temporary)`,
+      async () => {
+        // a throwaway source: loading it need not survive a power cut
+        const start = (label: string, settings: Record<string, string> = {}) => startEmbedded({ label, settings }).then((s) => (servers.push(s), s));
+        await Promise.all([start('demo-source', { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', wal_level: 'minimal', max_wal_senders: '0' }), start('demo-target')]);
+      },
+      () => `source on port ${srcOf(servers).port}, target on port ${dstOf(servers).port}`,
+    );
+    const [srcServer, dstServer] = [srcOf(servers), dstOf(servers)];
+    const source: ConnInfo = { ...parseConnString(srcServer.url, 'source'), database: 'demo_source' };
+    const target: ConnInfo = { ...parseConnString(dstServer.url, 'target'), database: 'demo_target' };
+    out.addSecrets(secretsOf(source, target));
+    await sql({ ...source, database: 'postgres' }, 'CREATE DATABASE demo_source');
+    await sql({ ...target, database: 'postgres' }, 'CREATE DATABASE demo_target');
+    await step(
+      out,
+      tty,
+      'loading the source: a storyboard app (2,430 panels with images)',
+      async () => {
+        await sql(source, `BEGIN; SET LOCAL search_path = public; ${DEMO_SQL} COMMIT;`);
+        return sourceSize(source);
+      },
+      (r) => `users, projects, storyboards, storyboard_panels, comments — ${formatInt(r.rows)} rows, ${formatBytes(r.bytes)}`,
+    );
 
-    out.line('\n1. pgclone clone demo_source → demo_target, killed partway:');
-    const runId = await cloneAndKill(source, target, server.password, out);
-
-    out.line('\n2. what the target’s log says (pgclone status):');
-    const db = await openClient(target, { side: 'target', purpose: 'demo' });
-    try {
-      const state = foldRun(await readRun(db, runId));
-      const holder = (await readRunLocks(db, [runId])).get(runId) ?? null;
-      const c = classifyRun(state, holder, new Date());
-      out.line(`  run ${runId}: ${c.state} — nobody holds its lock, so it is known dead at once`);
-      out.line(`  stopped in ${whereStopped(state)}`);
-    } finally {
-      await closeClient(db);
+    // the serverless platform's limit: it ends the clone once storyboard_panels is 29 % copied, as in the story
+    const limit = new AbortController();
+    const settings: EngineSettings = { ...DEFAULT_SETTINGS, stopSignal: interrupt ? limit.signal : undefined };
+    const onEvents: EngineObserver['onEvents'] = (_events, state) => {
+      const t = state.tables[PANELS];
+      const total = t?.exactRows ?? t?.estRows ?? 0;
+      if (!limit.signal.aborted && t && total > 0 && t.rowsDone / total >= STOP_AT) limit.abort('the function hit its time limit (the demo stops the clone as a serverless platform would)');
+    };
+    const options = runOptionsFrom({});
+    const clone = (observer: EngineObserver) => startClone({ source, target, options, settings }, observer);
+    out.line('\npgclone clone demo_source → demo_target');
+    if (interrupt) {
+      out.line(`like the story's serverless function, the clone is stopped at ~${Math.round(STOP_AT * 100)} % of storyboard_panels;`);
+      out.line(mode === 'dashboard' ? 'then press R to resume it (or W to wipe the run and start again)' : 'then it is resumed');
     }
 
-    out.line(`\n3. pgclone resume ${runId}: only what the log does not record is done`);
-    const observer = textObserver(flags.json === true ? 'json' : 'plain', { ...out, line: (l) => out.line(`  ${l}`) });
     let code: number;
-    try {
-      code = exitFor(await resumeRun({ target, source, runId, settings: DEFAULT_SETTINGS }, observer));
-    } finally {
-      observer.stop();
+    if (mode === 'dashboard') {
+      const { runDashboard } = await import('./dashboard.js');
+      code = await runDashboard(
+        { target, source, mode: 'engine', settings: DEFAULT_SETTINGS, start: clone, endWhen: interrupt ? 'run-finishes' : 'start-ends', onEvents },
+        out,
+      );
+    } else {
+      const shown = textObserver('plain', out);
+      const observer: EngineObserver = { ...shown, onEvents: (e, s) => (shown.onEvents?.(e, s), onEvents(e, s)) };
+      let r: RunResult;
+      try {
+        r = await clone(observer);
+        if (r.outcome === 'suspended') {
+          out.line(`\nInterrupted in ${whereStopped(r.state)}`);
+          out.line(`no terminal to press R in: resuming it as \`${pgcloneCommand()} resume ${r.runId} --target …\` would`);
+          r = await resumeRun({ target, source, runId: r.runId, settings: DEFAULT_SETTINGS }, shown);
+        }
+      } finally {
+        shown.stop();
+      }
+      code = exitFor(r);
     }
-    const dst = await counts(target);
-    out.line('\n4. source and target, table by table:');
-    for (const [t, n] of Object.entries(src)) out.line(`  ${t.padEnd(18)} source ${formatInt(n).padStart(6)}  target ${formatInt(dst[t] ?? 0).padStart(6)}  ${n === dst[t] ? 'equal' : 'DIFFERENT'}`);
-    const equal = Object.entries(src).every(([t, n]) => dst[t] === n);
-    out.line(equal ? '\nno row lost, none duplicated. Try it on your own databases: pgclone clone --source URL --target URL' : '\nthe demo found a difference: please report it');
-    return equal ? code : EXIT.verifyMismatch;
+
+    const run = await lastRun(target);
+    if (keep) {
+      await Promise.all(servers.map((s) => s.keep()));
+      kept = true;
+    }
+    out.line('');
+    if (run) for (const l of summary(run, target, kept)) out.line(l);
+    if (kept) {
+      const passfile = join(dstServer.root, 'pgpass');
+      await writeFile(passfile, servers.map((s) => `127.0.0.1:${s.port}:*:postgres:${s.password}\n`).join(''), { mode: 0o600 });
+      out.line('');
+      out.line(`the servers keep running; \`${pgcloneCommand()} demo --stop\` stops and removes them:`);
+      out.line(`  source  postgresql://postgres@127.0.0.1:${srcServer.port}/demo_source`);
+      out.line(`  target  postgresql://postgres@127.0.0.1:${dstServer.port}/demo_target`);
+      out.line(`  their password is in a pgpass file: export PGPASSFILE=${passfile}`);
+    }
+    return code;
   } finally {
-    await server.stop();
+    if (!kept) await Promise.all(servers.map((s) => s.stop()));
   }
 }
-

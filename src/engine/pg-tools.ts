@@ -90,7 +90,16 @@ export async function findPgTools(env: NodeJS.ProcessEnv = process.env): Promise
     }
   }
   const where = env.PGCLONE_PG_BIN ? `in PGCLONE_PG_BIN (${env.PGCLONE_PG_BIN})` : 'on PATH or in /usr/lib/postgresql/*/bin';
-  throw new PgcloneError('preflight', `pg_dump and pg_restore were not found ${where}; install the PostgreSQL client tools (e.g. apt install postgresql-client)`);
+  throw new PgcloneError('preflight', `pg_dump and pg_restore were not found ${where}; ${installHint()}`);
+}
+
+/** Where the client tools come from on the common systems, in one clause. */
+export function installHint(major?: number): string {
+  const v = major ? `-${major}` : '';
+  return (
+    `install the PostgreSQL client tools${major ? ` ${major} or newer` : ''}: apt install postgresql-client${v} (Debian, Ubuntu; PGDG's apt.postgresql.org for versions the system lacks) · ` +
+    `dnf install postgresql${major ?? ''} (Fedora, RHEL with PGDG) · apk add postgresql${major ?? ''}-client (Alpine) · brew install libpq (macOS; add its bin to PATH) — or point PGCLONE_PG_BIN at their folder`
+  );
 }
 
 /**

@@ -350,8 +350,7 @@ export async function runSteps(ctx: RunContext): Promise<RunResult> {
       } catch (e) {
         destroyAll(ctx);
         if (e instanceof BudgetSpent) {
-          const limit = ctx.settings.maxDurationMs !== null ? `${(ctx.settings.maxDurationMs / 1000).toFixed(1)} s` : 'the time';
-          await record(ctx, [{ type: 'RunSuspended', runId: ctx.runId, phase: ctx.state.phase, reason: `time budget of ${limit} spent` }]);
+          await record(ctx, [{ type: 'RunSuspended', runId: ctx.runId, phase: ctx.state.phase, reason: ctx.budget.reason() }]);
           return { runId: ctx.runId, outcome: 'suspended', state: ctx.state };
         }
         if (e instanceof MalformedEventError) throw new PgcloneError('corrupt-log', e.message);
@@ -397,7 +396,7 @@ function newContext(
     settings,
     observer,
     // the budget counts from the command's start: it stands for a hard limit on the whole process
-    budget: new Budget(settings.maxDurationMs, processStartedAt),
+    budget: new Budget(settings.maxDurationMs, processStartedAt, settings.stopSignal),
     state,
     dump: prepared.dump,
     tables: new Map(prepared.tables.map((t) => [tableKey(t.table), t])),
