@@ -131,8 +131,11 @@ export function createFeed(db: pg.ClientBase, opts: FeedOptions): Feed {
       try {
         // past a row that does not parse the follower cannot move: stop re-reading it, keep the locks fresh
         const evs = malformed === null ? await follower.poll() : [];
+        const known = runs.size;
         if (evs.length > 0) take(evs);
-        if (now() - lastCatalog >= (opts.catalogMs ?? 1000)) {
+        // a run seen for the first time has its lock read at once: without it, a run that just started reads
+        // as interrupted (nobody holds its lock) until the next catalog read
+        if (runs.size > known || now() - lastCatalog >= (opts.catalogMs ?? 1000)) {
           lastCatalog = now();
           holders = await readRunLocks(db, [...runs.keys()]);
           copies = await liveCopies(db);

@@ -61,4 +61,19 @@ describe('feed', () => {
     expect(last.error).toBe('the preflight refused');
     expect(last.runs[0]?.events).toHaveLength(events.length);
   });
+  it('a run that appears after the first read shows as running when its lock is held, not as interrupted until the next lock read', async () => {
+    const runId = 'run_feed_03';
+    const feed = createFeed(reader, { mode: 'engine', pollMs: 20, catalogMs: 60_000, minIntervalMs: 10 });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await tryLockRun(writer, runId)).toBe(true);
+    for (const e of interruptedAt29(runId).build().slice(0, 2)) {
+      const { id: _id, v: _v, ...rest } = e;
+      await appendStandalone(writer, [{ ...rest, at: new Date().toISOString() } as NewEvent]);
+    }
+    const deadline = Date.now() + 5000;
+    while (!feed.get().runs.some((r) => r.state.runId === runId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const run = feed.get().runs.find((r) => r.state.runId === runId);
+    await feed.stop();
+    expect(run?.liveness.state).toBe('running');
+  });
 });
