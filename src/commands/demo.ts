@@ -186,8 +186,10 @@ function summary(run: { state: RunState; events: LoggedEvent[] }, target: ConnIn
   for (const ev of events) {
     if (ev.type === 'RunStarted' || ev.type === 'RunResumed') from = ev;
     else if (from && (ev.type === 'RunSuspended' || ev.type === 'RunFailed' || ev.type === 'RunFinished')) {
-      const how = ev.type === 'RunSuspended' ? `stopped by its time limit` : ev.type === 'RunFailed' ? 'failed' : 'to the end';
-      attempts.push({ ms: at(ev) - at(from), how: `${from.type === 'RunStarted' ? 'clone' : 'resume'} ${how}` });
+      const ms = at(ev) - at(from);
+      const how =
+        ev.type === 'RunSuspended' ? 'until the time limit' : ev.type === 'RunFailed' ? 'until it failed' : from.type === 'RunResumed' ? 'after the resume' : 'straight through';
+      attempts.push({ ms, how: `${formatDuration(ms)} ${how}` });
       from = undefined;
     }
   }
@@ -195,19 +197,19 @@ function summary(run: { state: RunState; events: LoggedEvent[] }, target: ConnIn
   const finished = events.find((e) => e.type === 'RunFinished');
   if (finished && finished.type === 'RunFinished') {
     const t = finished.totals;
-    const verdict =
-      finished.verification === 'passed' ? `verified: each of the ${t.tables} tables has as many rows in the target as in the source — none lost, none twice` : `verification ${finished.verification}`;
+    const verdict = finished.verification === 'passed' ? 'verified: row counts equal in source and target, table by table' : `verification ${finished.verification}`;
     lines.push(`finished: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}; ${t.postDataItems} indexes and constraints; ${t.sequences} sequences`);
     lines.push(`  ${verdict}`);
   } else {
     lines.push(`not finished: the run stopped in ${whereStopped(s)}`);
   }
-  lines.push(`  ${formatDuration(work)} of work in ${attempts.length} attempt${attempts.length === 1 ? '' : 's'}: ${attempts.map((a) => `${a.how} ${formatDuration(a.ms)}`).join(', ')}`);
-  lines.push(`  ${formatInt(s.eventCount)} events in the target's log (table pgclone.events in ${target.database}), run ${s.runId}`);
+  lines.push(`  ${attempts.length} attempt${attempts.length === 1 ? '' : 's'}, ${formatDuration(work)} of work: ${attempts.map((a) => a.how).join(', ')}`);
+  lines.push(`  ${formatInt(s.eventCount)} events in pgclone.events of ${target.database} (run ${s.runId})`);
   const url = `postgresql://${target.user}@${target.host}:${target.port}/${target.database}`;
   const cmd = pgcloneCommand();
   lines.push('');
-  lines.push(kept ? 'look at it again (the servers are still running):' : `look at it again — these servers are removed now; \`${process.env.npm_lifecycle_event ? 'npm run demo -- --keep' : 'pgclone demo --keep'}\` keeps them:`);
+  const keepCmd = process.env.npm_lifecycle_event ? 'npm run demo -- --keep' : 'pgclone demo --keep';
+  lines.push(kept ? 'look at it again (the servers are still running):' : `look at it again (these servers are gone now; ${keepCmd} keeps them):`);
   lines.push(`  ${cmd} status --target ${url}`);
   for (const verb of ['watch ', 'replay', 'log   ', 'wipe  ']) lines.push(`  ${cmd} ${verb} ${s.runId} --target ${url}`);
   lines.push('  (status: every run · watch: the dashboard · replay: the dashboard after each event · log: the events ·');

@@ -4,12 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compareDatabases } from '../helpers/compare.js';
 import { BIN, runCli, runIdOf, runUntil } from '../helpers/cli.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { bulkSql } from '../fixtures/fidelity.js';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const sessions: string[] = [];
 // a tmux server of this file's own (its own socket), so no other tmux user — a developer's, another
 // test run's — shares, sees or stops it; -u because the screen holds UTF-8 whatever the locale says
@@ -22,7 +24,7 @@ function openTerminal(command: string[], env: string[] = []): string {
   const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   // an operator's terminal, not CI's: a CI runner's CI=true (inherited by the tmux server) makes pgclone and Ink
   // choose plain output, which is what the CI run of this file once tested by mistake
-  tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${env.join(' ')} ${quoted}; echo "EXIT=$?"; sleep 600`);
+  tmux('new-session', '-d', '-s', name, '-c', ROOT, '-x', '80', '-y', '24', `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${env.join(' ')} ${quoted}; echo "EXIT=$?"; sleep 600`);
   sessions.push(name);
   return name;
 }
@@ -103,6 +105,26 @@ describe('the dashboard in tmux', () => {
     expect(status.map((x) => x.state)).toEqual(['wiped', 'finished']);
     expect(await compareDatabases(source.url, target.url)).toEqual([]);
   }, 180_000);
+});
+
+describe('the demo in a terminal', () => {
+  it('`npm run demo`: the clone is stopped part way and shown interrupted in storyboard_panels; R resumes it to a verified finish', async () => {
+    const s = openTerminal(['npm', 'run', 'demo']);
+    const alert = await screenUntil(s, /Interrupted in data at public\.storyboard_panels — [\d,]+ \/ ~?2,430 rows \(\d+ %\)/, 180_000);
+    const pct = Number(/2,430 rows \((\d+) %\)/.exec(alert)?.[1]);
+    expect(pct).toBeGreaterThanOrEqual(29);
+    expect(pct).toBeLessThan(50);
+    expect(alert).toMatch(/Stopped cleanly .* the function hit its time limit/);
+    expect(alert).toMatch(/R resume · W wipe and restart/);
+    tmux('send-keys', '-t', s, 'R');
+    await screenUntil(s, /^EXIT=\d+/m, 180_000);
+    const all = tmux('capture-pane', '-p', '-J', '-S', '-400', '-t', s);
+    expect(all).toMatch(/^EXIT=0$/m);
+    expect(all).toMatch(/finished: 5 tables, 152,960 rows, 1\.\d GB; 16 indexes and constraints; 5 sequences/);
+    expect(all).toMatch(/verified: row counts equal in source and target, table by table/);
+    expect(all).toMatch(/2 attempts, .* of work: .* until the time limit, .* after the resume/);
+    expect(all).toMatch(/npx pgclone replay \S+ --target postgresql:\/\/postgres@127\.0\.0\.1:\d+\/demo_target/);
+  }, 400_000);
 });
 
 describe('the dashboard when a clone is refused', () => {
