@@ -10,7 +10,7 @@ import { copyRange, relName, type CopySpec } from './copy-batch.js';
 import { batchCount, keyRangesFromSample, tidRanges } from './plan.js';
 import { importSnapshot } from './snapshot.js';
 
-/** Tables this small are counted exactly when they start, so their totals are not estimates. */
+/** Tables whose heap is this small (TOAST aside: a count does not read it) are counted exactly when they start, so their totals are not estimates. */
 const EXACT_COUNT_BYTES = 64 << 20;
 
 /**
@@ -47,12 +47,13 @@ const SAMPLE_PAGES_PER_BATCH = 32;
 /** At most this many key values are sampled (they are sorted in this process). */
 const SAMPLE_ROWS_MAX = 200_000;
 
-async function sampleKeyRanges(src: pg.ClientBase, st: SourceTable, n: number): Promise<CopyRange[]> {
-  // TABLESAMPLE picks heap pages: their number on disk now (relpages is 0 on a table never analyzed), without
-  // TOAST, which holds most of the bytes of a table of images or documents and none of its keys (counting
-  // it sampled a 1.4 GB table of 2,430 images from one or two of its ~100 heap pages: batches of 400+ MB)
-  const heap = await src.query<{ pages: string }>(`SELECT pg_relation_size($1::oid) / current_setting('block_size')::int AS pages`, [st.oid]);
-  const pages = Math.max(1, st.pages, Number(heap.rows[0]?.pages ?? 0));
+/**
+ * TABLESAMPLE picks heap pages: their number on disk now (relpages is 0 on a table never analyzed), without
+ * TOAST, which holds most of the bytes of a table of images or documents and none of its keys (counting it
+ * sampled a 1.4 GB table of 2,430 images from one or two of its ~100 heap pages: batches of 400+ MB).
+ */
+async function sampleKeyRanges(src: pg.ClientBase, st: SourceTable, n: number, heapPages: number): Promise<CopyRange[]> {
+  const pages = Math.max(1, st.pages, heapPages);
   const rows = st.estRows > 0 ? st.estRows : (pages * 8192) / 100;
   const pct = Math.min(100, (100 * n * SAMPLE_PAGES_PER_BATCH) / pages, (100 * SAMPLE_ROWS_MAX) / Math.max(1, rows));
   const cols = st.key.map((k, i) => `format('%s', "${k.name.replace(/"/g, '""')}") AS k${i}`).join(', ');
@@ -68,26 +69,26 @@ async function sampleKeyRanges(src: pg.ClientBase, st: SourceTable, n: number): 
 async function planBatches(ctx: RunContext, src: pg.ClientBase, st: SourceTable): Promise<{ batches: CopyRange[]; exactRows: number | null }> {
   const planned = ctx.state.tables[tableKey(st.table)];
   const n = batchCount(st.bytes, ctx.options.batchBytes);
+  // the heap alone (no TOAST): what a sample or a count(*) reads
+  const heap = await src.query<{ pages: string; bs: number }>(
+    `SELECT pg_relation_size($1::oid) / current_setting('block_size')::int AS pages, current_setting('block_size')::int AS bs`,
+    [st.oid],
+  );
+  const heapPages = Number(heap.rows[0]?.pages ?? 0);
+  const bs = heap.rows[0]?.bs ?? 8192;
   let batches: CopyRange[];
   switch (planned?.strategy) {
     case 'keyset':
-      batches = n === 1 ? [{ kind: 'key', lo: null, hi: null }] : await sampleKeyRanges(src, st, n);
+      batches = n === 1 ? [{ kind: 'key', lo: null, hi: null }] : await sampleKeyRanges(src, st, n, heapPages);
       break;
-    case 'tid': {
-      const r = await src.query<{ pages: string; bs: number }>(
-        `SELECT pg_relation_size($1::oid) / current_setting('block_size')::int AS pages, current_setting('block_size')::int AS bs`,
-        [st.oid],
-      );
-      const pages = Number(r.rows[0]?.pages ?? 0);
-      const bs = r.rows[0]?.bs ?? 8192;
-      batches = tidRanges(pages, Math.ceil(ctx.options.batchBytes / bs));
+    case 'tid':
+      batches = tidRanges(heapPages, Math.ceil(ctx.options.batchBytes / bs));
       break;
-    }
     default:
       batches = [{ kind: 'all' }];
   }
   let exactRows: number | null = null;
-  if (st.bytes <= EXACT_COUNT_BYTES) {
+  if (heapPages * bs <= EXACT_COUNT_BYTES) {
     const c = await src.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${relName(st.table)}`);
     exactRows = Number(c.rows[0]?.n ?? 0);
   }
