@@ -1,6 +1,7 @@
 // pgclone demo: the serverless story on two embedded PostgreSQL servers — a clone stopped by its time limit at
 // ~29 % of storyboard_panels, shown as interrupted where it stopped, resumed with R to a verified finish.
 import { writeFile } from 'node:fs/promises';
+import type pg from 'pg';
 import { join } from 'node:path';
 import { tableKey } from '../events/codec.js';
 import { foldRun } from '../events/fold.js';
@@ -11,7 +12,7 @@ import { closeClient, openClient } from '../engine/connect.js';
 import { parseConnString, type ConnInfo } from '../engine/conninfo.js';
 import { DEFAULT_SETTINGS, type EngineObserver, type EngineSettings } from '../engine/context.js';
 import { reapOrphanedServers, startEmbedded, type EmbeddedServer } from '../engine/embedded.js';
-import { EXIT, PgcloneError } from '../engine/errors.js';
+import { errorMessage, EXIT, PgcloneError, UsageError } from '../engine/errors.js';
 import { findPgTools, installHint } from '../engine/pg-tools.js';
 import { resumeRun, startClone, type RunResult } from '../engine/run.js';
 import { formatBytes, formatDuration, formatInt, whereStopped } from '../ui/format.js';
@@ -22,6 +23,8 @@ import { exitFor, textObserver } from './run-output.js';
 const SERVER_MAJOR = 15;
 /** Each panel's image; 2,430 of them make storyboard_panels about 1.4 GB: a clone of 20-40 s on two cores. */
 const IMAGE_KB = 576;
+/** Smaller images for tests of what the demo does around the clone (--keep, --stop); not an option. */
+const imageKb = () => Number(process.env.PGCLONE_DEMO_IMAGE_KB) || IMAGE_KB;
 /** Where the demo's time limit falls, as in the story: 707 of 2,430 rows. */
 const STOP_AT = 0.29;
 
@@ -29,7 +32,7 @@ const STOP_AT = 0.29;
  * A storyboard app like the one whose clone died at 29 % in a serverless function: users own projects,
  * projects hold storyboards, storyboards hold panels (an image each, a status enum), artists comment on panels.
  */
-export const DEMO_SQL = `
+export const demoSql = (imageKb: number) => `
 CREATE TYPE panel_status AS ENUM ('sketch', 'draft', 'review', 'approved');
 CREATE TABLE users (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -84,7 +87,7 @@ INSERT INTO storyboards (project_id, position, title)
 INSERT INTO storyboard_panels (storyboard_id, position, status, caption, duration_ms, image, meta, updated_at)
   SELECT 1 + (i - 1) / 9, 1 + (i - 1) % 9, (ARRAY['sketch', 'draft', 'review', 'approved']::panel_status[])[1 + i % 4],
          'Panel ' || i || ': the camera pans across the skyline at dusk', 1500 + (i * 37) % 4000,
-         decode('89504e470d0a1a0a', 'hex') || int4send(i) || decode(repeat(md5(i::text), ${IMAGE_KB * 64}), 'hex'),
+         decode('89504e470d0a1a0a', 'hex') || int4send(i) || decode(repeat(md5(i::text), ${imageKb * 64}), 'hex'),
          jsonb_build_object('shot', (ARRAY['wide', 'close-up', 'over-the-shoulder'])[1 + i % 3], 'lens_mm', 24 + i % 5 * 12),
          timestamptz '2025-01-01' + i * interval '13 minutes'
     FROM generate_series(1, 2430) i;
@@ -96,10 +99,10 @@ ANALYZE;
 
 const PANELS = tableKey({ schema: 'public', name: 'storyboard_panels' });
 
-/** How the user runs pgclone here: from a checkout through npm, or installed. */
-function pgcloneCommand(): string {
-  return process.env.npm_lifecycle_event ? 'npx pgclone' : 'pgclone';
-}
+/** Run through npm from a checkout (npm run demo), or installed. */
+const fromCheckout = () => process.env.npm_lifecycle_event !== undefined;
+/** How the user runs pgclone here. */
+const pgcloneCommand = () => (fromCheckout() ? 'npx pgclone' : 'pgclone');
 
 /** A step with a live elapsed-time line on a terminal, one line before and after elsewhere. */
 async function step<T>(out: Output, tty: boolean, label: string, work: () => Promise<T>, done: (r: T) => string): Promise<T> {
@@ -124,34 +127,34 @@ async function step<T>(out: Output, tty: boolean, label: string, work: () => Pro
   }
 }
 
-async function sql(info: ConnInfo, text: string): Promise<void> {
-  const c = await openClient(info, { side: 'source', purpose: 'demo' });
+async function withClient<T>(info: ConnInfo, side: 'source' | 'target', work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = await openClient(info, { side, purpose: 'demo' });
   try {
-    await c.query(text);
+    return await work(c);
   } finally {
     await closeClient(c);
   }
 }
 
-async function sourceSize(info: ConnInfo): Promise<{ rows: number; bytes: number }> {
-  const c = await openClient(info, { side: 'source', purpose: 'demo' });
-  try {
+const sql = (info: ConnInfo, text: string) => withClient(info, 'source', async (c) => void (await c.query(text)));
+
+const sourceSize = (info: ConnInfo) =>
+  withClient(info, 'source', async (c) => {
     const r = await c.query<{ rows: string; bytes: string }>(
       `SELECT sum(c.reltuples)::bigint::text AS rows, sum(pg_total_relation_size(c.oid))::text AS bytes
          FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'`,
     );
     return { rows: Number(r.rows[0]?.rows ?? 0), bytes: Number(r.rows[0]?.bytes ?? 0) };
-  } finally {
-    await closeClient(c);
-  }
-}
+  });
 
 /** pg_dump and pg_restore of at least the servers' major, or one line saying what to install. */
 async function checkTools(): Promise<string> {
   let tools;
   try {
     tools = await findPgTools();
-  } catch {
+  } catch (e) {
+    // only "not found" is said again with what to install; a pg_dump that answers no version says so itself
+    if (!(e instanceof PgcloneError && / were not found /.test(e.message))) throw e;
     throw new PgcloneError('preflight', `the demo needs pg_dump and pg_restore ${SERVER_MAJOR} or newer and found none; ${installHint(SERVER_MAJOR)}`);
   }
   if (tools.major < SERVER_MAJOR) {
@@ -161,18 +164,13 @@ async function checkTools(): Promise<string> {
 }
 
 /** The newest run in the demo's target, with its events. */
-async function lastRun(target: ConnInfo): Promise<{ state: RunState; events: LoggedEvent[] } | null> {
-  const db = await openClient(target, { side: 'target', purpose: 'demo' });
-  try {
-    const runs = await listRuns(db);
-    const last = runs.at(-1);
+const lastRun = (target: ConnInfo): Promise<{ state: RunState; events: LoggedEvent[] } | null> =>
+  withClient(target, 'target', async (db) => {
+    const last = (await listRuns(db)).at(-1);
     if (!last) return null;
     const events = await readRun(db, last.runId);
     return { state: foldRun(events), events };
-  } finally {
-    await closeClient(db);
-  }
-}
+  });
 
 const at = (ev: LoggedEvent | undefined) => (ev ? Date.parse(ev.at) : NaN);
 
@@ -208,7 +206,7 @@ function summary(run: { state: RunState; events: LoggedEvent[] }, target: ConnIn
   const url = `postgresql://${target.user}@${target.host}:${target.port}/${target.database}`;
   const cmd = pgcloneCommand();
   lines.push('');
-  const keepCmd = process.env.npm_lifecycle_event ? 'npm run demo -- --keep' : 'pgclone demo --keep';
+  const keepCmd = fromCheckout() ? 'npm run demo -- --keep' : 'pgclone demo --keep';
   lines.push(kept ? 'look at it again (the servers are still running):' : `look at it again (these servers are gone now; ${keepCmd} keeps them):`);
   lines.push(`  ${cmd} status --target ${url}`);
   for (const verb of ['watch ', 'replay', 'log   ', 'wipe  ']) lines.push(`  ${cmd} ${verb} ${s.runId} --target ${url}`);
@@ -217,9 +215,6 @@ function summary(run: { state: RunState; events: LoggedEvent[] }, target: ConnIn
   return lines;
 }
 
-const srcOf = (servers: EmbeddedServer[]) => servers.find((s) => s.root.includes('demo-source')) as EmbeddedServer;
-const dstOf = (servers: EmbeddedServer[]) => servers.find((s) => s.root.includes('demo-target')) as EmbeddedServer;
-
 /** pgclone demo --stop: the servers a `--keep` demo left running. */
 async function stopKept(out: Output): Promise<number> {
   const n = await reapOrphanedServers({ kept: true });
@@ -227,30 +222,51 @@ async function stopKept(out: Output): Promise<number> {
   return EXIT.finished;
 }
 
+/** Start both, or neither: a server that started beside one that failed is stopped before the error goes on. */
+async function startServers(): Promise<[EmbeddedServer, EmbeddedServer]> {
+  const started = await Promise.allSettled([
+    // a throwaway source: loading it need not survive a power cut
+    startEmbedded({ label: 'demo-source', settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', wal_level: 'minimal', max_wal_senders: '0' } }),
+    startEmbedded({ label: 'demo-target' }),
+  ]);
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    throw failed.reason;
+  }
+  return started.map((r) => (r as PromiseFulfilledResult<EmbeddedServer>).value) as [EmbeddedServer, EmbeddedServer];
+}
+
 export async function demoCommand(flags: Flags, out: Output): Promise<number> {
-  if (flags.stop === true) return stopKept(out);
+  if (flags.stop === true) {
+    const other = ['no-interrupt', 'keep', 'plain'].find((k) => flags[k] !== undefined);
+    if (other) throw new UsageError(`--stop takes no other option (--${other})`);
+    return stopKept(out);
+  }
   const mode = outputMode(flags) === 'dashboard' ? 'dashboard' : 'plain';
-  const tty = process.stdout.isTTY === true;
+  // the live elapsed-time lines only where the dashboard would be: a terminal, outside CI, without --plain
+  const tty = mode === 'dashboard';
   const interrupt = flags['no-interrupt'] !== true;
   const keep = flags.keep === true;
 
   const tools = await checkTools();
   out.line(`pgclone demo — a clone that is stopped part way, found interrupted, and resumed (${tools})`);
+  const reaped = await reapOrphanedServers();
+  if (reaped > 0) out.line(`stopped and removed ${reaped} server${reaped === 1 ? '' : 's'} a killed demo or test run had left running`);
   const servers: EmbeddedServer[] = [];
   let kept = false;
   try {
-    await step(
+    const [srcServer, dstServer] = await step(
       out,
       tty,
       `starting two PostgreSQL ${SERVER_MAJOR} servers (embedded, temporary)`,
       async () => {
-        // a throwaway source: loading it need not survive a power cut
-        const start = (label: string, settings: Record<string, string> = {}) => startEmbedded({ label, settings }).then((s) => (servers.push(s), s));
-        await Promise.all([start('demo-source', { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', wal_level: 'minimal', max_wal_senders: '0' }), start('demo-target')]);
+        const pair = await startServers();
+        servers.push(...pair);
+        return pair;
       },
-      () => `source on port ${srcOf(servers).port}, target on port ${dstOf(servers).port}`,
+      ([s, t]) => `source on port ${s.port}, target on port ${t.port}`,
     );
-    const [srcServer, dstServer] = [srcOf(servers), dstOf(servers)];
     const source: ConnInfo = { ...parseConnString(srcServer.url, 'source'), database: 'demo_source' };
     const target: ConnInfo = { ...parseConnString(dstServer.url, 'target'), database: 'demo_target' };
     out.addSecrets(secretsOf(source, target));
@@ -261,7 +277,7 @@ export async function demoCommand(flags: Flags, out: Output): Promise<number> {
       tty,
       'loading the source: a storyboard app (2,430 panels with images)',
       async () => {
-        await sql(source, `BEGIN; SET LOCAL search_path = public; ${DEMO_SQL} COMMIT;`);
+        await sql(source, `BEGIN; SET LOCAL search_path = public; ${demoSql(imageKb())} COMMIT;`);
         return sourceSize(source);
       },
       (r) => `users, projects, storyboards, storyboard_panels, comments — ${formatInt(r.rows)} rows, ${formatBytes(r.bytes)}`,
@@ -309,7 +325,10 @@ export async function demoCommand(flags: Flags, out: Output): Promise<number> {
 
     const run = await lastRun(target);
     if (keep) {
-      await Promise.all(servers.map((s) => s.keep()));
+      const k = await Promise.allSettled(servers.map((s) => s.keep()));
+      const failed = k.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      // both or neither: one kept beside one that failed goes too
+      if (failed) throw new PgcloneError('failed', `could not keep the servers running: ${errorMessage(failed.reason)}`);
       kept = true;
     }
     out.line('');

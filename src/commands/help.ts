@@ -1,6 +1,13 @@
 // Every command's help: usage, options with defaults, the environment it reads, exit codes, an example. The
 // same table says which options a command accepts, so the help and the parser cannot disagree.
+import { DEFAULT_SETTINGS } from '../engine/context.js';
+import { DEFAULT_BATCH_BYTES } from '../engine/plan.js';
 import { TOOL_VERSION } from '../engine/version.js';
+import { DEFAULT_STALL_THRESHOLD_MS } from '../events/liveness.js';
+
+/** A default as it is typed: 60000 ms → "60s", 16 MiB → "16MB". */
+const seconds = (ms: number) => `${ms / 1000}s`;
+const megabytes = (bytes: number) => `${bytes / (1 << 20)}MB`;
 
 export interface OptionDoc {
   /** the long name, without dashes */
@@ -30,11 +37,11 @@ const SOURCE = o('source', 'the database to copy from: a postgresql:// URL or a 
 const TARGET = o('target', 'the database to copy into; it holds the log (schema pgclone)', 'URL');
 const SOURCE_OPT = o('source', "the source, when it is not the run's recorded host, port, database and user (its password is never stored)", 'URL', 'the recorded source');
 const MAX_DURATION = o('max-duration', 'stop cleanly at the next batch or item boundary once D has passed since the command started; exit 3, resumable', 'D', 'none');
-const IO_TIMEOUT = o('io-timeout', 'a connection that moves no data and answers no ping for D is cut and the step retried', 'D', '60s');
-const RETRIES = o('retries', 'transient failures retried in-process before the run stops as resumable (exit 3)', 'N', '8');
+const IO_TIMEOUT = o('io-timeout', 'a connection that moves no data and answers no ping for D is cut and the step retried', 'D', seconds(DEFAULT_SETTINGS.ioTimeoutMs));
+const RETRIES = o('retries', 'transient failures retried in-process before the run stops as resumable (exit 3)', 'N', String(DEFAULT_SETTINGS.maxRetries));
 const JSON_OUT = o('json', 'one JSON event per line on stdout instead of the dashboard or plain lines');
 const PLAIN = o('plain', 'plain progress lines, even on a terminal', undefined, 'the dashboard on a terminal, plain lines otherwise');
-const STALL = o('stall-threshold', 'a run whose lock is held but which wrote no event for D reads as stalled', 'D', '60s');
+const STALL = o('stall-threshold', 'a run whose lock is held but which wrote no event for D reads as stalled', 'D', seconds(DEFAULT_STALL_THRESHOLD_MS));
 const DEBUG = o('debug', 'print the stack trace of an unexpected error');
 
 const CONN_ENV = ['PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT, PGCONNECT_TIMEOUT: fill in what a URL leaves out', 'PGPASSFILE (default ~/.pgpass): passwords by host, port, database and user'];
@@ -57,7 +64,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
       o('exclude-table-data', "copy these tables' definitions but not their rows (repeatable)", 'P'),
       o('jobs', 'tables copied at once', 'N', '2'),
       o('index-jobs', 'indexes and constraints built at once', 'N', '2'),
-      o('batch-size', 'rows committed together, with their event, per batch: the most a kill can lose', 'SIZE', '16MB'),
+      o('batch-size', 'rows committed together, with their event, per batch: the most a kill can lose', 'SIZE', megabytes(DEFAULT_BATCH_BYTES)),
       o('verify', 'after the copy compare row counts, or checksums of every row, or nothing', 'count|checksum|none', 'count'),
       o('no-owner', 'do not set owners (pg_dump --no-owner)'),
       o('no-acl', 'do not copy grants (pg_dump --no-acl)'),
@@ -105,7 +112,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
     summary: "Every run in the target's log: running, stalled, interrupted, failed, finished or wiped; where it stopped; who holds its lock.",
     options: [TARGET, o('json', 'one JSON object per run'), STALL],
     env: CONN_ENV,
-    exits: [0, 2, 6, 10],
+    exits: [0, 1, 2, 6, 10],
     example: 'pgclone status --target postgresql://app@staging:5432/shop',
   },
   log: {
@@ -114,7 +121,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
     args: [{ name: 'RUN', text: 'the run id (pgclone status lists them)' }],
     options: [TARGET, o('json', 'one JSON event per line')],
     env: CONN_ENV,
-    exits: [0, 2, 6, 10],
+    exits: [0, 1, 2, 6, 10],
     example: 'pgclone log Qm3v9x_Lk2PzT0aB7cD1e --target postgresql://app@staging:5432/shop --json',
   },
   watch: {
@@ -123,7 +130,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
     args: [{ name: 'RUN', text: 'show only this run; default: every run in the log' }],
     options: [TARGET, SOURCE_OPT, STALL, MAX_DURATION, IO_TIMEOUT, RETRIES, o('json', 'without a terminal: one JSON event per line'), PLAIN],
     env: [...CONN_ENV, ...TOOLS_ENV, ...SHOW_ENV],
-    exits: [0, 1, 2, 3, 4, 6, 8, 9, 10],
+    exits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     example: 'pgclone watch --target postgresql://app@staging:5432/shop',
   },
   replay: {
@@ -132,7 +139,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
     args: [{ name: 'RUN', text: 'the run id (pgclone status lists them)' }],
     options: [TARGET, o('speed', 'replay speed; 1 is real time', 'N', '10'), o('json', 'without a terminal: one JSON event per line'), PLAIN],
     env: [...CONN_ENV, 'NO_COLOR: a dashboard without colour', 'CI: the log instead of the dashboard'],
-    exits: [0, 2, 6, 10],
+    exits: [0, 1, 2, 6, 10],
     example: 'pgclone replay Qm3v9x_Lk2PzT0aB7cD1e --target postgresql://app@staging:5432/shop --speed 50',
   },
   demo: {
@@ -145,7 +152,11 @@ export const COMMANDS: Record<string, CommandDoc> = {
       o('stop', 'stop and remove the servers a --keep demo left running'),
       o('plain', 'plain lines, even on a terminal (the time limit then resumes by itself)', undefined, 'the dashboard on a terminal'),
     ],
-    env: ['PGCLONE_PG_BIN: the folder holding pg_dump and pg_restore 15 or newer', ...SHOW_ENV],
+    env: [
+      'PGCLONE_PG_BIN: the folder holding pg_dump and pg_restore 15 or newer',
+      ...SHOW_ENV,
+      'PGCLONE_DEMO_IMAGE_KB: kB of each panel image (default 576); smaller for the tests of what surrounds the clone',
+    ],
     exits: [0, 1, 2, 3, 4, 7],
     example: 'npm run demo -- --keep      (from a checkout; installed: pgclone demo --keep)',
   },
@@ -158,7 +169,7 @@ export const EXIT_TEXT: Record<number, string> = {
   0: 'finished (and verified, unless --verify none)',
   1: 'failed: the run is recorded as failed and is resumable',
   2: 'usage error: bad arguments, a malformed URL, an unknown run id',
-  3: 'stopped but resumable: the time budget was spent, or transient failures outlasted the retries',
+  3: 'stopped but resumable: the time budget was spent, transient failures outlasted the retries, or the dashboard was left while the run copied',
   4: 'verification mismatch: source and target row counts (or checksums) differ',
   5: 'nothing to do: the run already finished (or was wiped)',
   6: 'cannot connect: unknown host, refused port, wrong password, missing database',

@@ -102,7 +102,7 @@ export function connectError(e: unknown, info: ConnInfo, side: Side): PgcloneErr
   else if (state === '28000') text = `the server refused the connection: ${msg} (${where})`;
   else if (state === '53300') text = `the server has no free connection slots (${where})`;
   else if (/client password must be a string|password must be a string/i.test(msg))
-    text = `the server asks for a password for user "${info.user}" and none was given (${where}); put it in the URL, PGPASSWORD or ~/.pgpass`;
+    text = `the server asks for a password for user "${info.user}" and none was given (${where}); put it in the URL, PGPASSWORD or ~/.pgpass (or the file PGPASSFILE names)`;
   else if (/does not support SSL/i.test(msg)) text = `the server does not support SSL but sslmode=${info.sslmode} requires it (${where})`;
   else text = `cannot connect (${where}): ${msg}`;
   const kind = state === '57P03' || state === '53300' ? 'transient' : 'connect';

