@@ -1,6 +1,7 @@
 // Every command's help: usage, options with defaults, the environment it reads, exit codes, an example. The
 // same table says which options a command accepts, so the help and the parser cannot disagree.
 import { DEFAULT_SETTINGS } from '../engine/context.js';
+import { IMAGE_KB } from './demo.js';
 import { DEFAULT_BATCH_BYTES } from '../engine/plan.js';
 import { TOOL_VERSION } from '../engine/version.js';
 import { DEFAULT_STALL_THRESHOLD_MS } from '../events/liveness.js';
@@ -155,7 +156,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
     env: [
       'PGCLONE_PG_BIN: the folder holding pg_dump and pg_restore 15 or newer',
       ...SHOW_ENV,
-      'PGCLONE_DEMO_IMAGE_KB: kB of each panel image (default 576); smaller for the tests of what surrounds the clone',
+      `PGCLONE_DEMO_IMAGE_KB: kB of each panel image (default ${IMAGE_KB}); smaller for the tests of what surrounds the clone`,
     ],
     exits: [0, 1, 2, 3, 4, 7],
     example: 'npm run demo -- --keep      (from a checkout; installed: pgclone demo --keep)',
