@@ -7,7 +7,7 @@ import { TOOL_VERSION } from './engine/version.js';
 import { cloneCommand } from './commands/clone.js';
 import { stdOutput, type Flags, type Output } from './commands/common.js';
 import { demoCommand } from './commands/demo.js';
-import { allowedOptions, commandHelp, mainHelp } from './commands/help.js';
+import { allowedOptions, commandHelp, mainHelp, parserOptions } from './commands/help.js';
 import { logCommand } from './commands/log.js';
 import { resumeCommand } from './commands/resume.js';
 import { replayCommand } from './commands/replay.js';
@@ -15,37 +15,8 @@ import { statusCommand } from './commands/status.js';
 import { watchCommand } from './commands/watch.js';
 import { wipeCommand } from './commands/wipe.js';
 
-const OPTIONS = {
-  source: { type: 'string' },
-  target: { type: 'string' },
-  schema: { type: 'string', multiple: true },
-  'exclude-schema': { type: 'string', multiple: true },
-  table: { type: 'string', multiple: true },
-  'exclude-table': { type: 'string', multiple: true },
-  'exclude-table-data': { type: 'string', multiple: true },
-  jobs: { type: 'string' },
-  'index-jobs': { type: 'string' },
-  'batch-size': { type: 'string' },
-  verify: { type: 'string' },
-  'no-owner': { type: 'boolean' },
-  'no-acl': { type: 'boolean' },
-  text: { type: 'boolean' },
-  'maintenance-work-mem': { type: 'string' },
-  'max-duration': { type: 'string' },
-  'io-timeout': { type: 'string' },
-  retries: { type: 'string' },
-  'stall-threshold': { type: 'string' },
-  restart: { type: 'boolean' },
-  speed: { type: 'string' },
-  json: { type: 'boolean' },
-  plain: { type: 'boolean' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-  'no-interrupt': { type: 'boolean' },
-  keep: { type: 'boolean' },
-  stop: { type: 'boolean' },
-} as const;
+/** Parsed once, for every command; which of them a command takes is checked after (the help's table). */
+const OPTIONS = parserOptions();
 
 async function dispatch(argv: string[], out: Output): Promise<number> {
   let parsed;

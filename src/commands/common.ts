@@ -50,6 +50,9 @@ export function connFlag(flags: Flags, name: 'source' | 'target', required: bool
   return parseConnString(String(v), name);
 }
 
+/** What a run takes when its flags say nothing. */
+export const RUN_DEFAULTS = { jobs: 2, indexJobs: 2, maintenanceWorkMemBytes: 256 << 20 };
+
 export function runOptionsFrom(flags: Flags): RunOptions {
   const filters: Filters = {
     schemas: list(flags.schema),
@@ -62,15 +65,15 @@ export function runOptionsFrom(flags: Flags): RunOptions {
   if (!['none', 'count', 'checksum'].includes(verify)) throw new UsageError('--verify must be count, checksum or none');
   return {
     filters,
-    jobs: positiveInt(flags.jobs, '--jobs', 2),
-    indexJobs: positiveInt(flags['index-jobs'], '--index-jobs', 2),
+    jobs: positiveInt(flags.jobs, '--jobs', RUN_DEFAULTS.jobs),
+    indexJobs: positiveInt(flags['index-jobs'], '--index-jobs', RUN_DEFAULTS.indexJobs),
     verify,
     batchBytes: flags['batch-size'] !== undefined ? parseSize(String(flags['batch-size']), '--batch-size') : DEFAULT_BATCH_BYTES,
     noOwner: flags['no-owner'] === true,
     noAcl: flags['no-acl'] === true,
     binary: flags.text !== true,
     maintenanceWorkMemBytes:
-      flags['maintenance-work-mem'] !== undefined ? parseSize(String(flags['maintenance-work-mem']), '--maintenance-work-mem') : 256 << 20,
+      flags['maintenance-work-mem'] !== undefined ? parseSize(String(flags['maintenance-work-mem']), '--maintenance-work-mem') : RUN_DEFAULTS.maintenanceWorkMemBytes,
   };
 }
 

@@ -1,7 +1,9 @@
 // Every command's help: usage, options with defaults, the environment it reads, exit codes, an example. The
 // same table says which options a command accepts, so the help and the parser cannot disagree.
 import { DEFAULT_SETTINGS } from '../engine/context.js';
+import { RUN_DEFAULTS } from './common.js';
 import { IMAGE_KB } from './demo.js';
+import { DEFAULT_REPLAY_SPEED } from './replay.js';
 import { DEFAULT_BATCH_BYTES } from '../engine/plan.js';
 import { TOOL_VERSION } from '../engine/version.js';
 import { DEFAULT_STALL_THRESHOLD_MS } from '../events/liveness.js';
@@ -18,6 +20,8 @@ export interface OptionDoc {
   text: string;
   /** shown as (default: …) */
   dflt?: string;
+  /** may be given more than once (its values are a list) */
+  repeatable?: boolean;
 }
 
 export interface CommandDoc {
@@ -33,6 +37,8 @@ export interface CommandDoc {
 }
 
 const o = (name: string, text: string, arg?: string, dflt?: string): OptionDoc => ({ name, text, arg, dflt });
+/** a pg_dump pattern option, repeatable */
+const pattern = (name: string, text: string, dflt?: string): OptionDoc => ({ ...o(name, `${text} (a pg_dump pattern; repeatable)`, 'P', dflt), repeatable: true });
 
 const SOURCE = o('source', 'the database to copy from: a postgresql:// URL or a key=value string', 'URL');
 const TARGET = o('target', 'the database to copy into; it holds the log (schema pgclone)', 'URL');
@@ -45,11 +51,20 @@ const PLAIN = o('plain', 'plain progress lines, even on a terminal', undefined, 
 const STALL = o('stall-threshold', 'a run whose lock is held but which wrote no event for D reads as stalled', 'D', seconds(DEFAULT_STALL_THRESHOLD_MS));
 const DEBUG = o('debug', 'print the stack trace of an unexpected error');
 
+/** How a run that this command drives may be bounded: every command that runs the engine takes them. */
+const RUN_LIMITS = [MAX_DURATION, IO_TIMEOUT, RETRIES];
+
 const CONN_ENV = ['PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT, PGCONNECT_TIMEOUT: fill in what a URL leaves out', 'PGPASSFILE (default ~/.pgpass): passwords by host, port, database and user'];
 const TOOLS_ENV = ['PGCLONE_PG_BIN: the folder holding pg_dump and pg_restore (default: the newest /usr/lib/postgresql/*/bin, else PATH)'];
 const SHOW_ENV = ['NO_COLOR: a dashboard without colour', 'CI: plain lines instead of the dashboard', 'PGCLONE_PROGRESS_MS: how often plain output prints a progress line (default 5000)'];
 
+/** What a command that runs the engine reads. */
+const ENGINE_ENV = [...CONN_ENV, ...TOOLS_ENV, ...SHOW_ENV];
+
 const RUN_EXITS = [0, 1, 2, 3, 4, 6, 7, 8, 9, 10];
+const ALL_EXITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const READ_EXITS = [0, 1, 2, 6, 10];
+const RUN_ARG = { name: 'RUN', text: 'the run id (pgclone status lists them)' };
 
 export const COMMANDS: Record<string, CommandDoc> = {
   clone: {
@@ -58,49 +73,45 @@ export const COMMANDS: Record<string, CommandDoc> = {
     options: [
       SOURCE,
       TARGET,
-      o('schema', 'only schemas matching P (a pg_dump pattern; repeatable)', 'P', 'all'),
-      o('exclude-schema', 'leave out schemas matching P (repeatable)', 'P'),
-      o('table', 'only tables matching P (repeatable)', 'P', 'all'),
-      o('exclude-table', 'leave out tables matching P (repeatable)', 'P'),
-      o('exclude-table-data', "copy these tables' definitions but not their rows (repeatable)", 'P'),
-      o('jobs', 'tables copied at once', 'N', '2'),
-      o('index-jobs', 'indexes and constraints built at once', 'N', '2'),
+      pattern('schema', 'only schemas matching P', 'all'),
+      pattern('exclude-schema', 'leave out schemas matching P'),
+      pattern('table', 'only tables matching P', 'all'),
+      pattern('exclude-table', 'leave out tables matching P'),
+      pattern('exclude-table-data', "copy these tables' definitions but not their rows"),
+      o('jobs', 'tables copied at once', 'N', String(RUN_DEFAULTS.jobs)),
+      o('index-jobs', 'indexes and constraints built at once', 'N', String(RUN_DEFAULTS.indexJobs)),
       o('batch-size', 'rows committed together, with their event, per batch: the most a kill can lose', 'SIZE', megabytes(DEFAULT_BATCH_BYTES)),
       o('verify', 'after the copy compare row counts, or checksums of every row, or nothing', 'count|checksum|none', 'count'),
       o('no-owner', 'do not set owners (pg_dump --no-owner)'),
       o('no-acl', 'do not copy grants (pg_dump --no-acl)'),
       o('text', 'COPY in text format', undefined, 'binary for built-in types and enums between servers of one major version'),
-      o('maintenance-work-mem', 'maintenance_work_mem of each index job', 'SIZE', '256MB'),
-      MAX_DURATION,
-      IO_TIMEOUT,
-      RETRIES,
+      o('maintenance-work-mem', 'maintenance_work_mem of each index job', 'SIZE', megabytes(RUN_DEFAULTS.maintenanceWorkMemBytes)),
+      ...RUN_LIMITS,
       JSON_OUT,
       PLAIN,
     ],
-    env: [...CONN_ENV, ...TOOLS_ENV, ...SHOW_ENV],
+    env: ENGINE_ENV,
     exits: RUN_EXITS,
     example: 'pgclone clone --source postgresql://app@prod:5432/shop --target postgresql://app@staging:5432/shop --jobs 4',
   },
   resume: {
     usage: 'pgclone resume [RUN] --target URL [--source URL] [options]',
     summary: "Continue a stopped run from exactly where the target's log says it stopped.",
-    args: [{ name: 'RUN', text: 'the run id (pgclone status lists them); default: the newest run that is not finished' }],
-    options: [TARGET, SOURCE_OPT, MAX_DURATION, IO_TIMEOUT, RETRIES, JSON_OUT, PLAIN],
-    env: [...CONN_ENV, ...TOOLS_ENV, ...SHOW_ENV],
-    exits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    args: [{ ...RUN_ARG, text: `${RUN_ARG.text}; default: the newest run that is not finished` }],
+    options: [TARGET, SOURCE_OPT, ...RUN_LIMITS, JSON_OUT, PLAIN],
+    env: ENGINE_ENV,
+    exits: ALL_EXITS,
     example: 'pgclone resume --target postgresql://app@staging:5432/shop --max-duration 50s',
   },
   wipe: {
     usage: 'pgclone wipe RUN --target URL [--restart [--source URL] [options]]',
     summary: 'Drop exactly what the run created (nothing else in the target), keep its log, record RunWiped.',
-    args: [{ name: 'RUN', text: 'the run id (pgclone status lists them)' }],
+    args: [RUN_ARG],
     options: [
       TARGET,
       o('restart', 'then start a new run with the same options'),
       SOURCE_OPT,
-      MAX_DURATION,
-      IO_TIMEOUT,
-      RETRIES,
+      ...RUN_LIMITS,
       JSON_OUT,
       PLAIN,
     ],
@@ -113,34 +124,34 @@ export const COMMANDS: Record<string, CommandDoc> = {
     summary: "Every run in the target's log: running, stalled, interrupted, failed, finished or wiped; where it stopped; who holds its lock.",
     options: [TARGET, o('json', 'one JSON object per run'), STALL],
     env: CONN_ENV,
-    exits: [0, 1, 2, 6, 10],
+    exits: READ_EXITS,
     example: 'pgclone status --target postgresql://app@staging:5432/shop',
   },
   log: {
     usage: 'pgclone log RUN --target URL [--json]',
     summary: "A run's events, oldest first: for people, or one JSON object per line.",
-    args: [{ name: 'RUN', text: 'the run id (pgclone status lists them)' }],
+    args: [RUN_ARG],
     options: [TARGET, o('json', 'one JSON event per line')],
     env: CONN_ENV,
-    exits: [0, 1, 2, 6, 10],
+    exits: READ_EXITS,
     example: 'pgclone log Qm3v9x_Lk2PzT0aB7cD1e --target postgresql://app@staging:5432/shop --json',
   },
   watch: {
     usage: 'pgclone watch [RUN] --target URL [--source URL] [options]',
     summary: 'The dashboard over the target\'s log, from any terminal: R resumes a stopped run, W wipes and restarts it, L shows its events, Q quits. Without a terminal: plain lines until no run is running.',
     args: [{ name: 'RUN', text: 'show only this run; default: every run in the log' }],
-    options: [TARGET, SOURCE_OPT, STALL, MAX_DURATION, IO_TIMEOUT, RETRIES, o('json', 'without a terminal: one JSON event per line'), PLAIN],
-    env: [...CONN_ENV, ...TOOLS_ENV, ...SHOW_ENV],
-    exits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    options: [TARGET, SOURCE_OPT, STALL, ...RUN_LIMITS, o('json', 'without a terminal: one JSON event per line'), PLAIN],
+    env: ENGINE_ENV,
+    exits: ALL_EXITS,
     example: 'pgclone watch --target postgresql://app@staging:5432/shop',
   },
   replay: {
     usage: 'pgclone replay RUN --target URL [--speed N]',
     summary: 'The dashboard as it was after each event of a run, for audit: space pauses, ←/→ step, +/− speed, Q quits. Without a terminal: the log.',
-    args: [{ name: 'RUN', text: 'the run id (pgclone status lists them)' }],
-    options: [TARGET, o('speed', 'replay speed; 1 is real time', 'N', '10'), o('json', 'without a terminal: one JSON event per line'), PLAIN],
+    args: [RUN_ARG],
+    options: [TARGET, o('speed', 'replay speed; 1 is real time', 'N', String(DEFAULT_REPLAY_SPEED)), o('json', 'without a terminal: one JSON event per line'), PLAIN],
     env: [...CONN_ENV, 'NO_COLOR: a dashboard without colour', 'CI: the log instead of the dashboard'],
-    exits: [0, 1, 2, 6, 10],
+    exits: READ_EXITS,
     example: 'pgclone replay Qm3v9x_Lk2PzT0aB7cD1e --target postgresql://app@staging:5432/shop --speed 50',
   },
   demo: {
@@ -179,6 +190,17 @@ export const EXIT_TEXT: Record<number, string> = {
   9: 'resume refused: the source is another database, or its schema changed since the run began',
   10: 'the log is corrupt: an event does not parse',
 };
+
+type ParserOption = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
+
+/** Every option for node:util parseArgs, from the commands' help: one with a value is a string. */
+export function parserOptions(): Record<string, ParserOption> {
+  const out: Record<string, ParserOption> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
+  for (const c of Object.values(COMMANDS)) {
+    for (const x of [...c.options, ...COMMON]) out[x.name] ??= { type: x.arg ? 'string' : 'boolean', ...(x.repeatable ? { multiple: true } : {}) };
+  }
+  return out;
+}
 
 /** The options `pgclone VERB` accepts. */
 export function allowedOptions(verb: string): string[] | undefined {

@@ -8,11 +8,14 @@ import { createReplay } from '../ui/replay.js';
 import { connFlag, outputMode, secretsOf, type Flags, type Output } from './common.js';
 import { logCommand } from './log.js';
 
+/** Events replayed ten times as fast as they happened. */
+export const DEFAULT_REPLAY_SPEED = 10;
+
 export async function replayCommand(runId: string, flags: Flags, out: Output): Promise<number> {
   const target = connFlag(flags, 'target', true)!;
   out.addSecrets(secretsOf(target));
   if (outputMode(flags) !== 'dashboard') return logCommand(runId, { target: flags.target, json: flags.json }, out);
-  const speed = flags.speed !== undefined ? Number(flags.speed) : 10;
+  const speed = flags.speed !== undefined ? Number(flags.speed) : DEFAULT_REPLAY_SPEED;
   if (!Number.isFinite(speed) || speed <= 0) throw new PgcloneError('usage', '--speed must be a positive number (1 is real time)');
   const db = await openClient(target, { side: 'target', purpose: 'replay' });
   let events;
