@@ -50,13 +50,12 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
     if (engine) return;
     feed.setError(null);
     feed.setBusy(label);
-    let end = endWithIt && s.endWhen !== 'run-finishes';
+    let result: RunResult | null = null;
     engine = work()
       .then((r) => {
-        lastResult = r;
+        lastResult = result = r;
         exitCode = exitFor(r);
         feed.note(`run ${r.runId}: ${r.outcome}`);
-        if (s.endWhen === 'run-finishes' && r.outcome !== 'suspended') end = true;
       })
       .catch((e: unknown) => {
         exitCode = (e as { exitCode?: number }).exitCode ?? EXIT.failed;
@@ -68,7 +67,8 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
         feed.wake();
         // the summary line printed after the dashboard closes tells how it ended; a run that finished under
         // the operator's eyes stays on screen a moment, finished, before the screen makes way for it
-        if (end) setTimeout(quit, s.endWhen === 'run-finishes' ? 2000 : 0);
+        const finishedHere = result !== null && (result as RunResult).outcome !== 'suspended';
+        if (s.endWhen === 'run-finishes' ? finishedHere : endWithIt) setTimeout(quit, s.endWhen === 'run-finishes' ? 2000 : 0);
       });
   };
 

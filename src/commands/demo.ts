@@ -222,12 +222,12 @@ async function stopKept(out: Output): Promise<number> {
   return EXIT.finished;
 }
 
-/** Start both, or neither: a server that started beside one that failed is stopped before the error goes on. */
+/** Start both, or neither (the caller has reaped orphans): a server that started beside one that failed is stopped before the error goes on. */
 async function startServers(): Promise<[EmbeddedServer, EmbeddedServer]> {
   const started = await Promise.allSettled([
     // a throwaway source: loading it need not survive a power cut
-    startEmbedded({ label: 'demo-source', settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', wal_level: 'minimal', max_wal_senders: '0' } }),
-    startEmbedded({ label: 'demo-target' }),
+    startEmbedded({ label: 'demo-source', reap: false, settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', wal_level: 'minimal', max_wal_senders: '0' } }),
+    startEmbedded({ label: 'demo-target', reap: false }),
   ]);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {

