@@ -1,6 +1,6 @@
 // The source and target clusters of a benchmark run (two embedded clusters, or the local server), and their databases.
 import pg from 'pg';
-import { startEmbedded, type EmbeddedServer } from '../src/engine/embedded.js';
+import { startEmbedded, type EmbeddedServer } from '../src/local/embedded.js';
 
 export interface Cluster {
   label: 'source' | 'target';

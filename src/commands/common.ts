@@ -1,7 +1,7 @@
 // What every command shares: parsing durations, sizes and connection flags; output that never shows a secret.
 import type { Filters, RunOptions, VerifyMode } from '../events/schemas.js';
 import { DEFAULT_SETTINGS, type EngineSettings } from '../engine/context.js';
-import { parseConnString, type ConnInfo } from '../engine/conninfo.js';
+import { parseConnString, type ConnInfo } from '../engine/pg/conninfo.js';
 import { UsageError } from '../engine/errors.js';
 import { DEFAULT_STALL_THRESHOLD_MS } from '../events/liveness.js';
 import { DEFAULT_BATCH_BYTES } from '../engine/plan.js';

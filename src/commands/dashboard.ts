@@ -1,7 +1,7 @@
 // The interactive session: the dashboard over the log, and the engine started from it (R resume, W wipe and restart).
 import type { RunState } from '../events/state.js';
-import { closeClient, openClient } from '../engine/connect.js';
-import type { ConnInfo } from '../engine/conninfo.js';
+import { closeClient, openClient } from '../engine/pg/connect.js';
+import type { ConnInfo } from '../engine/pg/conninfo.js';
 import type { EngineObserver, EngineSettings } from '../engine/context.js';
 import { EXIT, errorMessage } from '../engine/errors.js';
 import { recordedSource, resumeRun, startClone, type RunResult } from '../engine/run.js';

@@ -3,7 +3,7 @@ import { evolve } from '../events/fold.js';
 import type { FoldState } from '../events/state.js';
 import { readRun } from '../events/store.js';
 import type { LoggedEvent } from '../events/schemas.js';
-import { closeClient, openClient } from '../engine/connect.js';
+import { closeClient, openClient } from '../engine/pg/connect.js';
 import { EXIT, PgcloneError } from '../engine/errors.js';
 import { eventLine } from '../ui/plain.js';
 import { connFlag, secretsOf, type Flags, type Output } from './common.js';

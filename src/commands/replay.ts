@@ -2,7 +2,7 @@
 import { foldRun } from '../events/fold.js';
 import { classifyRun } from '../events/liveness.js';
 import { readRun, readRunLocks } from '../events/store.js';
-import { closeClient, openClient } from '../engine/connect.js';
+import { closeClient, openClient } from '../engine/pg/connect.js';
 import { EXIT, PgcloneError } from '../engine/errors.js';
 import { createReplay } from '../ui/replay.js';
 import { connFlag, outputMode, secretsOf, type Flags, type Output } from './common.js';

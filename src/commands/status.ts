@@ -2,7 +2,7 @@
 import { foldRun } from '../events/fold.js';
 import { classifyRun, describeHolder } from '../events/liveness.js';
 import { readAllRuns, readRunLocks } from '../events/store.js';
-import { closeClient, openClient } from '../engine/connect.js';
+import { closeClient, openClient } from '../engine/pg/connect.js';
 import { EXIT } from '../engine/errors.js';
 import { ago, timestamp, whereStopped } from '../ui/format.js';
 import { connFlag, secretsOf, stallThresholdFrom, type Flags, type Output } from './common.js';

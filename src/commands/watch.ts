@@ -1,5 +1,5 @@
 // pgclone watch [RUN]: the dashboard on the target's log from any terminal; plain lines or JSON when not a terminal.
-import { closeClient, openClient } from '../engine/connect.js';
+import { closeClient, openClient } from '../engine/pg/connect.js';
 import { EXIT } from '../engine/errors.js';
 import { createFeed } from '../ui/feed.js';
 import type { DashboardModel } from '../ui/model.js';

@@ -4,12 +4,12 @@ import { evolve } from '../events/fold.js';
 import type { LoggedEvent, NewEvent, RunOptions, TableRef } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { appendEvents } from '../events/store.js';
-import type { SourceTable } from './catalog.js';
-import { closeClient, destroyClient, openClient, type Side } from './connect.js';
-import type { ConnInfo } from './conninfo.js';
-import type { SchemaDump } from './dump.js';
+import type { SourceTable } from './pg/catalog.js';
+import { closeClient, destroyClient, openClient, type Side } from './pg/connect.js';
+import type { ConnInfo } from './pg/conninfo.js';
+import type { SchemaDump } from './pg/dump.js';
 import { PgcloneError } from './errors.js';
-import type { PgTools } from './pg-tools.js';
+import type { PgTools } from './pg/pg-tools.js';
 
 export interface EngineSettings {
   /** stop at the next batch or item boundary after this long (the serverless limit, on purpose) */

@@ -1,8 +1,8 @@
 // Pure planning: copy strategy per table, batch ranges, post-data kinds and the order they may run in.
 import { tableKey } from '../events/codec.js';
 import type { CopyRange, PlannedPostDataItem, PlannedTable, PostDataKind, TableRef } from '../events/schemas.js';
-import type { SourceTable } from './catalog.js';
-import type { TocEntry } from './dump.js';
+import type { SourceTable } from './pg/catalog.js';
+import type { TocEntry } from './pg/dump.js';
 
 /**
  * Small enough that a kill loses little in-flight work (two workers × 16 MB), large enough that the log's

@@ -10,8 +10,8 @@ import { identityOf } from '../events/identity.js';
 import type { ErrorInfo, Operator, RunOptions } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { appendStandalone, ensureLog, readAllRuns, readRun, readRunLocks } from '../events/store.js';
-import { applicationName, closeClient, destroyClient, openClient } from './connect.js';
-import type { ConnInfo } from './conninfo.js';
+import { applicationName, closeClient, destroyClient, openClient } from './pg/connect.js';
+import type { ConnInfo } from './pg/conninfo.js';
 import {
   Budget,
   BudgetSpent,
@@ -25,15 +25,15 @@ import {
   type EngineSettings,
   type RunContext,
 } from './context.js';
-import { completeCopiedTables, runDataWorkers } from './data.js';
+import { completeCopiedTables, runDataWorkers } from './phases/data.js';
 import { errorInfo, isTransient, PgcloneError } from './errors.js';
 import { tryLockRun } from './lock.js';
-import { runPostData } from './post-data.js';
-import { dryRunSchema, openSides, prepare, type Prepared, type Sides } from './preflight.js';
-import { applySchema } from './schema.js';
-import { syncSequences } from './sequences.js';
-import { exportSnapshot, importSnapshot } from './snapshot.js';
-import { verifyTables } from './verify.js';
+import { runPostData } from './phases/post-data.js';
+import { dryRunSchema, openSides, prepare, type Prepared, type Sides } from './phases/preflight.js';
+import { applySchema } from './phases/schema.js';
+import { syncSequences } from './phases/sequences.js';
+import { exportSnapshot, importSnapshot } from './pg/snapshot.js';
+import { verifyTables } from './phases/verify.js';
 import { TOOL_VERSION } from './version.js';
 
 export type RunOutcome = 'finished' | 'mismatch' | 'suspended';

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbedded, type EmbeddedServer } from '../../src/engine/embedded.js';
+import { startEmbedded, type EmbeddedServer } from '../../src/local/embedded.js';
 import { catalogPicture } from '../helpers/compare.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { connect, createLoginRole, createTestDb, type TestDb, type TestRole } from '../helpers/db.js';

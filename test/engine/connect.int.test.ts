@@ -1,8 +1,8 @@
 // Opening a connection is bounded end to end: a network cut between the handshake and the first query
 // (the session settings) fails within the connect timeout, retryable, instead of waiting forever.
 import { describe, expect, it } from 'vitest';
-import { openClient, closeClient } from '../../src/engine/connect.js';
-import { parseConnString } from '../../src/engine/conninfo.js';
+import { openClient, closeClient } from '../../src/engine/pg/connect.js';
+import { parseConnString } from '../../src/engine/pg/conninfo.js';
 import { PgcloneError } from '../../src/engine/errors.js';
 import { serverUrl } from '../helpers/db.js';
 import { CuttableProxy } from '../torture/proxy.js';

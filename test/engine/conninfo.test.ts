@@ -1,6 +1,6 @@
 // Connection strings as psql users write them, completed from the libpq environment; pure.
 import { describe, expect, it } from 'vitest';
-import { describeConn, parseConnString, toSafeUrl } from '../../src/engine/conninfo.js';
+import { describeConn, parseConnString, toSafeUrl } from '../../src/engine/pg/conninfo.js';
 import { parseDuration, parseSize, redact } from '../../src/commands/common.js';
 import { parseNamePattern, matchesAny } from '../../src/engine/patterns.js';
 

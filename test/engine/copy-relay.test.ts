@@ -1,7 +1,7 @@
 // The frame relay, without a server: whatever way the socket cuts the stream, exactly the CopyData frames go through.
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { CopyOutFrames } from '../../src/engine/copy-relay.js';
+import { CopyOutFrames } from '../../src/engine/pg/copy-relay.js';
 
 const msg = (type: string, body: Buffer) => {
   const h = Buffer.alloc(5);

@@ -1,7 +1,7 @@
 // Which failures are retried: connection-class ones only. Pure.
 import { describe, expect, it } from 'vitest';
-import { connectError } from '../../src/engine/connect.js';
-import { parseConnString } from '../../src/engine/conninfo.js';
+import { connectError } from '../../src/engine/pg/connect.js';
+import { parseConnString } from '../../src/engine/pg/conninfo.js';
 import { isTransient, PgcloneError, sqlstateOf } from '../../src/engine/errors.js';
 
 const socketError = (code: string) => Object.assign(new Error(`write ${code}`), { code, errno: -32, syscall: 'write' });

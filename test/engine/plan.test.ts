@@ -1,9 +1,9 @@
 // Pure planning: batch ranges, post-data waves and conflicts, and reading pg_restore's output.
 import { describe, expect, it } from 'vitest';
 import type { PostDataItemState } from '../../src/events/index.js';
-import { parseTocList, splitItems } from '../../src/engine/dump.js';
+import { parseTocList, splitItems } from '../../src/engine/pg/dump.js';
 import { batchCount, keyRangesFromSample, orderTables, postKind, tidRanges, waveOf } from '../../src/engine/plan.js';
-import { conflictsInFlight, postItemIds } from '../../src/engine/post-data.js';
+import { conflictsInFlight, postItemIds } from '../../src/engine/phases/post-data.js';
 
 const item = (id: string, kind: PostDataItemState['kind'], table: string | null, refTable: string | null = null): PostDataItemState => ({
   id,

@@ -1,7 +1,7 @@
 // Resume refuses clearly — lock held, another source, a changed schema, a finished run — and leaves the target untouched.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openClient, closeClient } from '../../src/engine/connect.js';
-import { parseConnString } from '../../src/engine/conninfo.js';
+import { openClient, closeClient } from '../../src/engine/pg/connect.js';
+import { parseConnString } from '../../src/engine/pg/conninfo.js';
 import { tryLockRun } from '../../src/engine/lock.js';
 import { catalogPicture, compareDatabases } from '../helpers/compare.js';
 import { runCli, runIdOf, runUntil } from '../helpers/cli.js';

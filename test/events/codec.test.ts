@@ -1,7 +1,7 @@
 // Parsing log rows: once, with zod; malformed and unknown events fail closed naming their id.
 import { describe, expect, it } from 'vitest';
 import { identityOf, MalformedEventError, parseEventRow, PgcloneEvent, tableKey, tableLabel } from '../../src/events/index.js';
-import { parseConnString } from '../../src/engine/conninfo.js';
+import { parseConnString } from '../../src/engine/pg/conninfo.js';
 import { interruptedAt29 } from '../fixtures/stories.js';
 
 const good = interruptedAt29().build()[1]!;

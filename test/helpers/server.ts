@@ -1,6 +1,6 @@
 // Which PostgreSQL the tests use: PGCLONE_TEST_URL, else a server on 127.0.0.1:5432, else an embedded one.
 import pg from 'pg';
-import { startEmbedded } from '../../src/engine/embedded.js';
+import { startEmbedded } from '../../src/local/embedded.js';
 
 export interface TestServer {
   url: string;

@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { foldRun, readRun, PHASES, type Phase } from '../../src/events/index.js';
-import { startEmbedded } from '../../src/engine/embedded.js';
+import { startEmbedded } from '../../src/local/embedded.js';
 import { compareDatabases, logVersusTarget, rowDiffs, type Difference } from '../helpers/compare.js';
 import { runCli, runIdOf, runUntil, spawnCli, type CliResult, type JsonEvent } from '../helpers/cli.js';
 import { connect, createDatabase, databaseName, dropDatabase, query, withDatabase } from '../helpers/pg.js';

@@ -1,6 +1,6 @@
 // Connection strings as psql users write them (URL or key=value), completed from the libpq environment.
 import { userInfo } from 'node:os';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
 

@@ -1,7 +1,7 @@
 // Catalog reads: server identity, the tables and items of a dump by oid, keys, privileges. Reads only.
 import { createHash } from 'node:crypto';
 import type { ClientBase } from 'pg';
-import type { TableRef } from '../events/schemas.js';
+import type { TableRef } from '../../events/schemas.js';
 import type { TocEntry } from './dump.js';
 
 export interface ServerFacts {

@@ -1,15 +1,15 @@
 // Phase 4: each index, constraint, trigger, policy… in its own transaction with its event, as soon as it may run.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { tableKey } from '../events/codec.js';
-import { pendingPostData } from '../events/decide.js';
-import type { PlannedPostDataItem } from '../events/schemas.js';
-import type { PostDataItemState } from '../events/state.js';
-import type { PostItemFacts } from './catalog.js';
-import { closeTracked, commitWith, openTracked, record, type RunContext } from './context.js';
+import { tableKey } from '../../events/codec.js';
+import { pendingPostData } from '../../events/decide.js';
+import type { PlannedPostDataItem } from '../../events/schemas.js';
+import type { PostDataItemState } from '../../events/state.js';
+import type { PostItemFacts } from '../pg/catalog.js';
+import { closeTracked, commitWith, openTracked, record, type RunContext } from '../context.js';
 import { runWorkers } from './data.js';
-import type { PostDataSql, SchemaDump } from './dump.js';
-import { fallbackName, postKind, WAVES, waveOf, type PostWave } from './plan.js';
+import type { PostDataSql, SchemaDump } from '../pg/dump.js';
+import { fallbackName, postKind, WAVES, waveOf, type PostWave } from '../plan.js';
 
 /**
  * Item ids come from the item's content, not pg_dump's dump ids: a resume dumps again, and dump ids

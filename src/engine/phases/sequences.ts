@@ -1,6 +1,6 @@
 // Phase 5: every sequence of the dump set to its source value, in one target transaction with its event.
 import type pg from 'pg';
-import { commitWith, type RunContext } from './context.js';
+import { commitWith, type RunContext } from '../context.js';
 import { relName } from './copy-batch.js';
 
 export interface SequenceValue {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import pgPass from 'pgpass';
 import { describeConn, type ConnInfo } from './conninfo.js';
-import { isTransient, PgcloneError, sqlstateOf, within } from './errors.js';
+import { isTransient, PgcloneError, sqlstateOf, within } from '../errors.js';
 
 export type Side = 'source' | 'target';
 

@@ -1,18 +1,18 @@
 // Phase 1: everything that can be known before writing anything to the target. Any failure: one message, nothing written.
 import type pg from 'pg';
-import { tableKey } from '../events/codec.js';
-import type { Plan, RunOptions, TableRef } from '../events/schemas.js';
-import { largeObjectCount, postItemFacts, serverFacts, sourceSequences, sourceTables, type ServerFacts, type SourceTable } from './catalog.js';
-import { closeClient, openClient } from './connect.js';
-import { describeConn, type ConnInfo } from './conninfo.js';
-import { dumpSchema, type SchemaDump } from './dump.js';
-import { PgcloneError, sqlstateOf } from './errors.js';
-import { findPgTools, type PgTools } from './pg-tools.js';
-import { orderTables, planTable } from './plan.js';
-import { matchesAny, parseNamePattern } from './patterns.js';
+import { tableKey } from '../../events/codec.js';
+import type { Plan, RunOptions, TableRef } from '../../events/schemas.js';
+import { largeObjectCount, postItemFacts, serverFacts, sourceSequences, sourceTables, type ServerFacts, type SourceTable } from '../pg/catalog.js';
+import { closeClient, openClient } from '../pg/connect.js';
+import { describeConn, type ConnInfo } from '../pg/conninfo.js';
+import { dumpSchema, type SchemaDump } from '../pg/dump.js';
+import { PgcloneError, sqlstateOf } from '../errors.js';
+import { findPgTools, type PgTools } from '../pg/pg-tools.js';
+import { orderTables, planTable } from '../plan.js';
+import { matchesAny, parseNamePattern } from '../patterns.js';
 import { plannedPostData } from './post-data.js';
 import { applyPreData } from './schema.js';
-import { exportSnapshot } from './snapshot.js';
+import { exportSnapshot } from '../pg/snapshot.js';
 
 export const MIN_SOURCE_VERSION = 120000;
 export const MIN_TARGET_VERSION = 130000;

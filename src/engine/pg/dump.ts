@@ -3,11 +3,11 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Filters } from '../events/schemas.js';
+import type { Filters } from '../../events/schemas.js';
 import type { ConnInfo } from './conninfo.js';
-import { PgcloneError } from './errors.js';
+import { PgcloneError } from '../errors.js';
 import { dbnameArg, libpqEnv, runTool, stripPsqlMeta, type PgTools } from './pg-tools.js';
-import { processAlive } from './proc.js';
+import { processAlive } from '../../local/proc.js';
 
 export interface TocEntry {
   dumpId: number;

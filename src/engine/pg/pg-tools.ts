@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { ConnInfo } from './conninfo.js';
-import { PgcloneError } from './errors.js';
+import { PgcloneError } from '../errors.js';
 
 export interface PgTools {
   pgDump: string;

@@ -1,14 +1,14 @@
 // Phase 3: rows. Tables largest first, each split into byte-sized key or page ranges that workers share;
 // every range is one target transaction holding its rows and its BatchCopied event.
 import type pg from 'pg';
-import { tableKey } from '../events/codec.js';
-import { remainingBatches, tablesCompletedUnlogged, tablesNotCopied } from '../events/decide.js';
-import type { CopyRange } from '../events/schemas.js';
-import type { SourceTable } from './catalog.js';
-import { closeTracked, commitWith, openTracked, record, type RunContext } from './context.js';
+import { tableKey } from '../../events/codec.js';
+import { remainingBatches, tablesCompletedUnlogged, tablesNotCopied } from '../../events/decide.js';
+import type { CopyRange } from '../../events/schemas.js';
+import type { SourceTable } from '../pg/catalog.js';
+import { closeTracked, commitWith, openTracked, record, type RunContext } from '../context.js';
 import { copyRange, relName, type CopySpec } from './copy-batch.js';
-import { batchCount, keyRangesFromSample, tidRanges } from './plan.js';
-import { importSnapshot } from './snapshot.js';
+import { batchCount, keyRangesFromSample, tidRanges } from '../plan.js';
+import { importSnapshot } from '../pg/snapshot.js';
 
 /** Tables whose heap is this small (TOAST aside: a count does not read it) are counted exactly when they start, so their totals are not estimates. */
 const EXACT_COUNT_BYTES = 64 << 20;

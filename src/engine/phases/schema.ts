@@ -1,7 +1,7 @@
 // Phase 2: the pre-data schema, applied in one transaction with its event and a record of what it created.
 import type pg from 'pg';
-import type { CreatedObject } from '../events/schemas.js';
-import { commitWith, type RunContext } from './context.js';
+import type { CreatedObject } from '../../events/schemas.js';
+import { commitWith, type RunContext } from '../context.js';
 
 /** Every catalog whose rows pre-data can create; new rows are found by oid, before and after, in one transaction. */
 const INVENTORY_SQL = `

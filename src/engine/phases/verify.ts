@@ -1,8 +1,8 @@
 // Phase 6: exact row counts per table in source and target, and with --verify checksum an md5 over every row.
 import type pg from 'pg';
-import { tableKey } from '../events/codec.js';
-import type { TableState } from '../events/state.js';
-import { record, type RunContext } from './context.js';
+import { tableKey } from '../../events/codec.js';
+import type { TableState } from '../../events/state.js';
+import { record, type RunContext } from '../context.js';
 import { relName } from './copy-batch.js';
 
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;

@@ -2,9 +2,9 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import type { CopyRange, TableRef } from '../events/schemas.js';
-import { CopyInFrames, CopyOutFrames } from './copy-relay.js';
-import { PgcloneError, within } from './errors.js';
+import type { CopyRange, TableRef } from '../../events/schemas.js';
+import { CopyInFrames, CopyOutFrames } from '../pg/copy-relay.js';
+import { PgcloneError, within } from '../errors.js';
 
 export interface CopySpec {
   table: TableRef;
