@@ -1,11 +1,11 @@
 // pgclone clone: a new run from --source into --target.
-import { startClone } from '../engine/run.js';
+import { startClone } from '../engine/start.js';
 import { connFlag, outputMode, runOptionsFrom, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';
 
 export async function cloneCommand(flags: Flags, out: Output): Promise<number> {
-  const source = connFlag(flags, 'source', true)!;
-  const target = connFlag(flags, 'target', true)!;
+  const source = connFlag(flags, 'source', true);
+  const target = connFlag(flags, 'target', true);
   out.addSecrets(secretsOf(source, target));
   const options = runOptionsFrom(flags);
   const settings = settingsFrom(flags);

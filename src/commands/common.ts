@@ -36,11 +36,13 @@ function positiveInt(v: unknown, what: string, dflt: number): number {
   return n;
 }
 
-function list(v: unknown): string[] {
-  if (v === undefined) return [];
-  return Array.isArray(v) ? v.map(String) : [String(v)];
+function list(v: Flags[string]): string[] {
+  if (v === undefined || typeof v === 'boolean') return [];
+  return Array.isArray(v) ? v : [v];
 }
 
+export function connFlag(flags: Flags, name: 'source' | 'target', required: true): ConnInfo;
+export function connFlag(flags: Flags, name: 'source' | 'target', required: false): ConnInfo | undefined;
 export function connFlag(flags: Flags, name: 'source' | 'target', required: boolean): ConnInfo | undefined {
   const v = flags[name];
   if (v === undefined) {
@@ -86,12 +88,12 @@ export function settingsFrom(flags: Flags): EngineSettings {
   };
 }
 
-/** Every password the process knows of; anything written is scrubbed of them. */
 /** --stall-threshold: how long a run that holds its lock may be silent before it reads as stalled. */
 export function stallThresholdFrom(flags: Flags): number {
   return flags['stall-threshold'] !== undefined ? parseDuration(String(flags['stall-threshold']), '--stall-threshold') : DEFAULT_STALL_THRESHOLD_MS;
 }
 
+/** Every password the process knows of; anything written is scrubbed of them. */
 export function secretsOf(...infos: (ConnInfo | undefined)[]): string[] {
   const out = new Set<string>();
   for (const i of infos) if (i?.password) out.add(i.password);

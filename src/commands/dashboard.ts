@@ -4,10 +4,11 @@ import { closeClient, openClient } from '../engine/pg/connect.js';
 import type { ConnInfo } from '../engine/pg/conninfo.js';
 import type { EngineObserver, EngineSettings } from '../engine/context.js';
 import { EXIT, errorMessage } from '../engine/errors.js';
-import { recordedSource, resumeRun, startClone, type RunResult } from '../engine/run.js';
+import type { RunResult } from '../engine/context.js';
+import { recordedSource, resumeRun, startClone } from '../engine/start.js';
 import { wipeRun } from '../engine/wipe.js';
 import { createFeed } from '../ui/feed.js';
-import { eventLine } from '../ui/plain.js';
+import { eventText } from '../ui/event-text.js';
 import type { Output } from './common.js';
 import { exitFor } from './run-output.js';
 
@@ -109,7 +110,7 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
   if (lastResult) {
     const st = (lastResult as RunResult).state;
     const last = feed.get().runs.find((r) => r.state.runId === st.runId)?.events.at(-1);
-    if (last) out.line(eventLine(last, st) ?? `run ${st.runId}: ${(lastResult as RunResult).outcome}`);
+    if (last) out.line(eventText(last, st));
   }
   const err = feed.get().error;
   if (err && exitCode !== EXIT.finished) out.error(`pgclone: ${err}`);

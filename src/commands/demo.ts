@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import type pg from 'pg';
 import { join } from 'node:path';
-import { tableKey } from '../events/codec.js';
+import { tableKey } from '../events/names.js';
 import { foldRun } from '../events/fold.js';
 import type { LoggedEvent } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
@@ -14,7 +14,8 @@ import { DEFAULT_SETTINGS, type EngineObserver, type EngineSettings } from '../e
 import { reapOrphanedServers, startEmbedded, type EmbeddedServer } from '../local/embedded.js';
 import { errorMessage, EXIT, PgcloneError, UsageError } from '../engine/errors.js';
 import { findPgTools, installHint } from '../engine/pg/pg-tools.js';
-import { resumeRun, startClone, type RunResult } from '../engine/run.js';
+import type { RunResult } from '../engine/context.js';
+import { resumeRun, startClone } from '../engine/start.js';
 import { formatBytes, formatDuration, formatInt, whereStopped } from '../ui/format.js';
 import { outputMode, runOptionsFrom, secretsOf, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';

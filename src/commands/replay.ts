@@ -1,7 +1,8 @@
 // pgclone replay RUN: re-fold a run's log event by event and show the dashboard as it was at each moment, for audit.
 import { foldRun } from '../events/fold.js';
 import { classifyRun } from '../events/liveness.js';
-import { readRun, readRunLocks } from '../events/store.js';
+import { readRun } from '../events/store.js';
+import { readRunLocks } from '../events/lock.js';
 import { closeClient, openClient } from '../engine/pg/connect.js';
 import { EXIT, PgcloneError } from '../engine/errors.js';
 import { createReplay } from '../ui/replay.js';
@@ -12,7 +13,7 @@ import { logCommand } from './log.js';
 export const DEFAULT_REPLAY_SPEED = 10;
 
 export async function replayCommand(runId: string, flags: Flags, out: Output): Promise<number> {
-  const target = connFlag(flags, 'target', true)!;
+  const target = connFlag(flags, 'target', true);
   out.addSecrets(secretsOf(target));
   if (outputMode(flags) !== 'dashboard') return logCommand(runId, { target: flags.target, json: flags.json }, out);
   const speed = flags.speed !== undefined ? Number(flags.speed) : DEFAULT_REPLAY_SPEED;

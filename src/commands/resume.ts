@@ -1,10 +1,10 @@
 // pgclone resume [RUN]: continue a stopped run from where its log says it stopped.
-import { resumeRun } from '../engine/run.js';
+import { resumeRun } from '../engine/start.js';
 import { connFlag, outputMode, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';
 
 export async function resumeCommand(runId: string | undefined, flags: Flags, out: Output): Promise<number> {
-  const target = connFlag(flags, 'target', true)!;
+  const target = connFlag(flags, 'target', true);
   const source = connFlag(flags, 'source', false);
   out.addSecrets(secretsOf(source, target));
   const settings = settingsFrom(flags);

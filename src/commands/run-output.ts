@@ -1,7 +1,7 @@
 // How a running engine is shown: plain lines or JSON events (the dashboard has its own entry).
 import type { EngineObserver } from '../engine/context.js';
 import { EXIT, type ExitCode } from '../engine/errors.js';
-import type { RunResult } from '../engine/run.js';
+import type { RunResult } from '../engine/context.js';
 import { createPlainPrinter } from '../ui/plain.js';
 import type { Output, OutputMode } from './common.js';
 

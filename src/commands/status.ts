@@ -1,14 +1,15 @@
 // pgclone status: every run in the target's log, its state, and where it stopped.
 import { foldRun } from '../events/fold.js';
 import { classifyRun, describeHolder } from '../events/liveness.js';
-import { readAllRuns, readRunLocks } from '../events/store.js';
+import { readAllRuns } from '../events/store.js';
+import { readRunLocks } from '../events/lock.js';
 import { closeClient, openClient } from '../engine/pg/connect.js';
 import { EXIT } from '../engine/errors.js';
 import { ago, timestamp, whereStopped } from '../ui/format.js';
 import { connFlag, secretsOf, stallThresholdFrom, type Flags, type Output } from './common.js';
 
 export async function statusCommand(flags: Flags, out: Output): Promise<number> {
-  const target = connFlag(flags, 'target', true)!;
+  const target = connFlag(flags, 'target', true);
   out.addSecrets(secretsOf(target));
   const threshold = stallThresholdFrom(flags);
   const db = await openClient(target, { side: 'target', purpose: 'status' });

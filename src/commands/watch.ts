@@ -3,14 +3,15 @@ import { closeClient, openClient } from '../engine/pg/connect.js';
 import { EXIT } from '../engine/errors.js';
 import { createFeed } from '../ui/feed.js';
 import type { DashboardModel } from '../ui/model.js';
-import { eventLine, progressLine } from '../ui/plain.js';
+import { eventText, printedInPlain } from '../ui/event-text.js';
+import { progressLine } from '../ui/plain.js';
 import { connFlag, outputMode, secretsOf, settingsFrom, stallThresholdFrom, type Flags, type Output } from './common.js';
 
 const ACTIVE = new Set(['running', 'stalled']);
 
 /** Follow the log without a terminal: every event's line (or JSON), until no shown run is running. */
 async function watchText(flags: Flags, runId: string | undefined, out: Output, json: boolean): Promise<number> {
-  const target = connFlag(flags, 'target', true)!;
+  const target = connFlag(flags, 'target', true);
   const db = await openClient(target, { side: 'target', purpose: 'watch' });
   const feed = createFeed(db, { mode: 'watch', runId, stallThresholdMs: stallThresholdFrom(flags) });
   const printed = new Map<string, number>();
@@ -24,10 +25,7 @@ async function watchText(flags: Flags, runId: string | undefined, out: Output, j
           const from = printed.get(run.state.runId) ?? 0;
           for (const ev of run.events.slice(from)) {
             if (json) out.line(JSON.stringify(ev));
-            else {
-              const line = eventLine(ev, run.state);
-              if (line) out.line(line);
-            }
+            else if (printedInPlain(ev)) out.line(eventText(ev, run.state));
           }
           printed.set(run.state.runId, run.events.length);
           if (!json && ACTIVE.has(run.liveness.state) && Date.now() - lastProgress > Number(process.env.PGCLONE_PROGRESS_MS ?? 5000)) {
@@ -59,7 +57,7 @@ async function watchText(flags: Flags, runId: string | undefined, out: Output, j
 }
 
 export async function watchCommand(runId: string | undefined, flags: Flags, out: Output): Promise<number> {
-  const target = connFlag(flags, 'target', true)!;
+  const target = connFlag(flags, 'target', true);
   const source = connFlag(flags, 'source', false);
   out.addSecrets(secretsOf(source, target));
   const mode = outputMode(flags);

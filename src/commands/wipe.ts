@@ -1,12 +1,12 @@
 // pgclone wipe RUN [--restart]: drop what the run created, keep its log; optionally start over as a new run.
 import { EXIT } from '../engine/errors.js';
-import { recordedSource, startClone } from '../engine/run.js';
+import { recordedSource, startClone } from '../engine/start.js';
 import { wipeRun } from '../engine/wipe.js';
 import { connFlag, outputMode, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';
 
 export async function wipeCommand(runId: string, flags: Flags, out: Output): Promise<number> {
-  const target = connFlag(flags, 'target', true)!;
+  const target = connFlag(flags, 'target', true);
   const source = connFlag(flags, 'source', false);
   out.addSecrets(secretsOf(source, target));
   const restart = flags.restart === true;

@@ -1,15 +1,19 @@
 // What one engine process shares across phases: connections, the folded log, and committing a change with its event.
 import type pg from 'pg';
+import { tableKey } from '../events/names.js';
 import { evolve } from '../events/fold.js';
 import type { LoggedEvent, NewEvent, RunOptions, TableRef } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { appendEvents } from '../events/store.js';
+import { inTransaction } from '../events/transaction.js';
+import { Budget } from './budget.js';
+import { PgcloneError } from './errors.js';
 import type { SourceTable } from './pg/catalog.js';
-import { closeClient, destroyClient, openClient, type Side } from './pg/connect.js';
+import { closeClient, CONNECT_TIMEOUT_MS, destroyClient, openClient, type Side } from './pg/connect.js';
 import type { ConnInfo } from './pg/conninfo.js';
 import type { SchemaDump } from './pg/dump.js';
-import { PgcloneError } from './errors.js';
 import type { PgTools } from './pg/pg-tools.js';
+import { importSnapshot } from './pg/snapshot.js';
 
 export interface EngineSettings {
   /** stop at the next batch or item boundary after this long (the serverless limit, on purpose) */
@@ -36,33 +40,13 @@ export interface EngineObserver {
   onNote?(text: string): void;
 }
 
-export class Budget {
-  private progressed = false;
-  constructor(
-    private readonly maxMs: number | null,
-    private readonly startedAt = Date.now(),
-    private readonly stop?: AbortSignal,
-  ) {}
-  /** Work was committed by this process: from now on the budget may stop it (so every slice makes progress). */
-  markProgress(): void {
-    this.progressed = true;
-  }
-  expired(): boolean {
-    return this.progressed && ((this.maxMs !== null && Date.now() - this.startedAt >= this.maxMs) || this.stop?.aborted === true);
-  }
-  /** what RunSuspended says stopped the run */
-  reason(): string {
-    if (this.stop?.aborted && typeof this.stop.reason === 'string') return this.stop.reason;
-    return this.maxMs !== null ? `time budget of ${(this.maxMs / 1000).toFixed(1)} s spent` : 'the time budget was spent';
-  }
-}
+/** How a call into the engine ended (a failure is thrown instead). */
+export type EngineOutcome = 'finished' | 'mismatch' | 'suspended';
 
-/** Thrown at a boundary when the time budget is spent: the run stops cleanly, resumable. */
-export class BudgetSpent extends Error {
-  constructor() {
-    super('time budget spent');
-    this.name = 'BudgetSpent';
-  }
+export interface RunResult {
+  runId: string;
+  outcome: EngineOutcome;
+  state: RunState;
 }
 
 export interface RunContext {
@@ -99,6 +83,53 @@ export interface RunContext {
   changed: Signal;
 }
 
+export interface ContextParts {
+  runId: string;
+  source: ConnInfo;
+  target: ConnInfo;
+  tools: PgTools;
+  state: RunState;
+  settings: EngineSettings;
+  observer: EngineObserver;
+  dump: SchemaDump;
+  tables: SourceTable[];
+  sequences: TableRef[];
+  sourceVersionNum: number;
+  /** the target connection that holds the run lock */
+  lock: pg.Client;
+  /** the source connection idle in the exported snapshot's transaction, and the snapshot's id */
+  snapshot: { holder: pg.Client; id: string };
+  /** false after a resume: the snapshot is not the one RunStarted planned in */
+  snapshotIntact: boolean;
+  /** when the command started: the budget stands for a hard limit on the whole process */
+  processStartedAt: number;
+}
+
+export function createRunContext(p: ContextParts): RunContext {
+  return {
+    runId: p.runId,
+    source: p.source,
+    target: p.target,
+    tools: p.tools,
+    options: p.state.options,
+    settings: p.settings,
+    observer: p.observer,
+    budget: new Budget(p.settings.maxDurationMs, p.processStartedAt, p.settings.stopSignal),
+    state: p.state,
+    dump: p.dump,
+    tables: new Map(p.tables.map((t) => [tableKey(t.table), t])),
+    sequences: p.sequences,
+    sourceVersionNum: p.sourceVersionNum,
+    lock: p.lock,
+    snapshot: p.snapshot,
+    snapshotIntact: p.snapshotIntact,
+    sourceRowsRead: new Map(),
+    recovering: false,
+    clients: new Set(),
+    changed: new Signal(),
+  };
+}
+
 export class Signal {
   private waiters: (() => void)[] = [];
   wait(): Promise<void> {
@@ -111,9 +142,9 @@ export class Signal {
   }
 }
 
-/** How long a connection (and its session settings) may take during a run: the I/O timeout, at most 10 s. */
+/** How long a connection (and its session settings) may take during a run: the I/O timeout, at most the connect timeout. */
 export function connectTimeoutMs(ctx: Pick<RunContext, 'settings'>): number {
-  return Math.min(10_000, ctx.settings.ioTimeoutMs);
+  return Math.min(CONNECT_TIMEOUT_MS, ctx.settings.ioTimeoutMs);
 }
 
 /**
@@ -131,6 +162,13 @@ export async function openTracked(ctx: RunContext, side: Side, purpose: string, 
     connectTimeoutMs: connectTimeoutMs(ctx),
   });
   ctx.clients.add(c);
+  return c;
+}
+
+/** A source connection that reads in the run's snapshot: every source read of a run goes through one. */
+export async function openSourceReader(ctx: RunContext, purpose: string): Promise<pg.Client> {
+  const c = await openTracked(ctx, 'source', purpose);
+  if (ctx.snapshot) await importSnapshot(c, ctx.snapshot.id);
   return c;
 }
 
@@ -155,7 +193,7 @@ function applyCommitted(ctx: RunContext, events: LoggedEvent[]): void {
 /**
  * The invariant: run `change` and append `events` (and any the change returns) in one target
  * transaction, and count them as done only when COMMIT says COMMIT. A step another process already
- * recorded means two engines on one run.
+ * recorded means two engines on one run. A committed change is progress: from then on the budget may stop the run.
  */
 export async function commitWith(
   ctx: RunContext,
@@ -163,21 +201,15 @@ export async function commitWith(
   events: NewEvent[],
   change?: () => Promise<NewEvent[] | void>,
 ): Promise<LoggedEvent[]> {
-  await db.query('BEGIN');
-  let logged: LoggedEvent[];
-  try {
+  const logged = await inTransaction(db, async () => {
     const more = change ? await change() : undefined;
     const r = await appendEvents(db, [...events, ...(more ?? [])]);
     if (!r.ok) {
       throw new PgcloneError('locked', `another process already recorded "${r.conflict}" for run ${ctx.runId}; stopping so nothing is applied twice`);
     }
-    const res = await db.query('COMMIT');
-    if (res.command !== 'COMMIT') throw new PgcloneError('transient', `the target answered ${res.command} to COMMIT: the transaction was lost`);
-    logged = r.events;
-  } catch (e) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+    return r.events;
+  });
+  if (change) ctx.budget.markProgress();
   applyCommitted(ctx, logged);
   return logged;
 }

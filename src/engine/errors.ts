@@ -1,4 +1,5 @@
 // Typed errors, exit codes and the one place SQLSTATEs and socket errors are classified.
+import { CommitLost } from '../events/transaction.js';
 
 /** Exit codes, documented in the README. */
 export const EXIT = {
@@ -98,6 +99,8 @@ export function sqlstateOf(e: unknown): string | null {
 /** Only connection-class failures and a few server conditions are worth retrying; everything else is reported. */
 export function isTransient(e: unknown): boolean {
   if (e instanceof PgcloneError) return e.retryable;
+  // the transaction is gone but the connection may be fine: the log says what to do again
+  if (e instanceof CommitLost) return true;
   const err = e as PgLikeError | null;
   if (!err) return false;
   const state = sqlstateOf(err);

@@ -1,5 +1,5 @@
 // Pure planning: copy strategy per table, batch ranges, post-data kinds and the order they may run in.
-import { tableKey } from '../events/codec.js';
+import { tableKey } from '../events/names.js';
 import type { CopyRange, PlannedPostDataItem, PlannedTable, PostDataKind, TableRef } from '../events/schemas.js';
 import type { SourceTable } from './pg/catalog.js';
 import type { TocEntry } from './pg/dump.js';

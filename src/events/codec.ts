@@ -1,5 +1,5 @@
 // Parsing rows read from the log: once, with zod, failing closed with the event id in the message.
-import { PgcloneEvent, type LoggedEvent, type TableRef } from './schemas.js';
+import { PgcloneEvent, type LoggedEvent } from './schemas.js';
 
 export class MalformedEventError extends Error {
   readonly kind = 'malformed-event';
@@ -34,22 +34,4 @@ export function parseEventRow(row: EventRow): LoggedEvent {
     throw new MalformedEventError(id, `its columns (type ${row.type}, run ${row.run_id}, v${row.version}) disagree with its payload`);
   }
   return { ...event, id };
-}
-
-/** The canonical, unambiguous key of a table: both parts quoted as SQL identifiers. */
-export function tableKey(t: TableRef): string {
-  return `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
-}
-
-/** A readable name: parts quoted only where SQL would need it. */
-export function tableLabel(t: TableRef): string {
-  return `${labelPart(t.schema)}.${labelPart(t.name)}`;
-}
-
-function labelPart(s: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : quoteIdent(s);
-}
-
-function quoteIdent(s: string): string {
-  return `"${s.replace(/"/g, '""')}"`;
 }

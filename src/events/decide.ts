@@ -1,7 +1,7 @@
 // Pure decisions over a folded run: what is left to do, where it stopped, whether it may resume or be wiped.
-import { tableLabel } from './codec.js';
+import { tableLabel } from './names.js';
 import { describeHolder, type LockHolder } from './liveness.js';
-import { PHASES, type Phase } from './schemas.js';
+import { PHASES, type ConnectionIdentity, type CreatedObject, type NewEventOf, type Operator, type Phase } from './schemas.js';
 import type { PostDataItemState, RunState, TableState } from './state.js';
 
 /** The seed's checkpoint, derived: it is never stored. */
@@ -65,17 +65,35 @@ export function nextPhase(state: RunState): Phase | 'finished' {
   return 'finished';
 }
 
-export type ResumeDecision =
-  | { kind: 'proceed'; fromPhase: Phase | 'finished' }
-  | { kind: 'refuse'; reason: 'finished' | 'wiped' | 'locked' | 'different-source' | 'schema-changed'; message: string };
+/** What a run's lock looked like to the process about to act on it. */
+export type LockFact = { held: 'by-us' } | { held: 'by-another'; holder: LockHolder | null };
 
+export type Refusal = {
+  kind: 'refuse';
+  reason: 'finished' | 'wiped' | 'locked' | 'different-source' | 'schema-changed';
+  message: string;
+};
+
+/** The source as this process reaches it now, and who is resuming. */
 export interface ResumeFacts {
-  holder: LockHolder | null;
-  sourceFingerprint: string;
+  lock: LockFact;
+  source: ConnectionIdentity;
+  /** the hash of the source schema read now */
   schemaHash: string;
+  operator: Operator;
+  toolVersion: string;
 }
 
-export function decideResume(state: RunState, facts: ResumeFacts): ResumeDecision {
+export type ResumeDecision = { kind: 'resume'; event: NewEventOf<'RunResumed'> } | Refusal;
+
+function lockedRefusal(state: RunState, lock: LockFact, doing: string): Refusal | null {
+  if (lock.held === 'by-us') return null;
+  const who = lock.holder ? describeHolder(lock.holder) : 'another process';
+  return { kind: 'refuse', reason: 'locked', message: `run ${state.runId} is being worked on by ${who}; ${doing}` };
+}
+
+/** What the log and the lock alone refuse, before the source is read (a finished, wiped or busy run). */
+export function refuseResumeEarly(state: RunState, lock: LockFact): Refusal | null {
   const id = state.runId;
   if (state.outcome.kind === 'finished') {
     return { kind: 'refuse', reason: 'finished', message: `run ${id} already finished at ${state.outcome.at}; nothing to resume` };
@@ -83,14 +101,19 @@ export function decideResume(state: RunState, facts: ResumeFacts): ResumeDecisio
   if (state.outcome.kind === 'wiped') {
     return { kind: 'refuse', reason: 'wiped', message: `run ${id} was wiped at ${state.outcome.at}; start a new clone instead` };
   }
-  if (facts.holder) {
-    return {
-      kind: 'refuse',
-      reason: 'locked',
-      message: `run ${id} is being worked on by ${describeHolder(facts.holder)}; wait for it, or stop that process first`,
-    };
-  }
-  if (facts.sourceFingerprint !== state.source.fingerprint) {
+  return lockedRefusal(state, lock, 'wait for it, or stop that process first');
+}
+
+/**
+ * Resume: the RunResumed event to append, or why not. A run whose every phase the log records as done but
+ * that has no RunFinished stopped between its last phase and the finish: it resumes in that last phase
+ * (verify), which then only records the finish.
+ */
+export function decideResume(state: RunState, facts: ResumeFacts): ResumeDecision {
+  const early = refuseResumeEarly(state, facts.lock);
+  if (early) return early;
+  const id = state.runId;
+  if (facts.source.fingerprint !== state.source.fingerprint) {
     return {
       kind: 'refuse',
       reason: 'different-source',
@@ -104,19 +127,37 @@ export function decideResume(state: RunState, facts: ResumeFacts): ResumeDecisio
       message: `the source schema changed since run ${id} began, so the copied part no longer matches it; wipe the run and start a new clone (pgclone wipe ${id} --restart)`,
     };
   }
-  return { kind: 'proceed', fromPhase: nextPhase(state) };
+  const next = nextPhase(state);
+  return {
+    kind: 'resume',
+    event: {
+      type: 'RunResumed',
+      runId: id,
+      operator: facts.operator,
+      toolVersion: facts.toolVersion,
+      fromPhase: next === 'finished' ? (PHASES[PHASES.length - 1] as Phase) : next,
+      source: facts.source,
+      // a resume reads in a snapshot of its own: rows copied before the break were read in another
+      snapshotLost: true,
+    },
+  };
 }
 
-export type WipeDecision = { kind: 'proceed' } | { kind: 'refuse'; reason: 'wiped' | 'locked'; message: string };
+export type WipeDecision = { kind: 'wipe'; drop: CreatedObject[] } | Refusal;
 
-export function decideWipe(state: RunState, holder: LockHolder | null): WipeDecision {
+/** Drop order: schemas (their contents go with them), relations, sequences, routines, types, the rest, extensions last. */
+const DROP_ORDER = ['schema', 'materialized view', 'view', 'foreign table', 'table', 'sequence', 'function', 'procedure', 'aggregate', 'domain', 'type'];
+
+function dropRank(kind: string): number {
+  if (kind === 'extension') return DROP_ORDER.length + 1;
+  const i = DROP_ORDER.indexOf(kind);
+  return i < 0 ? DROP_ORDER.length : i;
+}
+
+/** Wipe: what to drop (what the run recorded creating, in drop order), or why not. */
+export function decideWipe(state: RunState, lock: LockFact): WipeDecision {
   if (state.outcome.kind === 'wiped') return { kind: 'refuse', reason: 'wiped', message: `run ${state.runId} was already wiped at ${state.outcome.at}` };
-  if (holder) {
-    return {
-      kind: 'refuse',
-      reason: 'locked',
-      message: `run ${state.runId} is being worked on by ${describeHolder(holder)}; stop that process before wiping`,
-    };
-  }
-  return { kind: 'proceed' };
+  const locked = lockedRefusal(state, lock, 'stop that process before wiping');
+  if (locked) return locked;
+  return { kind: 'wipe', drop: [...(state.schemaObjects ?? [])].sort((a, b) => dropRank(a.kind) - dropRank(b.kind)) };
 }

@@ -1,5 +1,6 @@
 // The fold: a pure (state, event) => state over one run's log. No I/O, no clock.
-import { MalformedEventError, tableKey } from './codec.js';
+import { MalformedEventError } from './codec.js';
+import { tableKey } from './names.js';
 import { PHASES, type CopyRange, type EventOf, type LoggedEvent, type Phase } from './schemas.js';
 import type { FoldState, PhaseState, RunState, TableState } from './state.js';
 

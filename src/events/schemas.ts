@@ -82,7 +82,7 @@ export const PostDataKind = z.enum([
 export type PostDataKind = z.infer<typeof PostDataKind>;
 
 export const PlannedPostDataItem = z.object({
-  /** stable id of the item inside this run: the dump id of pg_dump's archive */
+  /** stable id of the item inside this run: a hash of its kind and SQL (dump ids shift between dumps; the text of an unchanged item does not) */
   id: z.string(),
   kind: PostDataKind,
   /** pg_dump's description, e.g. "FK CONSTRAINT" */
@@ -284,5 +284,4 @@ export type LoggedEvent = PgcloneEvent & { id: number };
 
 /** What a caller hands to append: the envelope's version and time are filled in. */
 export type NewEvent = PgcloneEvent extends infer E ? (E extends PgcloneEvent ? Omit<E, 'v' | 'at'> & { at?: string } : never) : never;
-
-export const EVENT_TYPES: readonly EventType[] = PgcloneEvent.options.map((o) => o.shape.type.value);
+export type NewEventOf<T extends EventType> = Extract<NewEvent, { type: T }>;

@@ -1,14 +1,11 @@
-// The log's storage in the target: the only SQL in src/events. Create, append (in the caller's transaction), read, tail, locks.
+// The log's storage in the target: create it, append (in the caller's transaction), read, tail. The lock's SQL is in lock.ts.
 import type { ClientBase } from 'pg';
-import { parseEventRow, tableKey, type EventRow } from './codec.js';
-import type { LockHolder } from './liveness.js';
+import { parseEventRow, type EventRow } from './codec.js';
+import { tableKey } from './names.js';
+import { inTransaction } from './transaction.js';
 import { EVENT_VERSION, PgcloneEvent, type LoggedEvent, type NewEvent } from './schemas.js';
 
-export const LOG_SCHEMA = 'pgclone';
 const EVENTS = 'pgclone.events';
-
-/** SQL for a run's advisory-lock key; shared by the engine (take) and readers (who holds it). */
-export const RUN_LOCK_KEY_SQL = (param: string) => `hashtextextended('pgclone run ' || ${param}, 0)`;
 
 const ENSURE_SQL = `
 CREATE SCHEMA IF NOT EXISTS pgclone;
@@ -74,15 +71,10 @@ export async function logExists(db: ClientBase): Promise<boolean> {
 /** Create the log schema and table if missing. Idempotent and safe to race. */
 export async function ensureLog(db: ClientBase): Promise<void> {
   if (await logExists(db)) return;
-  await db.query('BEGIN');
-  try {
+  await inTransaction(db, async () => {
     await db.query(`SELECT pg_advisory_xact_lock(hashtextextended('pgclone ensure log', 0))`);
     await db.query(ENSURE_SQL);
-    await db.query('COMMIT');
-  } catch (e) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+  });
 }
 
 /** The step an event records, when at most one such event may exist per run (the log's own exactly-once check). */
@@ -149,15 +141,7 @@ export async function appendEvents(tx: ClientBase, events: NewEvent[], now: () =
 
 /** Append outside any wider transaction (events that record no change of their own). */
 export async function appendStandalone(db: ClientBase, events: NewEvent[]): Promise<AppendResult> {
-  await db.query('BEGIN');
-  try {
-    const r = await appendEvents(db, events);
-    await db.query(r.ok ? 'COMMIT' : 'ROLLBACK');
-    return r;
-  } catch (e) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
+  return inTransaction(db, () => appendEvents(db, events), { rollbackIf: (r) => !r.ok });
 }
 
 const COLUMNS = 'id, run_id, type, version, payload';
@@ -261,40 +245,4 @@ export async function readAfter(
   const events = r.rows.map(parseEventRow);
   const last = r.rows[r.rows.length - 1];
   return { events, cursor: last ? { tx: last.tx_text, id: Number(last.id) } : cursor };
-}
-
-/** Holders of run locks in this database, by run id. */
-export async function readRunLocks(db: ClientBase, runIds?: string[]): Promise<Map<string, LockHolder>> {
-  const out = new Map<string, LockHolder>();
-  if (runIds === undefined && !(await logExists(db))) return out;
-  const source = runIds === undefined ? `SELECT DISTINCT run_id FROM ${EVENTS}` : `SELECT unnest($1::text[]) AS run_id`;
-  const r = await db.query<{
-    run_id: string;
-    pid: number;
-    application_name: string | null;
-    client_addr: string | null;
-    backend_start: Date | null;
-  }>(
-    `WITH runs AS (${source}),
-          keys AS (SELECT run_id, ${RUN_LOCK_KEY_SQL('run_id')} AS k FROM runs)
-     SELECT keys.run_id, l.pid, a.application_name, a.client_addr::text AS client_addr, a.backend_start
-       FROM keys
-       JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-                      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                      AND l.classid::bigint = ((keys.k >> 32) & 4294967295)
-                      AND l.objid::bigint = (keys.k & 4294967295)
-       LEFT JOIN pg_stat_activity a ON a.pid = l.pid`,
-    runIds === undefined ? [] : [runIds],
-  );
-  for (const row of r.rows) {
-    const m = /^pgclone (\d+)@(.*)$/.exec(row.application_name ?? '');
-    out.set(row.run_id, {
-      backendPid: row.pid,
-      clientPid: m ? Number(m[1]) : null,
-      clientHost: m ? (m[2] ?? null) : null,
-      clientAddr: row.client_addr,
-      since: row.backend_start ? row.backend_start.toISOString() : null,
-    });
-  }
-  return out;
 }

@@ -7,20 +7,21 @@ import { RunDetail } from './components/RunDetail.js';
 import { RunList } from './components/RunList.js';
 import { StoppedAlert, alertRows } from './components/StoppedAlert.js';
 import { WipeConfirm } from './components/WipeConfirm.js';
-import { keyToAction, type Action, type ReplayAction } from './keymap.js';
+import type { Action, ReplayAction } from './actions.js';
+import { keyToAction } from './keymap.js';
 import type { DashboardModel } from './model.js';
 import { theme } from './theme.js';
 import { actionsFor, initialUiState, reduceUi, selectedRun, syncUi, type UiState } from './ui-state.js';
 
 export interface AppProps {
   model: DashboardModel;
-  onResume(runId: string): void;
-  onWipeRestart(runId: string): void;
+  onResume: (runId: string) => void;
+  onWipeRestart: (runId: string) => void;
   /** the caller unmounts */
-  onQuit(): void;
-  onReplay?(action: ReplayAction): void;
+  onQuit: () => void;
+  onReplay?: (action: ReplayAction) => void;
   /** the run on screen changed: a container loads its events for the L view */
-  onSelect?(runId: string | null): void;
+  onSelect?: (runId: string | null) => void;
   /** columns; default 80 */
   width?: number;
   /** rows the frame may take; default 24 (pass one less than the terminal's, or Ink redraws the whole screen) */

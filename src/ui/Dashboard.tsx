@@ -2,7 +2,7 @@
 import { useStdout } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { App } from './App.js';
-import type { ReplayAction } from './keymap.js';
+import type { ReplayAction } from './actions.js';
 import type { DashboardModel } from './model.js';
 
 export interface ModelSource {
@@ -12,10 +12,10 @@ export interface ModelSource {
 
 export interface DashboardProps {
   source: ModelSource;
-  onResume(runId: string): void;
-  onWipeRestart(runId: string): void;
-  onQuit(): void;
-  onReplay?(action: ReplayAction): void;
+  onResume: (runId: string) => void;
+  onWipeRestart: (runId: string) => void;
+  onQuit: () => void;
+  onReplay?: (action: ReplayAction) => void;
 }
 
 function useTerminalSize(): { width: number; height: number } {

@@ -1,11 +1,12 @@
 // The dashboard's data: tail the log → fold per run → classify with the locks → a model snapshot, at most 10 a second.
 import type pg from 'pg';
-import { MalformedEventError, tableLabel } from '../events/codec.js';
+import { MalformedEventError } from '../events/codec.js';
+import { tableLabel } from '../events/names.js';
 import { evolve } from '../events/fold.js';
 import { classifyRun, DEFAULT_STALL_THRESHOLD_MS, type LockHolder } from '../events/liveness.js';
 import type { LoggedEvent } from '../events/schemas.js';
 import type { FoldState, RunState } from '../events/state.js';
-import { readRunLocks } from '../events/store.js';
+import { readRunLocks } from '../events/lock.js';
 import { createFollower } from '../events/tail.js';
 import type { DashboardMode, DashboardModel, LiveCopy, RunView } from './model.js';
 import { addSample, type Sample } from './progress.js';
@@ -18,8 +19,6 @@ export interface Feed {
   note(text: string): void;
   setBusy(text: string | null): void;
   setError(text: string | null): void;
-  /** the run this feed was asked to show, when it appears in the log */
-  runIds(): string[];
   /** what is wrong, if anything: a run's log cannot be folded (corrupt), or the last read of the target failed */
   problem(): 'corrupt' | 'read' | null;
   /** stop polling; one last read makes the final snapshot */
@@ -182,7 +181,6 @@ export function createFeed(db: pg.ClientBase, opts: FeedOptions): Feed {
       error = text;
       changed();
     },
-    runIds: () => [...runs.keys()],
     problem: () => (malformed !== null || [...runs.values()].some((d) => d.broken !== null) ? 'corrupt' : readError !== null ? 'read' : null),
     async stop() {
       stopped = true;

@@ -1,20 +1,8 @@
 // Keys to dashboard actions: a pure map from one keypress, the UI state and the mode to at most one action.
 import type { Key } from 'ink';
 import type { DashboardMode } from './model.js';
+import type { Action } from './actions.js';
 import type { UiState } from './ui-state.js';
-
-export type ReplayAction = { type: 'replay-toggle' } | { type: 'replay-step'; delta: number } | { type: 'replay-speed'; factor: number };
-
-export type Action =
-  | { type: 'move'; delta: number }
-  | { type: 'resume'; runId: string }
-  | { type: 'ask-wipe'; runId: string }
-  | { type: 'confirm-wipe'; runId: string }
-  | { type: 'cancel' }
-  | { type: 'toggle-log' }
-  | { type: 'scroll'; delta: number }
-  | { type: 'quit' }
-  | ReplayAction;
 
 /** The parts of Ink's Key the dashboard reads; absent means not pressed. */
 export type KeyLike = Partial<

@@ -3,7 +3,7 @@ import { evolve } from '../events/fold.js';
 import type { Classification } from '../events/liveness.js';
 import type { LoggedEvent } from '../events/schemas.js';
 import type { FoldState, RunState } from '../events/state.js';
-import type { ReplayAction } from './keymap.js';
+import type { ReplayAction } from './actions.js';
 import type { DashboardModel } from './model.js';
 import { addSample, type Sample } from './progress.js';
 

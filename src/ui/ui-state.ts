@@ -1,6 +1,6 @@
 // UI-only state of the dashboard (selection, view, confirmation, log scroll) and its pure reducer.
 import { describeHolder } from '../events/liveness.js';
-import type { Action } from './keymap.js';
+import type { Action } from './actions.js';
 import type { DashboardModel, RunView } from './model.js';
 
 export interface UiState {

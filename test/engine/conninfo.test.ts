@@ -68,7 +68,7 @@ describe('pg_dump name patterns', () => {
 
 describe('run ids', () => {
   it('never start with "-" (it would read as an option) and use only letters and digits', async () => {
-    const { newRunId } = await import('../../src/engine/run.js');
+    const { newRunId } = await import('../../src/engine/operator.js');
     for (let i = 0; i < 2000; i++) expect(newRunId()).toMatch(/^[0-9A-Za-z]{21}$/);
   });
 });

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openClient, closeClient } from '../../src/engine/pg/connect.js';
 import { parseConnString } from '../../src/engine/pg/conninfo.js';
-import { tryLockRun } from '../../src/engine/lock.js';
+import { tryLockRun } from '../../src/events/lock.js';
 import { catalogPicture, compareDatabases } from '../helpers/compare.js';
 import { runCli, runIdOf, runUntil } from '../helpers/cli.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';

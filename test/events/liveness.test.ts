@@ -1,6 +1,6 @@
 // Liveness classification and the resume/wipe decisions, given/when/then, without a database.
 import { describe, expect, it } from 'vitest';
-import { classifyRun, decideResume, decideWipe, describeHolder, foldRun, type LockHolder } from '../../src/events/index.js';
+import { classifyRun, decideResume, decideWipe, describeHolder, foldRun, refuseResumeEarly, type LockHolder } from '../../src/events/index.js';
 import { failedWithRetries, finishedRun, interruptedAt29, wipedRun } from '../fixtures/stories.js';
 
 const holder: LockHolder = { backendPid: 31337, clientPid: 4242, clientHost: 'fn-worker-7', clientAddr: '10.0.0.9', since: null };
@@ -43,36 +43,55 @@ describe('classifyRun', () => {
 
 describe('decideResume', () => {
   const state = foldRun(interruptedAt29().build());
-  const ok = { holder: null, sourceFingerprint: state.source.fingerprint, schemaHash: state.schemaHash };
+  const operator = { user: 'ops', host: 'bastion', pid: 77 };
+  const ok = { lock: { held: 'by-us' as const }, source: state.source, schemaHash: state.schemaHash, operator, toolVersion: '9.9.9' };
 
-  it('proceeds from the phase the log has not finished', () => {
-    expect(decideResume(state, ok)).toEqual({ kind: 'proceed', fromPhase: 'data' });
+  it('returns the RunResumed event, from the phase the log has not finished', () => {
+    expect(decideResume(state, ok)).toEqual({
+      kind: 'resume',
+      event: { type: 'RunResumed', runId: state.runId, operator, toolVersion: '9.9.9', fromPhase: 'data', source: state.source, snapshotLost: true },
+    });
   });
 
-  it('refuses while another process holds the lock, naming it', () => {
-    const d = decideResume(state, { ...ok, holder });
+  it('resumes a run whose every phase is done but which never finished in its last phase', () => {
+    const b = interruptedAt29();
+    const s = foldRun(b.build());
+    const done = Object.fromEntries(Object.entries(s.phases).map(([k, v]) => [k, { ...v, status: 'done' as const }])) as typeof s.phases;
+    const d = decideResume({ ...s, phases: done }, ok);
+    expect(d.kind === 'resume' && d.event.fromPhase).toBe('verify');
+  });
+
+  it('refuses while another process holds the lock, naming it — or saying it cannot', () => {
+    const d = decideResume(state, { ...ok, lock: { held: 'by-another', holder } });
     expect(d).toMatchObject({ kind: 'refuse', reason: 'locked' });
     expect(d.kind === 'refuse' && d.message).toMatch(/pid 4242 on fn-worker-7/);
+    const e = refuseResumeEarly(state, { held: 'by-another', holder: null });
+    expect(e).toMatchObject({ reason: 'locked' });
+    expect(e?.message).toMatch(/another process/);
+    expect(refuseResumeEarly(state, { held: 'by-us' })).toBeNull();
   });
 
   it('refuses another source and a changed schema, saying what to do', () => {
-    expect(decideResume(state, { ...ok, sourceFingerprint: 'fp-other' })).toMatchObject({ reason: 'different-source' });
+    expect(decideResume(state, { ...ok, source: { ...state.source, fingerprint: 'fp-other' } })).toMatchObject({ reason: 'different-source' });
     const d = decideResume(state, { ...ok, schemaHash: 'hash-2' });
     expect(d).toMatchObject({ reason: 'schema-changed' });
     expect(d.kind === 'refuse' && d.message).toMatch(/pgclone wipe run_seed_29pct --restart/);
   });
 
-  it('refuses finished and wiped runs', () => {
-    expect(decideResume(foldRun(finishedRun().build()), ok)).toMatchObject({ reason: 'finished' });
+  it('refuses finished and wiped runs before anything else is asked', () => {
+    expect(refuseResumeEarly(foldRun(finishedRun().build()), { held: 'by-us' })).toMatchObject({ reason: 'finished' });
     expect(decideResume(foldRun(wipedRun().build()), ok)).toMatchObject({ reason: 'wiped' });
   });
 });
 
 describe('decideWipe', () => {
-  it('wipes a stopped run, refuses a locked or already wiped one', () => {
+  it('wipes a stopped run (what it created, schemas first), refuses a locked or already wiped one', () => {
     const s = foldRun(interruptedAt29().build());
-    expect(decideWipe(s, null)).toEqual({ kind: 'proceed' });
-    expect(decideWipe(s, holder)).toMatchObject({ reason: 'locked' });
-    expect(decideWipe(foldRun(wipedRun().build()), null)).toMatchObject({ reason: 'wiped' });
+    const d = decideWipe(s, { held: 'by-us' });
+    expect(d.kind).toBe('wipe');
+    expect(d.kind === 'wipe' && d.drop.map((o) => o.kind)).toEqual([...(s.schemaObjects ?? [])].map((o) => o.kind).sort((a, b) => (a === 'schema' ? -1 : b === 'schema' ? 1 : 0)));
+    expect(decideWipe(s, { held: 'by-another', holder })).toMatchObject({ reason: 'locked' });
+    expect(decideWipe(s, { held: 'by-another', holder: null })).toMatchObject({ reason: 'locked' });
+    expect(decideWipe(foldRun(wipedRun().build()), { held: 'by-us' })).toMatchObject({ reason: 'wiped' });
   });
 });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { appendStandalone, ensureLog, type NewEvent } from '../../src/events/index.js';
-import { tryLockRun } from '../../src/engine/lock.js';
+import { tryLockRun } from '../../src/events/lock.js';
 import { createFeed } from '../../src/ui/feed.js';
 import type { DashboardModel } from '../../src/ui/model.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';

@@ -1,12 +1,15 @@
 // Opening connections: libpq-like SSL modes, the engine's own session settings, one clear message per failure.
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import pg from 'pg';
 import pgPass from 'pgpass';
+import { applicationName } from '../../events/lock.js';
 import { describeConn, type ConnInfo } from './conninfo.js';
 import { isTransient, PgcloneError, sqlstateOf, within } from '../errors.js';
 
 export type Side = 'source' | 'target';
+
+/** How long opening a connection, and applying its session settings, may take unless the caller says otherwise. */
+export const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface OpenOptions {
   side: Side;
@@ -35,11 +38,6 @@ const SOURCE_SETTINGS: Record<string, string> = {
   // a role subject to RLS would otherwise read a silent subset; with this off such reads fail instead
   row_security: 'off',
 };
-
-/** application_name: readers of the lock parse "pgclone <pid>@<host>" to name a run's holder. */
-export function applicationName(): string {
-  return `pgclone ${process.pid}@${hostname()}`.slice(0, 63);
-}
 
 function sslConfig(info: ConnInfo, attempt: 'ssl' | 'plain'): pg.ClientConfig['ssl'] {
   if (attempt === 'plain') return false;
@@ -78,7 +76,7 @@ function clientConfig(info: ConnInfo, opts: OpenOptions, attempt: 'ssl' | 'plain
     password: info.password ?? (() => passwordFromPassfile(info)),
     ssl: info.host.startsWith('/') ? false : sslConfig(info, attempt),
     application_name: applicationName(),
-    connectionTimeoutMillis: opts.connectTimeoutMs ?? (info.connectTimeoutSec ? info.connectTimeoutSec * 1000 : 10_000),
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? (info.connectTimeoutSec ? info.connectTimeoutSec * 1000 : CONNECT_TIMEOUT_MS),
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   };
@@ -141,13 +139,13 @@ export async function openClient(info: ConnInfo, opts: OpenOptions): Promise<pg.
   } catch (e) {
     throw connectError(e, info, opts.side);
   }
-  const settings = { ...COMMON_SETTINGS, ...(opts.side === 'source' ? SOURCE_SETTINGS : {}), ...(opts.settings ?? {}) };
+  const settings = { ...COMMON_SETTINGS, ...(opts.side === 'source' ? SOURCE_SETTINGS : {}), ...opts.settings };
   const sql = Object.entries(settings)
     .map(([k, v]) => `SELECT pg_catalog.set_config('${k}', '${v.replace(/'/g, "''")}', false)`)
     .join('; ');
   // bounded like the connect itself: a network cut right after the handshake would otherwise leave this
   // wait — on a client nobody tracks yet, so no watchdog can cut it — hanging forever (found by the torture suite)
-  const timeoutMs = opts.connectTimeoutMs ?? 10_000;
+  const timeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   try {
     await within(
       client.query(sql),

@@ -157,10 +157,6 @@ export function describeConn(c: ConnInfo): string {
   return `${c.user}@${host}:${c.port}/${c.database}`;
 }
 
-/** The same server and database with another database name (for tests and the demo). */
-export function withDatabase(c: ConnInfo, database: string): ConnInfo {
-  return { ...c, database };
-}
 
 /** A URL for this connection without its password: safe for argv, logs and events. */
 export function toSafeUrl(c: ConnInfo): string {

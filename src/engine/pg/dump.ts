@@ -100,8 +100,9 @@ export function splitItems(sql: string, entries: TocEntry[]): { preamble: string
   for (const m of sql.matchAll(HEADER)) starts.push({ at: m.index ?? 0, type: m[1] as string });
   if (starts.length !== entries.length) return null;
   for (let i = 0; i < entries.length; i++) if (starts[i]?.type !== entries[i]?.desc) return null;
-  const preamble = starts.length > 0 ? sql.slice(0, starts[0]!.at) : sql;
-  const items = starts.map((s, i) => sql.slice(s.at, i + 1 < starts.length ? starts[i + 1]!.at : sql.length));
+  const ends = [...starts.slice(1).map((s) => s.at), sql.length];
+  const preamble = sql.slice(0, starts[0]?.at ?? sql.length);
+  const items = starts.map((s, i) => sql.slice(s.at, ends[i]));
   return { preamble, items };
 }
 

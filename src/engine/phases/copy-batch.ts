@@ -2,6 +2,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { quoteIdent, tableKey } from '../../events/names.js';
 import type { CopyRange, TableRef } from '../../events/schemas.js';
 import { CopyInFrames, CopyOutFrames } from '../pg/copy-relay.js';
 import { PgcloneError, within } from '../errors.js';
@@ -13,11 +14,6 @@ export interface CopySpec {
   binary: boolean;
 }
 
-const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
-
-export function relName(t: TableRef): string {
-  return `${ident(t.schema)}.${ident(t.name)}`;
-}
 
 /**
  * COPY takes no bind parameters, so range bounds are written as literals: always through the driver's
@@ -29,7 +25,7 @@ function literal(db: pg.ClientBase, value: string, type: string): string {
 
 function tuple(db: pg.ClientBase, key: CopySpec['key'], values: string[]): { cols: string; vals: string } {
   if (values.length !== key.length) throw new Error(`range bound has ${values.length} values for a key of ${key.length} columns`);
-  const cols = key.map((k) => ident(k.name));
+  const cols = key.map((k) => quoteIdent(k.name));
   const vals = key.map((k, i) => literal(db, values[i] as string, k.type));
   return key.length === 1 ? { cols: cols[0] as string, vals: vals[0] as string } : { cols: `(${cols.join(', ')})`, vals: `(${vals.join(', ')})` };
 }
@@ -61,16 +57,16 @@ export function rangePredicate(db: pg.ClientBase, spec: CopySpec, range: CopyRan
 
 export function copyOutSql(db: pg.ClientBase, spec: CopySpec, range: CopyRange): string {
   const fmt = spec.binary ? ' WITH (FORMAT binary)' : '';
-  const cols = spec.columns.map(ident).join(', ');
+  const cols = spec.columns.map(quoteIdent).join(', ');
   const pred = rangePredicate(db, spec, range);
-  if (pred === null) return `COPY ${relName(spec.table)}${cols ? ` (${cols})` : ''} TO STDOUT${fmt}`;
-  return `COPY (SELECT ${cols || '*'} FROM ONLY ${relName(spec.table)} WHERE ${pred}) TO STDOUT${fmt}`;
+  if (pred === null) return `COPY ${tableKey(spec.table)}${cols ? ` (${cols})` : ''} TO STDOUT${fmt}`;
+  return `COPY (SELECT ${cols || '*'} FROM ONLY ${tableKey(spec.table)} WHERE ${pred}) TO STDOUT${fmt}`;
 }
 
 export function copyInSql(spec: CopySpec): string {
   const fmt = spec.binary ? ' WITH (FORMAT binary)' : '';
-  const cols = spec.columns.map(ident).join(', ');
-  return `COPY ${relName(spec.table)}${cols ? ` (${cols})` : ''} FROM STDIN${fmt}`;
+  const cols = spec.columns.map(quoteIdent).join(', ');
+  return `COPY ${tableKey(spec.table)}${cols ? ` (${cols})` : ''} FROM STDIN${fmt}`;
 }
 
 /** Counts bytes, and fails the pipe if nothing flows for ioTimeoutMs (a peer that stopped answering). */
@@ -119,7 +115,7 @@ export async function copyRange(
   await pipeline(out, meter, into);
   await within(out.completed, ioTimeoutMs, () => new PgcloneError('transient', `the source did not finish its COPY within ${Math.round(ioTimeoutMs / 1000)} s`));
   if (out.rowCount !== into.rowCount) {
-    throw new Error(`batch of ${relName(spec.table)}: the source sent ${out.rowCount} rows but the target took ${into.rowCount}; nothing of it was committed`);
+    throw new Error(`batch of ${tableKey(spec.table)}: the source sent ${out.rowCount} rows but the target took ${into.rowCount}; nothing of it was committed`);
   }
   return { rows: into.rowCount, bytes: meter.bytes };
 }

@@ -1,14 +1,15 @@
 // Phase 3: rows. Tables largest first, each split into byte-sized key or page ranges that workers share;
 // every range is one target transaction holding its rows and its BatchCopied event.
 import type pg from 'pg';
-import { tableKey } from '../../events/codec.js';
+import { quoteIdent, tableKey } from '../../events/names.js';
 import { remainingBatches, tablesCompletedUnlogged, tablesNotCopied } from '../../events/decide.js';
 import type { CopyRange } from '../../events/schemas.js';
+import type { RunState } from '../../events/state.js';
 import type { SourceTable } from '../pg/catalog.js';
-import { closeTracked, commitWith, openTracked, record, type RunContext } from '../context.js';
-import { copyRange, relName, type CopySpec } from './copy-batch.js';
+import { closeTracked, commitWith, openSourceReader, openTracked, record, type RunContext } from '../context.js';
+import { runWorkers } from '../workers.js';
+import { copyRange, type CopySpec } from './copy-batch.js';
 import { batchCount, keyRangesFromSample, tidRanges } from '../plan.js';
-import { importSnapshot } from '../pg/snapshot.js';
 
 /** Tables whose heap is this small (TOAST aside: a count does not read it) are counted exactly when they start, so their totals are not estimates. */
 const EXACT_COUNT_BYTES = 64 << 20;
@@ -56,10 +57,10 @@ async function sampleKeyRanges(src: pg.ClientBase, st: SourceTable, n: number, h
   const pages = Math.max(1, st.pages, heapPages);
   const rows = st.estRows > 0 ? st.estRows : (pages * 8192) / 100;
   const pct = Math.min(100, (100 * n * SAMPLE_PAGES_PER_BATCH) / pages, (100 * SAMPLE_ROWS_MAX) / Math.max(1, rows));
-  const cols = st.key.map((k, i) => `format('%s', "${k.name.replace(/"/g, '""')}") AS k${i}`).join(', ');
-  const order = st.key.map((k) => `"${k.name.replace(/"/g, '""')}"`).join(', ');
+  const cols = st.key.map((k, i) => `format('%s', ${quoteIdent(k.name)}) AS k${i}`).join(', ');
+  const order = st.key.map((k) => quoteIdent(k.name)).join(', ');
   const r = await src.query({
-    text: `SELECT ${cols} FROM ONLY ${relName(st.table)} TABLESAMPLE SYSTEM ($1) REPEATABLE (7) ORDER BY ${order}`,
+    text: `SELECT ${cols} FROM ONLY ${tableKey(st.table)} TABLESAMPLE SYSTEM ($1) REPEATABLE (7) ORDER BY ${order}`,
     values: [Math.max(0.0001, pct)],
     rowMode: 'array',
   });
@@ -89,7 +90,7 @@ async function planBatches(ctx: RunContext, src: pg.ClientBase, st: SourceTable)
   }
   let exactRows: number | null = null;
   if (heapPages * bs <= EXACT_COUNT_BYTES) {
-    const c = await src.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${relName(st.table)}`);
+    const c = await src.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${tableKey(st.table)}`);
     exactRows = Number(c.rows[0]?.n ?? 0);
   }
   return { batches, exactRows };
@@ -138,11 +139,9 @@ export function remainingTasks(ctx: RunContext): Task[] {
   return [...tasks.filter((t) => t.kind === 'batch'), ...tasks.filter((t) => t.kind === 'plan')];
 }
 
-async function openSourceReader(ctx: RunContext, worker: number): Promise<pg.Client> {
-  const c = await openTracked(ctx, 'source', `data ${worker}`);
-  if (!ctx.snapshot) throw new Error('the data phase needs the run snapshot');
-  await importSnapshot(c, ctx.snapshot.id);
-  return c;
+/** Every planned table's rows are in. */
+export function allTablesCopied(state: RunState): boolean {
+  return state.tableOrder.every((k) => state.tables[k]?.status === 'copied');
 }
 
 /** Record TableCompleted for tables whose last batch landed but whose completion was not logged (a crash between). */
@@ -164,7 +163,7 @@ export async function runDataWorkers(ctx: RunContext, abort: AbortSignal, fail: 
       while (!abort.aborted && !ctx.budget.expired()) {
         const task = await queue.next();
         if (!task) return;
-        src ??= await openSourceReader(ctx, id);
+        src ??= await openSourceReader(ctx, `data ${id}`);
         dst ??= await openTracked(ctx, 'target', `data ${id}`, TARGET_BATCH_SETTINGS);
         const st = sourceTable(ctx, task.key);
         if (task.kind === 'plan') {
@@ -215,7 +214,6 @@ export async function runDataWorkers(ctx: RunContext, abort: AbortSignal, fail: 
             },
           ];
         });
-        ctx.budget.markProgress();
         const read = ctx.sourceRowsRead.get(task.key) ?? new Map<number, number>();
         ctx.sourceRowsRead.set(task.key, read.set(task.index, copied));
         const after = ctx.state.tables[task.key];
@@ -236,23 +234,4 @@ export async function runDataWorkers(ctx: RunContext, abort: AbortSignal, fail: 
     Array.from({ length: jobs }, (_, i) => () => worker(i)),
     fail,
   );
-}
-
-/**
- * Run workers together; the first failure is reported to `onFirstError` (which aborts the others) and
- * rethrown once every worker has stopped, so nothing still uses a connection when the caller recovers.
- */
-export async function runWorkers(workers: (() => Promise<void>)[], onFirstError: (e: unknown) => void): Promise<void> {
-  let first: { e: unknown } | null = null;
-  await Promise.all(
-    workers.map((w) =>
-      w().catch((e) => {
-        if (!first) {
-          first = { e };
-          onFirstError(e);
-        }
-      }),
-    ),
-  );
-  if (first) throw (first as { e: unknown }).e;
 }

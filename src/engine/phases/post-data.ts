@@ -1,13 +1,15 @@
 // Phase 4: each index, constraint, trigger, policy… in its own transaction with its event, as soon as it may run.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { tableKey } from '../../events/codec.js';
+import { tableKey } from '../../events/names.js';
 import { pendingPostData } from '../../events/decide.js';
 import type { PlannedPostDataItem } from '../../events/schemas.js';
 import type { PostDataItemState } from '../../events/state.js';
 import type { PostItemFacts } from '../pg/catalog.js';
-import { closeTracked, commitWith, openTracked, record, type RunContext } from '../context.js';
-import { runWorkers } from './data.js';
+import { closeTracked, commitWith, openTracked, type RunContext } from '../context.js';
+import { phaseStarted } from '../phase.js';
+import { runWorkers } from '../workers.js';
+import { allTablesCopied } from './data.js';
 import type { PostDataSql, SchemaDump } from '../pg/dump.js';
 import { fallbackName, postKind, WAVES, waveOf, type PostWave } from '../plan.js';
 
@@ -97,15 +99,13 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
   const sql = postSqlById(ctx.dump);
   const inFlight = new Set<string>();
   const jobs = Math.max(1, ctx.options.indexJobs);
-  let phaseStarted = ctx.state.phases['post-data'].status !== 'pending';
 
   const aborted = new Promise<void>((r) => abort.addEventListener('abort', () => r(), { once: true }));
-  const allDataCopied = () => ctx.state.tableOrder.every((k) => ctx.state.tables[k]?.status === 'copied');
 
   const pick = (): PostDataItemState | 'wait' | 'done' => {
     const pending = pendingPostData(ctx.state).filter((p) => !inFlight.has(p.id));
     if (pending.length === 0) return 'done';
-    const dataDone = allDataCopied();
+    const dataDone = allTablesCopied(ctx.state);
     const next = pending.find((p) => mayStart(ctx, p, inFlight, dataDone));
     if (next) return next;
     // nothing may start: if the data workers have stopped and nothing is in flight, nothing ever will
@@ -127,10 +127,7 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
         if (text === undefined) throw new Error(`post-data item ${item.name} (${item.id}) is not in the current dump`);
         inFlight.add(item.id);
         try {
-          if (!phaseStarted) {
-            phaseStarted = true;
-            await record(ctx, [{ type: 'PhaseStarted', runId: ctx.runId, phase: 'post-data' }]);
-          }
+          await phaseStarted(ctx, 'post-data');
           conn ??= await openTracked(ctx, 'target', `post-data ${id}`, postDataSettings(ctx));
           const c = conn;
           const t0 = Date.now();
@@ -138,7 +135,6 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
             await c.query(ctx.dump.postPreamble + text);
             return [{ type: 'PostDataItemApplied', runId: ctx.runId, itemId: item.id, kind: item.kind, name: item.name, durationMs: Date.now() - t0, worker: id }];
           });
-          ctx.budget.markProgress();
         } finally {
           inFlight.delete(item.id);
           ctx.changed.notify();

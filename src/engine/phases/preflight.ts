@@ -1,6 +1,7 @@
 // Phase 1: everything that can be known before writing anything to the target. Any failure: one message, nothing written.
 import type pg from 'pg';
-import { tableKey } from '../../events/codec.js';
+import { tableKey } from '../../events/names.js';
+import { inTransaction } from '../../events/transaction.js';
 import type { Plan, RunOptions, TableRef } from '../../events/schemas.js';
 import { largeObjectCount, postItemFacts, serverFacts, sourceSequences, sourceTables, type ServerFacts, type SourceTable } from '../pg/catalog.js';
 import { closeClient, openClient } from '../pg/connect.js';
@@ -163,12 +164,17 @@ export async function dryRunSchema(sides: Sides, dump: SchemaDump, options: RunO
   if (!canCreate.rows[0]?.ok && !canCreate.rows[0]?.log) {
     throw refuse(`the target role ${sides.targetFacts.currentUser} may not create schemas in ${describeConn(targetInfo)} (needs CREATE on the database)`);
   }
-  await target.query('BEGIN');
   try {
-    await applyPreData(target, dump.preDataSql);
-    for (const item of dump.postData) await target.query(dump.postPreamble + item.sql);
+    // always rolled back: a dry run
+    await inTransaction(
+      target,
+      async () => {
+        await applyPreData(target, dump.preDataSql);
+        for (const item of dump.postData) await target.query(dump.postPreamble + item.sql);
+      },
+      { rollbackIf: () => true },
+    );
   } catch (e) {
-    await target.query('ROLLBACK').catch(() => undefined);
     const state = sqlstateOf(e);
     const msg = (e as Error).message;
     if (state !== null && DUPLICATE.has(state)) {
@@ -182,7 +188,6 @@ export async function dryRunSchema(sides: Sides, dump: SchemaDump, options: RunO
     if (state === '58P01' || state === '0A000' || /extension/i.test(msg)) throw refuse(`an extension of the source is not available on the target: ${msg}`, state);
     throw refuse(`the source schema does not apply to the target: ${msg}`, state);
   }
-  await target.query('ROLLBACK');
   // pg_dump's script emptied search_path for this session; put the engine's back
   await target.query(`SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)`);
 }

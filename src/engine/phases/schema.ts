@@ -1,7 +1,7 @@
 // Phase 2: the pre-data schema, applied in one transaction with its event and a record of what it created.
 import type pg from 'pg';
 import type { CreatedObject } from '../../events/schemas.js';
-import { commitWith, type RunContext } from '../context.js';
+import { closeTracked, commitWith, openTracked, type RunContext } from '../context.js';
 
 /** Every catalog whose rows pre-data can create; new rows are found by oid, before and after, in one transaction. */
 const INVENTORY_SQL = `
@@ -68,14 +68,13 @@ export function statementCount(sql: string): number {
   return sql.split('\n').filter((l) => /;\s*$/.test(l) && !l.startsWith('--')).length;
 }
 
-export async function applySchema(ctx: RunContext, db: pg.ClientBase): Promise<void> {
+/** Step 2: the pre-data SQL and SchemaApplied, with the record of what it created, in one target transaction. */
+export async function applySchema(ctx: RunContext): Promise<void> {
+  const db = await openTracked(ctx, 'target', 'schema');
   const t0 = Date.now();
   await commitWith(ctx, db, [], async () => {
     const objects = await applyPreData(db, ctx.dump.preDataSql);
-    const durationMs = Date.now() - t0;
-    return [
-      { type: 'SchemaApplied', runId: ctx.runId, objects, statements: statementCount(ctx.dump.preDataSql), durationMs },
-      { type: 'PhaseCompleted', runId: ctx.runId, phase: 'schema', durationMs },
-    ];
+    return [{ type: 'SchemaApplied', runId: ctx.runId, objects, statements: statementCount(ctx.dump.preDataSql), durationMs: Date.now() - t0 }];
   });
+  await closeTracked(ctx, db);
 }

@@ -1,18 +1,17 @@
 // Phase 6: exact row counts per table in source and target, and with --verify checksum an md5 over every row.
 import type pg from 'pg';
-import { tableKey } from '../../events/codec.js';
-import type { TableState } from '../../events/state.js';
-import { record, type RunContext } from '../context.js';
-import { relName } from './copy-batch.js';
-
-const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+import { quoteIdent, tableKey } from '../../events/names.js';
+import type { RunState, TableState } from '../../events/state.js';
+import { closeTracked, openSourceReader, openTracked, record, type RunContext } from '../context.js';
+import { phaseStarted } from '../phase.js';
+import { runWorkers } from '../workers.js';
 
 /**
  * An order-independent checksum: the md5 of each row's text, summed in two 64-bit halves. Source and
  * target may sort text differently (collations), so an ordered aggregate could differ on equal data.
  */
 function checksumSql(rel: string, columns: string[]): string {
-  const cols = columns.length > 0 ? columns.map(ident).join(', ') : '1';
+  const cols = columns.length > 0 ? columns.map(quoteIdent).join(', ') : '1';
   return `SELECT count(*)::text AS n,
                  coalesce(sum(('x' || substr(h, 1, 15))::bit(60)::bigint::numeric), 0)::text || ':' ||
                  coalesce(sum(('x' || substr(h, 16, 15))::bit(60)::bigint::numeric), 0)::text AS sum
@@ -58,7 +57,7 @@ export async function verifyTables(ctx: RunContext, pairs: VerifyPair[], abort?:
       const t = ctx.state.tables[key] as TableState;
       const st = ctx.tables.get(tableKey(t.table));
       const columns = st ? st.columns.map((c) => c.name) : [];
-      const rel = relName(t.table);
+      const rel = tableKey(t.table);
       const counted = checksum ? null : sourceRowsInSnapshot(ctx, t);
       const [a, b] = await Promise.all([
         counted === null ? measure(src, rel, columns, checksum) : { rows: counted, sum: null },
@@ -80,5 +79,35 @@ export async function verifyTables(ctx: RunContext, pairs: VerifyPair[], abort?:
       ]);
     }
   };
-  await Promise.all(pairs.map(worker));
+  // a failure empties the queue: the other pairs finish the table in hand and stop
+  await runWorkers(
+    pairs.map((p) => () => worker(p)),
+    () => queue.splice(0),
+  );
+}
+
+/**
+ * Step 6's table checks on `pairs` pairs of connections (fewer when fewer tables are left); the caller records
+ * the phase's end. It also starts early, on one pair beside the last index builds, once every row is in.
+ */
+export async function verifyOn(ctx: RunContext, pairs: number, abort?: AbortSignal): Promise<void> {
+  await phaseStarted(ctx, 'verify');
+  const left = ctx.state.tableOrder.filter((k) => !ctx.state.verified[k]).length;
+  const conns = await Promise.all(
+    Array.from({ length: Math.min(left, Math.max(1, pairs)) }, async (_, i) => ({
+      src: await openSourceReader(ctx, `verify ${i}`),
+      dst: await openTracked(ctx, 'target', `verify ${i}`),
+    })),
+  );
+  await verifyTables(ctx, conns, abort);
+  if (abort?.aborted) return;
+  for (const p of conns) {
+    await closeTracked(ctx, p.src);
+    await closeTracked(ctx, p.dst);
+  }
+}
+
+/** Every planned table has its verification event. */
+export function allVerified(state: RunState): boolean {
+  return state.tableOrder.every((k) => state.verified[k] !== undefined);
 }

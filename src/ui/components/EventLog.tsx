@@ -1,7 +1,7 @@
 // The selected run's log, one line per event with its time, scrollable from the newest back.
 import { Box, Text } from 'ink';
 import { useMemo } from 'react';
-import { eventLogLines } from '../event-lines.js';
+import { eventLogLines } from '../event-text.js';
 import type { RunView } from '../model.js';
 import { clock } from '../text.js';
 import { theme } from '../theme.js';

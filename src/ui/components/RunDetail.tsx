@@ -1,7 +1,7 @@
 // The selected run in full: phases, table progress, workers, rates and ETA, retries, the last error, snapshot breaks.
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { tableLabel } from '../../events/codec.js';
+import { tableLabel } from '../../events/names.js';
 import { PHASES } from '../../events/schemas.js';
 import type { RunState, TableState } from '../../events/state.js';
 import { formatBytes, formatDuration, formatInt, formatRate, percent, timestamp } from '../format.js';

@@ -1,7 +1,7 @@
 // Per-table progress bars: rows and bytes against the estimate, tables in flight first.
 import { Box, Text } from 'ink';
 import { tableTotal } from '../../events/decide.js';
-import { tableLabel } from '../../events/codec.js';
+import { tableLabel } from '../../events/names.js';
 import type { TableState } from '../../events/state.js';
 import { formatBytes, formatCompact, percent } from '../format.js';
 import { bar, padEnd, padStart } from '../text.js';

@@ -1,0 +1,182 @@
+// Starting work: a new clone (preflight, then RunStarted) or a resume (the log, the lock, the same source, RunResumed).
+import type pg from 'pg';
+import { MalformedEventError } from '../events/codec.js';
+import { decideResume, refuseResumeEarly } from '../events/decide.js';
+import { foldRun } from '../events/fold.js';
+import { identityOf } from '../events/identity.js';
+import { readRunLocks, tryLockRun } from '../events/lock.js';
+import type { RunOptions } from '../events/schemas.js';
+import type { RunState } from '../events/state.js';
+import { appendStandalone, ensureLog, readRun } from '../events/store.js';
+import { createRunContext, type EngineObserver, type EngineSettings, type RunResult } from './context.js';
+import { PgcloneError } from './errors.js';
+import { newRunId, operator } from './operator.js';
+import { pickRun } from './pick-run.js';
+import { closeClient, openClient } from './pg/connect.js';
+import type { ConnInfo } from './pg/conninfo.js';
+import { dryRunSchema, openSides, prepare, type Prepared, type Sides } from './phases/preflight.js';
+import { runWithRetries } from './retry.js';
+import { steps } from './run.js';
+import { TOOL_VERSION } from './version.js';
+
+export interface CloneRequest {
+  source: ConnInfo;
+  target: ConnInfo;
+  options: RunOptions;
+  settings: EngineSettings;
+  /** a run id chosen in advance (wipe --restart announces it in RunWiped) */
+  runId?: string;
+}
+
+function contextFor(
+  runId: string,
+  req: { source: ConnInfo; target: ConnInfo; settings: EngineSettings },
+  sides: Sides,
+  prepared: Prepared,
+  state: RunState,
+  observer: EngineObserver,
+  resumed: boolean,
+  processStartedAt: number,
+) {
+  return createRunContext({
+    runId,
+    source: req.source,
+    target: req.target,
+    tools: sides.tools,
+    state,
+    settings: req.settings,
+    observer,
+    dump: prepared.dump,
+    tables: prepared.tables,
+    sequences: prepared.sequences,
+    sourceVersionNum: sides.sourceFacts.versionNum,
+    lock: sides.target,
+    snapshot: { holder: sides.source, id: prepared.snapshotId },
+    snapshotIntact: !resumed,
+    processStartedAt,
+  });
+}
+
+/** `pgclone clone`: preflight without writing, then RunStarted, then the steps. */
+export async function startClone(req: CloneRequest, observer: EngineObserver = {}): Promise<RunResult> {
+  const t0 = Date.now();
+  const sides = await openSides(req.source, req.target);
+  let prepared: Prepared;
+  try {
+    prepared = await prepare(sides, req.source, req.options, req.settings.ioTimeoutMs);
+    await dryRunSchema(sides, prepared.dump, req.options, req.target);
+  } catch (e) {
+    await closeClient(sides.source);
+    await closeClient(sides.target);
+    throw e;
+  }
+  const runId = req.runId ?? newRunId();
+  let state: RunState;
+  try {
+    // the first write to the target
+    await ensureLog(sides.target);
+    if (!(await tryLockRun(sides.target, runId))) throw new PgcloneError('locked', `run ${runId} is already locked by another process`);
+    const r = await appendStandalone(sides.target, [
+      {
+        type: 'RunStarted',
+        runId,
+        toolVersion: TOOL_VERSION,
+        operator: operator(),
+        source: identityOf(req.source, sides.sourceFacts.version, sides.sourceFacts.fingerprint),
+        target: identityOf(req.target, sides.targetFacts.version, sides.targetFacts.fingerprint),
+        options: req.options,
+        plan: prepared.plan,
+        schemaHash: prepared.dump.hash,
+      },
+      { type: 'PhaseStarted', runId, phase: 'preflight' },
+      { type: 'PhaseCompleted', runId, phase: 'preflight', durationMs: Date.now() - t0 },
+    ]);
+    if (!r.ok) throw new PgcloneError('locked', `run ${runId} already exists in the target's log`);
+    state = foldRun(r.events);
+    observer.onEvents?.(r.events, state);
+  } catch (e) {
+    await closeClient(sides.source);
+    await closeClient(sides.target);
+    throw e;
+  }
+  return runWithRetries(contextFor(runId, req, sides, prepared, state, observer, false, t0), steps);
+}
+
+export interface ResumeRequest {
+  target: ConnInfo;
+  /** defaults to the run's recorded source identity, with the password from PGPASSWORD or ~/.pgpass */
+  source?: ConnInfo;
+  runId?: string;
+  settings: EngineSettings;
+}
+
+/** The source as the run recorded it, completed from the environment (its password is never stored). */
+export function recordedSource(state: RunState, env: NodeJS.ProcessEnv = process.env): ConnInfo {
+  return {
+    host: state.source.host,
+    port: state.source.port,
+    database: state.source.database,
+    user: state.source.user,
+    password: env.PGPASSWORD,
+    sslmode: (env.PGSSLMODE as ConnInfo['sslmode']) || 'prefer',
+    sslrootcert: env.PGSSLROOTCERT,
+    connectTimeoutSec: undefined,
+  };
+}
+
+function refused(reason: string, message: string): PgcloneError {
+  const kind = reason === 'finished' || reason === 'wiped' ? 'nothing-to-do' : reason === 'locked' ? 'locked' : 'resume-refused';
+  return new PgcloneError(kind, message);
+}
+
+/** `pgclone resume`: the log, the lock, the same source and schema, RunResumed, then only what the log does not record. */
+export async function resumeRun(req: ResumeRequest, observer: EngineObserver = {}): Promise<RunResult> {
+  const t0 = Date.now();
+  const lock = await openClient(req.target, { side: 'target', purpose: 'lock' });
+  let sourceClient: pg.Client | null = null;
+  let handedOff = false;
+  try {
+    let state: RunState;
+    try {
+      state = await pickRun(lock, req.runId, 'resumable');
+    } catch (e) {
+      if (e instanceof MalformedEventError) throw new PgcloneError('corrupt-log', e.message);
+      throw e;
+    }
+    const runId = state.runId;
+    const early = refuseResumeEarly(state, { held: 'by-us' });
+    if (early) throw refused(early.reason, early.message);
+    if (!(await tryLockRun(lock, runId))) {
+      const holder = (await readRunLocks(lock, [runId])).get(runId) ?? null;
+      const busy = refuseResumeEarly(state, { held: 'by-another', holder });
+      throw refused('locked', busy?.message ?? `run ${runId} is locked by another process`);
+    }
+    const sourceInfo = req.source ?? recordedSource(state);
+    const opened = await openSides(sourceInfo, req.target);
+    sourceClient = opened.source;
+    // openSides opened its own target connection; the lock stays on ours
+    await closeClient(opened.target);
+    const sides: Sides = { ...opened, target: lock };
+    const prepared = await prepare(sides, sourceInfo, state.options, req.settings.ioTimeoutMs);
+    const decision = decideResume(state, {
+      lock: { held: 'by-us' },
+      source: identityOf(sourceInfo, opened.sourceFacts.version, opened.sourceFacts.fingerprint),
+      schemaHash: prepared.dump.hash,
+      operator: operator(),
+      toolVersion: TOOL_VERSION,
+    });
+    if (decision.kind === 'refuse') throw refused(decision.reason, decision.message);
+    const r = await appendStandalone(lock, [decision.event]);
+    if (!r.ok) throw new PgcloneError('locked', `run ${runId} changed while resuming`);
+    state = foldRun(await readRun(lock, runId));
+    observer.onEvents?.(r.events, state);
+    const ctx = contextFor(runId, { ...req, source: sourceInfo }, sides, prepared, state, observer, true, t0);
+    handedOff = true; // runWithRetries owns and closes the connections from here
+    return await runWithRetries(ctx, steps);
+  } finally {
+    if (!handedOff) {
+      await closeClient(sourceClient);
+      await closeClient(lock);
+    }
+  }
+}

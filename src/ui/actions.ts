@@ -1,0 +1,14 @@
+// What the dashboard can be asked to do: the keymap produces these, the UI reducer and the root component consume them.
+
+export type ReplayAction = { type: 'replay-toggle' } | { type: 'replay-step'; delta: number } | { type: 'replay-speed'; factor: number };
+
+export type Action =
+  | { type: 'move'; delta: number }
+  | { type: 'resume'; runId: string }
+  | { type: 'ask-wipe'; runId: string }
+  | { type: 'confirm-wipe'; runId: string }
+  | { type: 'cancel' }
+  | { type: 'toggle-log' }
+  | { type: 'scroll'; delta: number }
+  | { type: 'quit' }
+  | ReplayAction;

@@ -1,0 +1,110 @@
+// The one place an event becomes text: a line for every event (log, L view, plain lines), and which ones plain output prints.
+import { tableLabel } from '../events/names.js';
+import { evolve } from '../events/fold.js';
+import type { CopyRange, LoggedEvent } from '../events/schemas.js';
+import type { FoldState, RunState } from '../events/state.js';
+import { formatBytes, formatDuration, formatInt, whereStopped } from './format.js';
+import { totals } from './progress.js';
+
+function rangeText(r: CopyRange): string {
+  switch (r.kind) {
+    case 'all':
+      return 'the whole table';
+    case 'tid':
+      return `pages ${r.fromPage}–${r.toPage ?? 'end'}`;
+    case 'key':
+      return `keys (${r.lo ? r.lo.join(', ') : '−∞'}, ${r.hi ? r.hi.join(', ') : '+∞'}]`;
+  }
+}
+
+/** A line for any event, told with the run's state as it was just after it. */
+export function eventText(ev: LoggedEvent, state: RunState): string {
+  switch (ev.type) {
+    case 'RunStarted': {
+      const t = totals(state);
+      return `run ${ev.runId}: ${ev.source.database}@${ev.source.host}:${ev.source.port} → ${ev.target.database}@${ev.target.host}:${ev.target.port}; ${t.tables} tables (~${formatBytes(t.bytesTotal)}), ${t.items} post-data items, ${ev.options.jobs} jobs`;
+    }
+    case 'RunResumed':
+      return `run ${ev.runId} resumed by ${ev.operator.user}@${ev.operator.host} from ${ev.fromPhase}${ev.snapshotLost ? ' (a new source snapshot: consistency across the break is not guaranteed)' : ''}`;
+    case 'PhaseStarted':
+      return `${ev.phase}: started`;
+    case 'PhaseCompleted':
+      return `${ev.phase}: done in ${formatDuration(ev.durationMs)}`;
+    case 'SchemaApplied':
+      return `schema: ${ev.statements} statements, ${ev.objects.length} objects created`;
+    case 'TableStarted': {
+      const rows = ev.exactRows !== null ? `${formatInt(ev.exactRows)} rows` : `~${formatInt(ev.estRows)} rows`;
+      return `data: ${tableLabel(ev.table)} started — ${rows}, ${ev.batches.length} batch${ev.batches.length === 1 ? '' : 'es'}, ${ev.strategy}`;
+    }
+    case 'BatchCopied':
+      return `data: ${tableLabel(ev.table)} batch ${ev.batch} (${rangeText(ev.range)}): ${formatInt(ev.rows)} rows, ${formatBytes(ev.bytes)} in ${formatDuration(ev.durationMs)} (w${ev.worker})`;
+    case 'TableCompleted':
+      return `data: ${tableLabel(ev.table)} copied — ${formatInt(ev.rows)} rows, ${formatBytes(ev.bytes)}`;
+    case 'PostDataItemApplied':
+      return `post-data: ${ev.kind} ${ev.name} in ${formatDuration(ev.durationMs)} (w${ev.worker})`;
+    case 'SequencesSynced':
+      return `sequences: ${ev.count} set to their source values`;
+    case 'TableVerified':
+      return ev.match
+        ? `verify: ${tableLabel(ev.table)} matches — ${formatInt(ev.sourceRows)} rows`
+        : `verify: MISMATCH in ${tableLabel(ev.table)}: source ${formatInt(ev.sourceRows)} rows, target ${formatInt(ev.targetRows)}${ev.sourceChecksum !== ev.targetChecksum ? ' (checksums differ)' : ''}`;
+    case 'RetryScheduled':
+      return `retry ${ev.attempt} after ${formatDuration(ev.delayMs)} in ${ev.phase}: ${ev.error.message}${ev.snapshotLost ? ' (new source snapshot)' : ''}`;
+    case 'RunSuspended':
+      return `stopped in ${ev.phase}: ${ev.reason}; resumable at ${whereStopped(state)} — pgclone resume ${ev.runId}`;
+    case 'RunFailed':
+      return `failed in ${ev.phase}: ${ev.error.message}${ev.error.sqlstate ? ` [${ev.error.sqlstate}]` : ''}${ev.resumable ? ` — pgclone resume ${ev.runId}` : ''}`;
+    case 'RunFinished': {
+      const t = ev.totals;
+      return `finished in ${formatDuration(ev.durationMs)}: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}, ${t.postDataItems} post-data items, ${t.sequences} sequences; verification ${ev.verification}`;
+    }
+    case 'RunWiped':
+      return `run ${ev.runId} wiped: ${ev.dropped.length} objects dropped${ev.restartedAs ? `; restarting as ${ev.restartedAs}` : ''}`;
+    default: {
+      const never: never = ev;
+      return String((never as LoggedEvent).type);
+    }
+  }
+}
+
+/** Plain output prints an event's line unless progress lines already tell it (batches, items, tables starting, matches). */
+export function printedInPlain(ev: LoggedEvent): boolean {
+  switch (ev.type) {
+    case 'TableStarted':
+    case 'BatchCopied':
+    case 'PostDataItemApplied':
+      return false;
+    case 'PhaseStarted':
+      return ev.phase !== 'preflight';
+    case 'TableVerified':
+      return !ev.match;
+    default:
+      return true;
+  }
+}
+
+export interface EventLogLine {
+  id: number;
+  at: string;
+  text: string;
+}
+
+/**
+ * Each line is told with the state as it was at that event (a suspension names where it stopped then, not now).
+ * Should the events not fold from the start (a partial log), the run's final state stands in.
+ */
+export function eventLogLines(events: readonly LoggedEvent[], finalState: RunState): EventLogLine[] {
+  let state: FoldState = null;
+  let folding = true;
+  return events.map((ev) => {
+    if (folding) {
+      try {
+        state = evolve(state, ev);
+      } catch {
+        folding = false;
+      }
+    }
+    const at = folding && state ? state : finalState;
+    return { id: ev.id, at: ev.at, text: eventText(ev, at) };
+  });
+}
