@@ -232,7 +232,7 @@ async function startServers(): Promise<[EmbeddedServer, EmbeddedServer]> {
   ]);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
-    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    await Promise.all(started.flatMap((r) => (r.status === 'fulfilled' ? [r.value.stop()] : [])));
     throw failed.reason;
   }
   return started.map((r) => (r as PromiseFulfilledResult<EmbeddedServer>).value) as [EmbeddedServer, EmbeddedServer];

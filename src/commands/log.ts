@@ -21,7 +21,7 @@ export async function logCommand(runId: string, flags: Flags, out: Output): Prom
     let state: FoldState = null;
     for (const ev of events) {
       state = evolve(state, ev);
-      out.line(`#${String(ev.id).padEnd(6)} ${ev.at}  ${ev.type.padEnd(19)} ${eventText(ev, state)}`);
+      out.line(`#${String(ev.id).padEnd(6)} ${ev.at}  ${ev.type.padEnd(19)} ${eventText(ev, state, true)}`);
     }
     return EXIT.finished;
   } finally {

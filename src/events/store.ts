@@ -7,6 +7,9 @@ import { EVENT_VERSION, PgcloneEvent, type LoggedEvent, type NewEvent } from './
 
 const EVENTS = 'pgclone.events';
 
+/** A connection to the target as the log's readers take it (the UI passes one along without speaking pg itself). */
+export type LogDb = ClientBase;
+
 const ENSURE_SQL = `
 CREATE SCHEMA IF NOT EXISTS pgclone;
 REVOKE ALL ON SCHEMA pgclone FROM PUBLIC;

@@ -17,8 +17,8 @@ function rangeText(r: CopyRange): string {
   }
 }
 
-/** A line for any event, told with the run's state as it was just after it. */
-export function eventText(ev: LoggedEvent, state: RunState): string {
+/** A line for any event, told with the run's state as it was just after it; `detail` adds what an audit wants (a batch's key range). */
+export function eventText(ev: LoggedEvent, state: RunState, detail = false): string {
   switch (ev.type) {
     case 'RunStarted': {
       const t = totals(state);
@@ -37,7 +37,7 @@ export function eventText(ev: LoggedEvent, state: RunState): string {
       return `data: ${tableLabel(ev.table)} started — ${rows}, ${ev.batches.length} batch${ev.batches.length === 1 ? '' : 'es'}, ${ev.strategy}`;
     }
     case 'BatchCopied':
-      return `data: ${tableLabel(ev.table)} batch ${ev.batch} (${rangeText(ev.range)}): ${formatInt(ev.rows)} rows, ${formatBytes(ev.bytes)} in ${formatDuration(ev.durationMs)} (w${ev.worker})`;
+      return `data: ${tableLabel(ev.table)} batch ${ev.batch}${detail ? ` (${rangeText(ev.range)})` : ''}: ${formatInt(ev.rows)} rows, ${formatBytes(ev.bytes)} in ${formatDuration(ev.durationMs)} (w${ev.worker})`;
     case 'TableCompleted':
       return `data: ${tableLabel(ev.table)} copied — ${formatInt(ev.rows)} rows, ${formatBytes(ev.bytes)}`;
     case 'PostDataItemApplied':

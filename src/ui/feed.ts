@@ -1,14 +1,14 @@
 // The dashboard's data: tail the log → fold per run → classify with the locks → a model snapshot, at most 10 a second.
-import type pg from 'pg';
 import { MalformedEventError } from '../events/codec.js';
-import { tableLabel } from '../events/names.js';
 import { evolve } from '../events/fold.js';
 import { classifyRun, DEFAULT_STALL_THRESHOLD_MS, type LockHolder } from '../events/liveness.js';
 import type { LoggedEvent } from '../events/schemas.js';
 import type { FoldState, RunState } from '../events/state.js';
+import { liveCopies, type LiveCopy } from '../events/activity.js';
 import { readRunLocks } from '../events/lock.js';
+import type { LogDb } from '../events/store.js';
 import { createFollower } from '../events/tail.js';
-import type { DashboardMode, DashboardModel, LiveCopy, RunView } from './model.js';
+import type { DashboardMode, DashboardModel, RunView } from './model.js';
 import { addSample, type Sample } from './progress.js';
 
 export interface Feed {
@@ -45,17 +45,8 @@ export interface FeedOptions {
   now?: () => number;
 }
 
-async function liveCopies(db: pg.ClientBase): Promise<LiveCopy[]> {
-  const r = await db.query<{ nspname: string; relname: string; b: string; t: string }>(
-    `SELECT n.nspname, c.relname, p.bytes_processed AS b, p.tuples_processed AS t
-       FROM pg_stat_progress_copy p JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE p.datid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND p.command = 'COPY FROM'`,
-  );
-  return r.rows.map((x) => ({ table: tableLabel({ schema: x.nspname, name: x.relname }), bytesProcessed: Number(x.b), tuplesProcessed: Number(x.t) }));
-}
-
 /** A feed over one target connection it owns (the caller opened it; stop() does not close it). */
-export function createFeed(db: pg.ClientBase, opts: FeedOptions): Feed {
+export function createFeed(db: LogDb, opts: FeedOptions): Feed {
   const now = opts.now ?? Date.now;
   const follower = createFollower(db, { runId: opts.runId });
   const runs = new Map<string, RunData>();

@@ -1,4 +1,5 @@
 // The dashboard's props: everything it shows, gathered by a container from the log and the target's catalog.
+import type { LiveCopy } from '../events/activity.js';
 import type { Classification } from '../events/liveness.js';
 import type { LoggedEvent } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
@@ -9,14 +10,6 @@ export interface RunView {
   liveness: Classification;
   /** the run's log, for the L view; may be empty for runs that are not selected */
   events: LoggedEvent[];
-}
-
-/** A COPY in flight, from pg_stat_progress_copy: what the committed batches do not show yet. */
-export interface LiveCopy {
-  /** as tableLabel writes it, e.g. public.storyboard_panels; copies of tables outside a run are not shown with it */
-  table: string;
-  bytesProcessed: number;
-  tuplesProcessed: number;
 }
 
 export interface ReplayStatus {
@@ -35,6 +28,7 @@ export interface DashboardModel {
   now: number;
   /** per runId, for rates (see progress.ts) */
   samples: Record<string, Sample[]>;
+  /** COPYs in flight, from pg_stat_progress_copy: what the committed batches do not show yet */
   liveCopies: LiveCopy[];
   /** the engine's latest notes, e.g. "retrying in 1.0 s…" */
   notes: string[];

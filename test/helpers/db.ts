@@ -59,7 +59,7 @@ export async function dropTestDb(name: string): Promise<void> {
 }
 
 export async function dropAllTestDbs(): Promise<void> {
-  for (const name of [...created]) await dropTestDb(name);
+  for (const name of created) await dropTestDb(name);
 }
 
 export interface TestRole {
