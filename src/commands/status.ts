@@ -44,7 +44,7 @@ export async function statusCommand(flags: Flags, out: Output): Promise<number> 
       return EXIT.finished;
     }
     for (const { s, c } of rows) {
-      const where = c.state === 'finished' || c.state === 'wiped' ? '' : `  ${whereStopped(s)}`;
+      const where = c.state === 'finished' || c.state === 'mismatched' || c.state === 'wiped' ? '' : `  ${whereStopped(s)}`;
       out.line(`${s.runId}  ${c.state.padEnd(11)} ${s.phase.padEnd(9)}${where}`);
       out.line(`    started ${timestamp(s.startedAt)} by ${s.operator.user}@${s.operator.host}; last event ${ago(c.silentForMs)} (${s.lastEventType})`);
       if (c.holder && (c.state === 'running' || c.state === 'stalled')) out.line(`    lock held by ${describeHolder(c.holder)}`);

@@ -1,7 +1,8 @@
 // Liveness: a pure classification of a run from its folded log and whether its lock is held.
 import type { RunState } from './state.js';
 
-export const RUN_STATES = ['running', 'stalled', 'interrupted', 'failed', 'finished', 'wiped'] as const;
+/** 'mismatched': finished, but verification found a table whose source and target differ — never shown as finished. */
+export const RUN_STATES = ['running', 'stalled', 'interrupted', 'failed', 'finished', 'mismatched', 'wiped'] as const;
 export type RunLiveness = (typeof RUN_STATES)[number];
 
 export const DEFAULT_STALL_THRESHOLD_MS = 60_000;
@@ -30,7 +31,7 @@ export function classifyRun(state: RunState, holder: LockHolder | null, now: Dat
     case 'wiped':
       return out('wiped');
     case 'finished':
-      return out('finished');
+      return out(state.outcome.verification === 'mismatch' ? 'mismatched' : 'finished');
     default:
       break;
   }

@@ -12,6 +12,7 @@ const COLOURS: Record<Tone, ToneProps> = {
   interrupted: { color: 'yellow' },
   failed: { color: 'red' },
   finished: { color: 'green' },
+  mismatched: { color: 'red' },
   wiped: { color: 'gray' },
   accent: { color: 'cyan' },
   dim: { dimColor: true },

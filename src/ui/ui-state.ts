@@ -31,6 +31,7 @@ export function actionsFor(run: RunView): RunActions {
     case 'failed':
       return { resume: true, wipe: true, blocked: null };
     case 'finished':
+    case 'mismatched':
       return { resume: false, wipe: true, blocked: null };
     case 'stalled':
       return { resume: false, wipe: false, blocked: `stalled — held by ${holder ? describeHolder(holder) : 'another process'}` };
