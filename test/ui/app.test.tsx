@@ -16,29 +16,32 @@ async function mount(model: DashboardModel, size: { width?: number; height?: num
     app.stdin.write(keys);
     await S.tick();
   };
+  // Ink draws at most every few tens of milliseconds, later on a loaded machine: wait for what a frame must show
+  const shows = (text: string) => vi.waitFor(() => expect(frame()).toContain(text), { timeout: 5000 });
+  const hides = (text: string) => vi.waitFor(() => expect(frame()).not.toContain(text), { timeout: 5000 });
   await S.tick();
-  return { app, calls, frame, press };
+  return { app, calls, frame, press, shows, hides };
 }
 
 describe('App', () => {
   it('Given an interrupted run, When W then y, Then it confirms with the objects to drop and wipes that run', async () => {
-    const { calls, frame, press } = await mount(S.interrupted());
+    const { calls, press, shows, hides } = await mount(S.interrupted());
     await press('W');
-    expect(frame()).toContain('Wipe run run_seed_29pct and restart it?');
-    expect(frame()).toContain('  table public.storyboard_panels');
-    expect(frame()).toContain('press y to wipe and restart, n to cancel');
+    await shows('Wipe run run_seed_29pct and restart it?');
+    await shows('  table public.storyboard_panels');
+    await shows('press y to wipe and restart, n to cancel');
     expect(calls.onWipeRestart).not.toHaveBeenCalled();
     await press('y');
     expect(calls.onWipeRestart).toHaveBeenCalledWith('run_seed_29pct');
-    expect(frame()).not.toContain('press y to wipe');
+    await hides('press y to wipe');
   });
 
   it('Given the confirmation, When n, Then nothing is wiped and the run shows again', async () => {
-    const { calls, frame, press } = await mount(S.interrupted());
+    const { calls, press, shows } = await mount(S.interrupted());
     await press('W');
     await press('n');
     expect(calls.onWipeRestart).not.toHaveBeenCalled();
-    expect(frame()).toContain('Interrupted in data at public.storyboard_panels — 707 / 2,430 rows (29 %)');
+    await shows('Interrupted in data at public.storyboard_panels — 707 / 2,430 rows (29 %)');
   });
 
   it('Given an interrupted run, When R, Then it is resumed', async () => {
@@ -48,38 +51,38 @@ describe('App', () => {
   });
 
   it('Given a stalled run, When R or W, Then nothing happens: another process holds it', async () => {
-    const { calls, frame, press } = await mount(S.stalled());
+    const { calls, press, hides } = await mount(S.stalled());
     await press('R');
     await press('W');
     expect(calls.onResume).not.toHaveBeenCalled();
-    expect(frame()).not.toContain('Wipe run');
+    await hides('Wipe run');
   });
 
   it('Given an action in progress, When R, Then it is not started twice, and the busy line shows', async () => {
-    const { calls, frame, press } = await mount({ ...S.interrupted(), busy: 'resuming run run_seed_29pct…' });
+    const { calls, press, shows } = await mount({ ...S.interrupted(), busy: 'resuming run run_seed_29pct…' });
     await press('R');
     expect(calls.onResume).not.toHaveBeenCalled();
-    expect(frame()).toContain('… resuming run run_seed_29pct…');
+    await shows('… resuming run run_seed_29pct…');
   });
 
   it('When L, Then the event log of the selected run shows, and L again returns', async () => {
-    const { frame, press } = await mount(S.interrupted());
+    const { press, shows } = await mount(S.interrupted());
     await press('L');
-    expect(frame()).toContain('Event log — run_seed_29pct · events 1–17 of 17');
-    expect(frame()).toContain('10:00:09 data: public.users copied — 40 rows, 4.0 kB');
-    expect(frame()).toContain('↑/↓ scroll · PgUp/PgDn page · L / Esc close log');
+    await shows('Event log — run_seed_29pct · events 1–17 of 17');
+    await shows('10:00:09 data: public.users copied — 40 rows, 4.0 kB');
+    await shows('↑/↓ scroll · PgUp/PgDn page · L / Esc close log');
     await press('L');
-    expect(frame()).toContain('Interrupted in data at');
+    await shows('Interrupted in data at');
   });
 
   it('When ↓, Then the next run is selected and reported', async () => {
-    const { calls, frame, press } = await mount(S.interrupted());
+    const { calls, press, shows } = await mount(S.interrupted());
     await vi.waitFor(() => expect(calls.onSelect).toHaveBeenLastCalledWith('run_seed_29pct'));
     await press('\u001b[B');
-    expect(frame()).toContain('▶ run_finished_01');
+    await shows('▶ run_finished_01');
     // the report is an effect: React may run it a little after the frame is drawn
     await vi.waitFor(() => expect(calls.onSelect).toHaveBeenLastCalledWith('run_finished_01'));
-    expect(frame()).toContain('Finished 2026-11-28 10:00:34 UTC in 9.0 s — verification passed');
+    await shows('Finished 2026-11-28 10:00:34 UTC in 9.0 s — verification passed');
   });
 
   it('When q, Then it asks the caller to quit', async () => {
@@ -90,8 +93,8 @@ describe('App', () => {
 
   it('Given a replay, When space, →, +, Then the replay is driven and the header tells where it is', async () => {
     const replay = { ...S.finished(), mode: 'replay' as const, replay: { position: 12, total: 40, paused: true, speed: 2 } };
-    const { calls, frame, press } = await mount(replay);
-    expect(frame()).toContain('pgclone · replay staging@db.example.internal:5433 · event 12 / 40 · paused · 2×');
+    const { calls, press, shows } = await mount(replay);
+    await shows('pgclone · replay staging@db.example.internal:5433 · event 12 / 40 · paused · 2×');
     await press(' ');
     await press('\u001b[C');
     await press('+');
@@ -103,36 +106,36 @@ describe('App', () => {
   });
 
   it('Given the last action failed, Then its error shows on one line', async () => {
-    const { frame } = await mount({ ...S.interrupted(), error: 'run run_seed_29pct is being worked on by pid 9 on x (backend pid 10)' });
-    expect(frame()).toContain('✗ run run_seed_29pct is being worked on by pid 9 on x (backend pid 10)');
+    const { shows } = await mount({ ...S.interrupted(), error: 'run run_seed_29pct is being worked on by pid 9 on x (backend pid 10)' });
+    await shows('✗ run run_seed_29pct is being worked on by pid 9 on x (backend pid 10)');
   });
 });
 
 describe('App edges', () => {
   it('Given an empty log, Then it says so and offers only quitting', async () => {
-    const { frame } = await mount(S.model([], S.T_EMPTY));
-    expect(frame()).toContain("No runs in the target's pgclone log yet.");
-    expect(frame()).toContain('↑/↓ select · Q quit');
+    const { shows } = await mount(S.model([], S.T_EMPTY));
+    await shows("No runs in the target's pgclone log yet.");
+    await shows('↑/↓ select · Q quit');
   });
 
   it('Given the confirmation is open, When y while an action runs, Then nothing is wiped and the question stays', async () => {
     const m = S.interrupted();
-    const { app, calls, frame, press } = await mount(m);
+    const { app, calls, press, shows } = await mount(m);
     await press('W');
     app.rerender(<App model={{ ...m, busy: 'resuming run run_other…' }} {...calls} />);
     await S.tick();
     await press('y');
     expect(calls.onWipeRestart).not.toHaveBeenCalled();
-    expect(frame()).toContain('press y to wipe and restart, n to cancel');
+    await shows('press y to wipe and restart, n to cancel');
   });
 
   it('Given the log is open, When ↑ past the start, Then it stops at the oldest event', async () => {
-    const { frame, press } = await mount(S.interrupted(), { width: 100, height: 8 });
+    const { press, shows } = await mount(S.interrupted(), { width: 100, height: 8 });
     await press('L');
-    expect(frame()).toContain('events 13–17 of 17');
+    await shows('events 13–17 of 17');
     for (let i = 0; i < 20; i++) await press('k');
-    expect(frame()).toContain('events 1–5 of 17');
+    await shows('events 1–5 of 17');
     await press('j');
-    expect(frame()).toContain('events 2–6 of 17');
+    await shows('events 2–6 of 17');
   });
 });
