@@ -457,22 +457,48 @@ export async function concurrentResumes(env: TortureEnv, source: Db): Promise<Fa
   }
 }
 
-/** A clone driven only by short --max-duration slices with random budgets. */
+/**
+ * A clone driven only by short --max-duration slices: at least `minSlices` of them for every seed and any machine speed,
+ * then random budgets to the end.
+ *
+ * Why the count cannot fall short: the first `minSlices - 1` slices get a 1 ms budget. A budget counts from the
+ * process start, so it has always run out by the first commit (spawning node and committing a transaction take longer),
+ * and the engine stops each worker at its next boundary once a slice has committed a unit (Budget.markProgress):
+ * such a slice commits at most one batch per data job plus one item per index job (in flight together), or schema
+ * alone, or sequences alone. The source has far more units than that, so none of these slices can end the clone, and
+ * the clone takes at least `minSlices` slices. A random budget, however short, could finish everything on a fast
+ * enough machine, so random budgets only start once the minimum is certain; they then stop the run at seeded,
+ * random boundaries through the rest of data, post-data, sequences and verify (the phase each stop left the run in
+ * is reported).
+ */
 export async function randomSlices(env: TortureEnv, source: Db, opts: { seed: number; minSlices: number }): Promise<FaultResult & { slices: number }> {
   const name = 'random --max-duration slices';
   const rng = mulberry32(opts.seed);
   const target = await newDb(env, 'slices');
   try {
-    const budget = () => `${Math.round(100 + rng() * 250)}ms`;
-    let r = await runCli(['clone', '--source', source.url, '--target', target.url, '--batch-size', '512kB', '--jobs', '1', '--max-duration', budget()]);
-    const runId = /run (\S+):/.exec(r.stdout)?.[1];
-    let slices = 1;
+    let slices = 0;
+    const budget = () => (++slices < opts.minSlices ? '1ms' : `${Math.round(100 + rng() * 250)}ms`);
+    const stops: Record<string, number> = {};
+    const stoppedIn = async (runId: string) => {
+      const c = await connect(target.url);
+      try {
+        const s = foldRun(await readRun(c, runId));
+        const at = s.outcome.kind === 'suspended' ? s.outcome.phase : `not suspended (${s.outcome.kind})`;
+        stops[at] = (stops[at] ?? 0) + 1;
+      } finally {
+        await c.end();
+      }
+    };
+    let r = await runCli(['clone', '--source', source.url, '--target', target.url, '--batch-size', '512kB', '--jobs', '1', '--index-jobs', '2', '--max-duration', budget()]);
+    const runId = /run (\S+):/.exec(r.stdout)?.[1] ?? '';
     while (r.code === 3 && slices < 400) {
-      r = await runCli(['resume', runId ?? '', '--target', target.url, '--source', source.url, '--max-duration', budget()]);
-      slices++;
+      await stoppedIn(runId);
+      r = await runCli(['resume', runId, '--target', target.url, '--source', source.url, '--max-duration', budget()]);
     }
     if (r.code !== 0) return { name, ok: false, detail: `slice ${slices} exit ${r.code}: ${r.stderr}`, outcome: null, slices };
-    const res = await judged(name, source, target, `${slices} slices`);
+    const tiny = Math.min(slices, opts.minSlices - 1);
+    const detail = `${slices} slices (${tiny} of 1 ms, ${slices - tiny} of 100–350 ms); stopped in ${Object.entries(stops).map(([p, n]) => `${p} ${n}`).join(', ')}`;
+    const res = await judged(name, source, target, slices >= opts.minSlices ? detail : `${detail}: fewer than ${opts.minSlices}, the source is too small`);
     return { ...res, ok: res.ok && slices >= opts.minSlices, slices };
   } finally {
     await dropDb(env, target);
