@@ -148,14 +148,16 @@ async function killOnce(
   const fire = () => {
     if (armed) return;
     armed = true;
-    setTimeout(async () => {
+    const kill = async () => {
       if (child.exitCode !== null) return;
       const r = await probe
         .query(`SELECT count(*)::int AS n FROM pg_stat_progress_copy WHERE datname = current_database() AND command = 'COPY FROM'`)
         .catch(() => ({ rows: [{ n: 0 }] }));
       midCopy = (r.rows[0]?.n ?? 0) > 0;
       killed = child.kill('SIGKILL');
-    }, delay);
+    };
+    // kill() cannot reject: the probe's failure is caught; a SIGKILL that fails shows as killed = false
+    setTimeout(() => void kill(), delay);
   };
   if (trigger.kind === 'spawn') fire();
   let batches = 0;
@@ -447,7 +449,7 @@ export async function concurrentResumes(env: TortureEnv, source: Db): Promise<Fa
     const runId = runIdOf(first.events);
     const args = ['resume', runId, '--target', target.url, '--source', source.url];
     const [a, b] = await Promise.all([runCli(args), runCli(args)]);
-    const codes = [a.code, b.code].sort();
+    const codes = [a.code ?? -1, b.code ?? -1].sort((x, y) => x - y);
     const loser = a.code === 8 ? a : b;
     const ok = codes[0] === 0 && codes[1] === 8 && /is being worked on by pid \d+ on \S+ \(backend pid \d+\)/.test(loser.stderr);
     if (!ok) return { name, ok, detail: `exit codes ${a.code} and ${b.code}: ${a.stderr.trim()} | ${b.stderr.trim()}`, outcome: null };
