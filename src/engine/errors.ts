@@ -14,6 +14,8 @@ export const EXIT = {
   locked: 8,
   resumeRefused: 9,
   corruptLog: 10,
+  /** Ctrl-C (SIGINT), as a shell reports a process it ended: 128 + 2 */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

@@ -12,10 +12,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+/** `detached`: in a process group of its own, which `process.kill(-pid, signal)` signals as a terminal's Ctrl-C does. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { detached?: boolean } = {}): ChildProcess {
   return spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, NO_COLOR: '1', PGCLONE_PROGRESS_MS: '1000', PGCLONE_USE_DIST: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached === true,
   });
 }
 
