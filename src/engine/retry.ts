@@ -1,6 +1,7 @@
 // Transient failures retried in-process: cut everything, take the lock and the log again, a new snapshot if it died, go on.
 import type pg from 'pg';
 import { MalformedEventError } from '../events/codec.js';
+import { suggest } from '../events/commands.js';
 import { foldRun } from '../events/fold.js';
 import { describeHolder } from '../events/liveness.js';
 import { applicationName, readRunLocks, tryLockRun } from '../events/lock.js';
@@ -117,7 +118,7 @@ export async function runWithRetries(ctx: RunContext, steps: (ctx: RunContext) =
           const lockedOut = e instanceof PgcloneError && e.kind === 'locked';
           if (!lockedOut) await recordFailure(ctx, e, true);
           if (transient) {
-            throw new PgcloneError('transient', `stopped after ${attempt} retries; the run is resumable (pgclone resume ${ctx.runId}): ${errorInfo(e).message}`, errorInfo(e).sqlstate, { cause: e });
+            throw new PgcloneError('transient', `stopped after ${attempt} retries; the run is resumable (${suggest('resume', ctx.state)}): ${errorInfo(e).message}`, errorInfo(e).sqlstate, { cause: e });
           }
           throw e;
         }

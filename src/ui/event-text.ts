@@ -1,4 +1,5 @@
 // The one place an event becomes text: a line for every event (log, L view, plain lines), and which ones plain output prints.
+import { suggest } from '../events/commands.js';
 import { tableLabel } from '../events/names.js';
 import { evolve } from '../events/fold.js';
 import type { CopyRange, LoggedEvent } from '../events/schemas.js';
@@ -51,9 +52,9 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
     case 'RetryScheduled':
       return `retry ${ev.attempt} after ${formatDuration(ev.delayMs)} in ${ev.phase}: ${ev.error.message}${ev.snapshotLost ? ' (new source snapshot)' : ''}`;
     case 'RunSuspended':
-      return `stopped in ${ev.phase}: ${ev.reason}; resumable at ${whereStopped(state)} — pgclone resume ${ev.runId}`;
+      return `stopped in ${ev.phase}: ${ev.reason}; resumable at ${whereStopped(state)} — ${suggest('resume', state)}`;
     case 'RunFailed':
-      return `failed in ${ev.phase}: ${ev.error.message}${ev.error.sqlstate ? ` [${ev.error.sqlstate}]` : ''}${ev.resumable ? ` — pgclone resume ${ev.runId}` : ''}`;
+      return `failed in ${ev.phase}: ${ev.error.message}${ev.error.sqlstate ? ` [${ev.error.sqlstate}]` : ''}${ev.resumable ? ` — ${suggest('resume', state)}` : ''}`;
     case 'RunFinished': {
       const t = ev.totals;
       return `finished in ${formatDuration(ev.durationMs)}: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}, ${t.postDataItems} post-data items, ${t.sequences} sequences; verification ${ev.verification}`;
