@@ -216,11 +216,11 @@ export async function commitWith(
 
 const lockQueues = new WeakMap<pg.Client, Promise<unknown>>();
 
-/** Events that record no change of their own, on the lock connection, one transaction at a time. */
-export async function record(ctx: RunContext, events: NewEvent[]): Promise<LoggedEvent[]> {
+/** Events on the lock connection, one transaction at a time; `change` (on that connection) commits with them. */
+export async function record(ctx: RunContext, events: NewEvent[], change?: (db: pg.Client) => Promise<void>): Promise<LoggedEvent[]> {
   const conn = ctx.lock;
   const prev = lockQueues.get(conn) ?? Promise.resolve();
-  const mine = prev.catch(() => undefined).then(() => commitWith(ctx, conn, events));
+  const mine = prev.catch(() => undefined).then(() => commitWith(ctx, conn, events, change && (() => change(conn))));
   lockQueues.set(conn, mine);
   return mine;
 }

@@ -17,6 +17,7 @@ import type { ConnInfo } from './pg/conninfo.js';
 import { dryRunSchema, openSides, prepare, type Prepared, type Sides } from './phases/preflight.js';
 import { runWithRetries } from './retry.js';
 import { steps } from './run.js';
+import { cloningText, markTarget, STATE_SETTING } from './target-state.js';
 import { TOOL_VERSION } from './version.js';
 
 export interface CloneRequest {
@@ -71,6 +72,7 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
     throw e;
   }
   const runId = req.runId ?? newRunId();
+  const startedAt = new Date().toISOString();
   let state: RunState;
   try {
     // the first write to the target
@@ -80,6 +82,7 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
       {
         type: 'RunStarted',
         runId,
+        at: startedAt,
         toolVersion: TOOL_VERSION,
         operator: operator(),
         source: identityOf(req.source, sides.sourceFacts.version, sides.sourceFacts.fingerprint),
@@ -90,7 +93,9 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
       },
       { type: 'PhaseStarted', runId, phase: 'preflight' },
       { type: 'PhaseCompleted', runId, phase: 'preflight', durationMs: Date.now() - t0 },
-    ]);
+    ], async () => {
+      if (!(await markTarget(sides.target, cloningText(runId, startedAt)))) observer.onNote?.(`the target role does not own the database, so ${STATE_SETTING} (clone in progress) is not set on it`);
+    });
     if (!r.ok) throw new PgcloneError('locked', `run ${runId} already exists in the target's log`);
     state = foldRun(r.events);
     observer.onEvents?.(r.events, state);

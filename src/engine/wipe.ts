@@ -11,6 +11,7 @@ import { newRunId, operator } from './operator.js';
 import { pickRun } from './pick-run.js';
 import { closeClient, openClient } from './pg/connect.js';
 import type { ConnInfo } from './pg/conninfo.js';
+import { clearTargetMark } from './target-state.js';
 
 function dropStatement(o: CreatedObject): string {
   const keyword = o.kind === 'foreign-data wrapper' ? 'FOREIGN DATA WRAPPER' : o.kind.toUpperCase();
@@ -55,6 +56,8 @@ export async function wipeRun(target: ConnInfo, runId: string | undefined, opts:
           if (!GONE.has(code)) throw e;
         }
       }
+      // nothing of the run is left: neither is its "clone in progress" marker
+      await clearTargetMark(lock, state.runId);
       const r = await appendEvents(lock, [{ type: 'RunWiped', runId: state.runId, operator: operator(), dropped, restartedAs }]);
       if (!r.ok) throw new PgcloneError('nothing-to-do', `run ${state.runId} was already wiped`);
     });

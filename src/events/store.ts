@@ -142,9 +142,16 @@ export async function appendEvents(tx: ClientBase, events: NewEvent[], now: () =
   }
 }
 
-/** Append outside any wider transaction (events that record no change of their own). */
-export async function appendStandalone(db: ClientBase, events: NewEvent[]): Promise<AppendResult> {
-  return inTransaction(db, () => appendEvents(db, events), { rollbackIf: (r) => !r.ok });
+/** Append outside any wider transaction; `change`, when given, commits in the same transaction (RunStarted's marker on the target). */
+export async function appendStandalone(db: ClientBase, events: NewEvent[], change?: () => Promise<unknown>): Promise<AppendResult> {
+  return inTransaction(
+    db,
+    async () => {
+      await change?.();
+      return appendEvents(db, events);
+    },
+    { rollbackIf: (r) => !r.ok },
+  );
 }
 
 const COLUMNS = 'id, run_id, type, version, payload';

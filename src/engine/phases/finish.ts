@@ -1,6 +1,7 @@
 // Step 7: RunFinished with the run's totals and what verification found.
 import type { EngineOutcome, RunContext } from '../context.js';
 import { record } from '../context.js';
+import { finishedText, markTarget } from '../target-state.js';
 
 export async function finishRun(ctx: RunContext): Promise<EngineOutcome> {
   const s = ctx.state;
@@ -20,6 +21,8 @@ export async function finishRun(ctx: RunContext): Promise<EngineOutcome> {
       },
       verification,
     },
-  ]);
+  ], async (db) => {
+    await markTarget(db, finishedText(ctx.runId, new Date().toISOString(), verification));
+  });
   return verification === 'mismatch' ? 'mismatch' : 'finished';
 }
