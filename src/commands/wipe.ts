@@ -1,28 +1,81 @@
 // pgclone wipe RUN [--restart]: drop what the run created, keep its log; optionally start over as a new run.
-import { EXIT } from '../engine/errors.js';
+import { EXIT, PgcloneError, UsageError } from '../engine/errors.js';
 import { recordedSource, startClone } from '../engine/start.js';
-import { wipeRun } from '../engine/wipe.js';
+import { planWipe, wipeRun } from '../engine/wipe.js';
+import type { RunOptions, VerifyMode } from '../events/schemas.js';
+import type { RunState } from '../events/state.js';
+import type { ConnInfo } from '../engine/pg/conninfo.js';
+import type { EngineSettings } from '../engine/context.js';
+import { confirm } from './confirm.js';
 import { connFlag, outputMode, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';
+
+/** The wiped run's options for its restart; --verify may ask for another check (checksum, to compare every row). */
+function restartOptions(state: RunState, flags: Flags): RunOptions {
+  if (flags.verify === undefined) return state.options;
+  const verify = String(flags.verify) as VerifyMode;
+  if (!['none', 'count', 'checksum'].includes(verify)) throw new UsageError('--verify must be count, checksum or none');
+  return { ...state.options, verify };
+}
+
+/** The new run after a wipe: under the dashboard on a terminal, as clone runs; plain lines or JSON otherwise. */
+async function startAgain(req: { source: ConnInfo; target: ConnInfo; options: RunOptions; settings: EngineSettings; runId: string }, flags: Flags, out: Output): Promise<number> {
+  const mode = outputMode(flags);
+  if (mode === 'dashboard') {
+    return (await import('./dashboard.js')).runDashboard({ target: req.target, source: req.source, mode: 'engine', settings: req.settings, start: (observer) => startClone(req, observer) }, out);
+  }
+  const observer = textObserver(mode, out);
+  try {
+    return exitFor(await startClone(req, observer));
+  } finally {
+    observer.stop();
+  }
+}
 
 export async function wipeCommand(runId: string, flags: Flags, out: Output): Promise<number> {
   const target = connFlag(flags, 'target', true);
   const source = connFlag(flags, 'source', false);
   out.addSecrets(secretsOf(source, target));
   const restart = flags.restart === true;
-  const w = await wipeRun(target, runId, { restart });
+  if (flags.verify !== undefined && !restart) throw new UsageError('--verify applies to the new run of --restart');
+  const plan = await planWipe(target, runId);
+  const { state, decision } = plan;
+  const again = (id: string) => ({ source: source ?? recordedSource(state), target, options: restartOptions(state, flags), settings: settingsFrom(flags), runId: id });
+
+  if (decision.kind === 'refuse') {
+    // a run wiped before: --restart starts its new run now (what a plain wipe left undone)
+    if (decision.reason === 'wiped' && restart) {
+      if (flags['dry-run'] === true) {
+        out.line(`run ${state.runId} is already wiped; --restart would start run ${plan.restartId} with its options (nothing written)`);
+        return EXIT.finished;
+      }
+      out.line(`run ${state.runId} was already wiped; starting it again as run ${plan.restartId}`);
+      return startAgain(again(plan.restartId), flags, out);
+    }
+    throw new PgcloneError(decision.reason === 'locked' ? 'locked' : 'nothing-to-do', decision.message);
+  }
+
+  const drops = decision.drop.map((o) => `${o.kind} ${o.identity}`);
+  const what = `${drops.length} object${drops.length === 1 ? '' : 's'} run ${state.runId} created`;
+  if (flags['dry-run'] === true) {
+    out.line(`pgclone wipe would drop the ${what} (nothing written; its log is kept)${restart ? ', then start a new run with its options' : ''}:`);
+    for (const d of drops) out.line(`  ${d}`);
+    return EXIT.finished;
+  }
+  if (flags.yes !== true) {
+    // like terraform destroy without a terminal: a script must say --yes; nothing is dropped on a guess
+    if (!process.stdin.isTTY) throw new UsageError(`wipe drops the ${what}, and without a terminal it cannot ask: add --yes (--dry-run lists them)`);
+    out.error(`pgclone wipe drops the ${what} (its log is kept):`);
+    for (const d of drops) out.error(`  ${d}`);
+    if (!(await confirm(`Drop ${drops.length === 1 ? 'it' : `these ${drops.length}`}${restart ? ' and start again' : ''}?`, process.stdin, process.stderr))) {
+      out.error('pgclone: wipe cancelled; nothing dropped');
+      return EXIT.failed;
+    }
+  }
+  const w = await wipeRun(target, state.runId, { restart });
   out.line(`run ${w.state.runId} wiped: dropped ${w.dropped.length} objects; its log is kept`);
   for (const d of w.dropped) out.line(`  dropped ${d}`);
   if (!restart || !w.restartedAs) return EXIT.finished;
   out.line(`restarting from scratch as run ${w.restartedAs}`);
-  const observer = textObserver(outputMode(flags) === 'json' ? 'json' : 'plain', out);
-  try {
-    const r = await startClone(
-      { source: source ?? recordedSource(w.state), target, options: w.state.options, settings: settingsFrom(flags), runId: w.restartedAs },
-      observer,
-    );
-    return exitFor(r);
-  } finally {
-    observer.stop();
-  }
+  return startAgain(again(w.restartedAs), flags, out);
 }

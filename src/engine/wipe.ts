@@ -1,5 +1,5 @@
 // Wipe: drop exactly what a run created (its own record in SchemaApplied), keep the log, append RunWiped — one transaction.
-import { decideWipe, type LockFact } from '../events/decide.js';
+import { decideWipe, type LockFact, type WipeDecision } from '../events/decide.js';
 import { foldRun } from '../events/fold.js';
 import { readRunLocks, tryLockRun } from '../events/lock.js';
 import type { CreatedObject } from '../events/schemas.js';
@@ -25,6 +25,29 @@ export interface WipeResult {
   state: RunState;
   dropped: string[];
   restartedAs: string | null;
+}
+
+export interface WipePlan {
+  state: RunState;
+  decision: WipeDecision;
+  /** for a run already wiped: the id its restart takes (the one RunWiped announced, unless that run exists) */
+  restartId: string;
+}
+
+/** What a wipe of the run would do, read only: the drops, or why not (the lock is tried, and released with the connection). */
+export async function planWipe(target: ConnInfo, runId: string): Promise<WipePlan> {
+  const db = await openClient(target, { side: 'target', purpose: 'wipe' });
+  try {
+    const state = await pickRun(db, runId, 'any');
+    const fact: LockFact = (await tryLockRun(db, state.runId))
+      ? { held: 'by-us' }
+      : { held: 'by-another', holder: (await readRunLocks(db, [state.runId])).get(state.runId) ?? null };
+    const announced = state.outcome.kind === 'wiped' ? state.outcome.restartedAs : null;
+    const restartId = announced && (await readRun(db, announced)).length === 0 ? announced : newRunId();
+    return { state, decision: decideWipe(state, fact), restartId };
+  } finally {
+    await closeClient(db);
+  }
 }
 
 /**

@@ -58,7 +58,7 @@ describe('wipe', () => {
     expect(row).toMatchObject({ runId, state: 'interrupted', phase: 'data' });
 
     const eventsBefore = (await target.query<{ n: number }>('SELECT count(*)::int AS n FROM pgclone.events'))[0]!.n;
-    const w = await runCli(['wipe', runId, '--target', target.url]);
+    const w = await runCli(['wipe', runId, '--target', target.url, '--yes']);
     expect(w.stderr).toBe('');
     expect(w.code).toBe(0);
     expect(w.stdout).toMatch(/dropped schema app/);
@@ -81,7 +81,7 @@ describe('wipe', () => {
     const restart = await runCli(['clone', '--source', source.url, '--target', target.url, '--json']);
     expect(restart.code).toBe(0);
     const newRun = runIdOf(restart.stdout.trim().split('\n').map((l) => JSON.parse(l)));
-    const w2 = await runCli(['wipe', newRun, '--target', target.url, '--restart', '--source', source.url]);
+    const w2 = await runCli(['wipe', newRun, '--target', target.url, '--restart', '--source', source.url, '--yes']);
     expect(w2.stderr).toBe('');
     expect(w2.code).toBe(0);
     const restartedAs = /restarting from scratch as run (\S+)/.exec(w2.stdout)?.[1];
