@@ -7,7 +7,7 @@ import { TOOL_VERSION } from './engine/version.js';
 import { cloneCommand } from './commands/clone.js';
 import { stdOutput, type Flags, type Output } from './commands/common.js';
 import { demoCommand } from './commands/demo.js';
-import { allowedOptions, commandHelp, mainHelp, parserOptions } from './commands/help.js';
+import { allowedOptions, argumentError, commandHelp, commandSuggestion, COMMANDS, mainHelp, parserOptions } from './commands/help.js';
 import { logCommand } from './commands/log.js';
 import { resumeCommand } from './commands/resume.js';
 import { replayCommand } from './commands/replay.js';
@@ -23,7 +23,7 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new PgcloneError('usage', (e as Error).message.split('\n')[0] ?? 'bad arguments');
+    throw new PgcloneError('usage', argumentError(argv, e as { code?: string; message: string }));
   }
   const flags = parsed.values as Flags;
   const [verb, ...rest] = parsed.positionals;
@@ -34,17 +34,17 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
   // pgclone help [COMMAND] is pgclone [COMMAND] --help
   const helpFor = verb === 'help' ? rest[0] : verb;
   if (!verb || flags.help || verb === 'help') {
-    if (helpFor && !allowedOptions(helpFor)) throw new PgcloneError('usage', `unknown command "${helpFor}" (try pgclone --help)`);
+    if (helpFor && !allowedOptions(helpFor)) throw new PgcloneError('usage', `unknown command "${helpFor}"${commandSuggestion(helpFor)} (try pgclone --help)`);
     out.line(helpFor ? commandHelp(helpFor) : mainHelp());
     return verb || flags.help ? EXIT.finished : EXIT.usage;
   }
   const allowed = allowedOptions(verb);
-  if (!allowed) throw new PgcloneError('usage', `unknown command "${verb}" (try pgclone --help)`);
+  if (!allowed) throw new PgcloneError('usage', `unknown command "${verb}"${commandSuggestion(verb)} (try pgclone --help)`);
   for (const k of Object.keys(flags)) {
     if (!allowed.includes(k)) throw new PgcloneError('usage', `--${k} does not apply to pgclone ${verb} (pgclone ${verb} --help lists its options)`);
   }
-  const maxPositionals = ['resume', 'wipe', 'log', 'watch', 'replay'].includes(verb) ? 1 : 0;
-  if (rest.length > maxPositionals) throw new PgcloneError('usage', `unexpected argument "${rest[maxPositionals]}"`);
+  const maxPositionals = ['resume', 'wipe', 'status', 'log', 'watch', 'replay'].includes(verb) ? 1 : 0;
+  if (rest.length > maxPositionals) throw new PgcloneError('usage', `unexpected argument "${rest[maxPositionals]}"\nusage: ${COMMANDS[verb]?.usage}`);
   const run = rest[0];
   switch (verb) {
     case 'clone':
@@ -55,7 +55,7 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
       if (!run) throw new PgcloneError('usage', 'pgclone wipe needs the run id (pgclone status lists them)');
       return wipeCommand(run, flags, out);
     case 'status':
-      return statusCommand(flags, out);
+      return statusCommand(run, flags, out);
     case 'log':
       if (!run) throw new PgcloneError('usage', 'pgclone log needs the run id (pgclone status lists them)');
       return logCommand(run, flags, out);

@@ -1,8 +1,9 @@
-// pgclone demo: the serverless story on two embedded PostgreSQL servers — a clone stopped by its time limit at
-// ~29 % of storyboard_panels, shown as interrupted where it stopped, resumed with R to a verified finish.
+// pgclone demo: the serverless story on two embedded PostgreSQL servers — a clone stopped by its time limit at the
+// first batch past STOP_AT of storyboard_panels, shown as interrupted where it stopped, resumed with R to a verified finish.
 import { writeFile } from 'node:fs/promises';
 import type pg from 'pg';
 import { join } from 'node:path';
+import { suggest } from '../events/commands.js';
 import { tableKey } from '../events/names.js';
 import { foldRun } from '../events/fold.js';
 import type { LoggedEvent } from '../events/schemas.js';
@@ -27,7 +28,7 @@ export const IMAGE_KB = 640;
 /** Smaller images for tests of what the demo does around the clone (--keep, --stop); not an option. */
 const imageKb = () => Number(process.env.PGCLONE_DEMO_IMAGE_KB) || IMAGE_KB;
 /** Where the demo's time limit falls, as in the story: 707 of 2,430 rows. */
-const STOP_AT = 0.29;
+export const STOP_AT = 0.29;
 
 /**
  * A storyboard app like the one whose clone died at 29 % in a serverless function: users own projects,
@@ -204,13 +205,11 @@ function summary(run: { state: RunState; events: LoggedEvent[] }, target: ConnIn
   }
   lines.push(`  ${attempts.length} attempt${attempts.length === 1 ? '' : 's'}, ${formatDuration(work)} of work: ${attempts.map((a) => a.how).join(', ')}`);
   lines.push(`  ${formatInt(s.eventCount)} events in pgclone.events of ${target.database} (run ${s.runId})`);
-  const url = `postgresql://${target.user}@${target.host}:${target.port}/${target.database}`;
   const cmd = pgcloneCommand();
   lines.push('');
   const keepCmd = fromCheckout() ? 'npm run demo -- --keep' : 'pgclone demo --keep';
   lines.push(kept ? 'look at it again (the servers are still running):' : `look at it again (these servers are gone now; ${keepCmd} keeps them):`);
-  lines.push(`  ${cmd} status --target ${url}`);
-  for (const verb of ['watch ', 'replay', 'log   ', 'wipe  ']) lines.push(`  ${cmd} ${verb} ${s.runId} --target ${url}`);
+  for (const verb of ['status', 'watch', 'replay', 'log', 'wipe'] as const) lines.push(`  ${suggest(verb, s, [], cmd)}`);
   lines.push('  (status: every run · watch: the dashboard · replay: the dashboard after each event · log: the events ·');
   lines.push('   wipe: drop what the run created, keep its log)');
   return lines;
@@ -351,7 +350,7 @@ async function demo(flags: Flags, out: Output, run: DemoRun): Promise<number> {
     const clone = (observer: EngineObserver) => startClone({ source, target, options, settings }, observer);
     out.line('\npgclone clone demo_source → demo_target');
     if (interrupt) {
-      out.line(`like the story's serverless function, the clone is stopped at ~${Math.round(STOP_AT * 100)} % of storyboard_panels;`);
+      out.line(`like the story's serverless function, the clone is stopped at the first batch past ${Math.round(STOP_AT * 100)} % of storyboard_panels;`);
       out.line(mode === 'dashboard' ? 'then press R to resume it (or W to wipe the run and start again)' : 'then it is resumed');
     }
 
@@ -370,7 +369,7 @@ async function demo(flags: Flags, out: Output, run: DemoRun): Promise<number> {
         r = await clone(observer);
         if (r.outcome === 'suspended') {
           out.line(`\nInterrupted in ${whereStopped(r.state)}`);
-          out.line(`no terminal to press R in: resuming it as \`${pgcloneCommand()} resume ${r.runId} --target …\` would`);
+          out.line(`no terminal to press R in: resuming it as \`${suggest('resume', r.state, [], pgcloneCommand())}\` would`);
           r = await resumeRun({ target, source, runId: r.runId, settings: DEFAULT_SETTINGS }, shown);
         }
       } finally {

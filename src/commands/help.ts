@@ -2,7 +2,7 @@
 // same table says which options a command accepts, so the help and the parser cannot disagree.
 import { DEFAULT_SETTINGS } from '../engine/context.js';
 import { RUN_DEFAULTS } from './common.js';
-import { IMAGE_KB } from './demo.js';
+import { IMAGE_KB, STOP_AT } from './demo.js';
 import { DEFAULT_REPLAY_SPEED } from './replay.js';
 import { DEFAULT_BATCH_BYTES } from '../engine/plan.js';
 import { TOOL_VERSION } from '../engine/version.js';
@@ -22,6 +22,8 @@ export interface OptionDoc {
   dflt?: string;
   /** may be given more than once (its values are a list) */
   repeatable?: boolean;
+  /** the one-letter form, as pg_dump spells it (-j, -t, -T, -n, -N) */
+  short?: string;
 }
 
 export interface CommandDoc {
@@ -33,12 +35,14 @@ export interface CommandDoc {
   env: string[];
   /** the exit codes this command can end with */
   exits: number[];
+  /** what a code means for this command, where it is not the shared meaning (EXIT_TEXT) */
+  exitText?: Record<number, string>;
   example: string;
 }
 
 const o = (name: string, text: string, arg?: string, dflt?: string): OptionDoc => ({ name, text, arg, dflt });
 /** a pg_dump pattern option, repeatable */
-const pattern = (name: string, text: string, dflt?: string): OptionDoc => ({ ...o(name, `${text} (a pg_dump pattern; repeatable)`, 'P', dflt), repeatable: true });
+const pattern = (name: string, text: string, dflt?: string, short?: string): OptionDoc => ({ ...o(name, `${text} (a pg_dump pattern; repeatable)`, 'P', dflt), repeatable: true, short });
 
 const SOURCE = o('source', 'the database to copy from: a postgresql:// URL or a key=value string', 'URL');
 const TARGET = o('target', 'the database to copy into; it holds the log (schema pgclone)', 'URL');
@@ -61,10 +65,11 @@ const SHOW_ENV = ['NO_COLOR: a dashboard without colour', 'CI: plain lines inste
 /** What a command that runs the engine reads. */
 const ENGINE_ENV = [...CONN_ENV, ...TOOLS_ENV, ...SHOW_ENV];
 
-const RUN_EXITS = [0, 1, 2, 3, 4, 6, 7, 8, 9, 10];
+/** What each command can end with; pgclone COMMAND --help lists exactly these. */
+const CLONE_EXITS = [0, 1, 2, 3, 4, 6, 7, 8, 10];
 const ALL_EXITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const READ_EXITS = [0, 1, 2, 6, 10];
-const RUN_ARG = { name: 'RUN', text: 'the run id (pgclone status lists them)' };
+const RUN_ARG = { name: 'RUN', text: 'the run id (pgclone status lists them), or a unique prefix of it' };
 
 export const COMMANDS: Record<string, CommandDoc> = {
   clone: {
@@ -73,12 +78,12 @@ export const COMMANDS: Record<string, CommandDoc> = {
     options: [
       SOURCE,
       TARGET,
-      pattern('schema', 'only schemas matching P', 'all'),
-      pattern('exclude-schema', 'leave out schemas matching P'),
-      pattern('table', 'only tables matching P', 'all'),
-      pattern('exclude-table', 'leave out tables matching P'),
+      pattern('schema', 'only schemas matching P', 'all', 'n'),
+      pattern('exclude-schema', 'leave out schemas matching P', undefined, 'N'),
+      pattern('table', 'only tables matching P', 'all', 't'),
+      pattern('exclude-table', 'leave out tables matching P', undefined, 'T'),
       pattern('exclude-table-data', "copy these tables' definitions but not their rows"),
-      o('jobs', 'tables copied at once', 'N', String(RUN_DEFAULTS.jobs)),
+      { ...o('jobs', 'tables copied at once', 'N', String(RUN_DEFAULTS.jobs)), short: 'j' },
       o('index-jobs', 'indexes and constraints built at once', 'N', String(RUN_DEFAULTS.indexJobs)),
       o('batch-size', 'rows committed together, with their event, per batch: the most a kill can lose', 'SIZE', megabytes(DEFAULT_BATCH_BYTES)),
       o('verify', 'after the copy compare row counts, or checksums of every row, or nothing', 'count|checksum|none', 'count'),
@@ -91,7 +96,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
       PLAIN,
     ],
     env: ENGINE_ENV,
-    exits: RUN_EXITS,
+    exits: CLONE_EXITS,
     example: 'pgclone clone --source postgresql://app@prod:5432/shop --target postgresql://app@staging:5432/shop --jobs 4',
   },
   resume: {
@@ -104,28 +109,48 @@ export const COMMANDS: Record<string, CommandDoc> = {
     example: 'pgclone resume --target postgresql://app@staging:5432/shop --max-duration 50s',
   },
   wipe: {
-    usage: 'pgclone wipe RUN --target URL [--restart [--source URL] [options]]',
-    summary: 'Drop exactly what the run created (nothing else in the target), keep its log, record RunWiped.',
+    usage: 'pgclone wipe RUN --target URL [--yes | --dry-run] [--restart [--source URL] [options]]',
+    summary:
+      'Drop exactly what the run created (nothing else in the target), keep its log, record RunWiped. On a terminal it lists the drops and asks; without one it needs --yes. A run already wiped can still be --restarted.',
     args: [RUN_ARG],
     options: [
       TARGET,
-      o('restart', 'then start a new run with the same options'),
+      o('yes', 'drop without asking (needed without a terminal)'),
+      o('dry-run', 'list what would be dropped and write nothing'),
+      o('restart', "then start a new run with the run's recorded options (also for a run wiped before)"),
       SOURCE_OPT,
+      o('verify', 'with --restart: the new run verifies this way instead of as the wiped run did', 'count|checksum|none', "the wiped run's"),
       ...RUN_LIMITS,
       JSON_OUT,
       PLAIN,
     ],
     env: [...CONN_ENV, ...TOOLS_ENV],
     exits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 10],
+    exitText: {
+      0: 'wiped (or, with --dry-run, listed); with --restart: the new run finished and verified',
+      1: 'failed, or the question was answered no (nothing dropped)',
+      2: 'usage error: bad arguments, an unknown run id, or no terminal to ask on and no --yes',
+      5: 'nothing to do: the run was already wiped (without --restart)',
+    },
     example: 'pgclone wipe Qm3v9x_Lk2PzT0aB7cD1e --target postgresql://app@staging:5432/shop --restart',
   },
   status: {
-    usage: 'pgclone status --target URL [--json] [--stall-threshold D]',
-    summary: "Every run in the target's log: running, stalled, interrupted, failed, finished or wiped; where it stopped; who holds its lock.",
+    usage: 'pgclone status [RUN] --target URL [--json] [--stall-threshold D]',
+    summary:
+      "Every run in the target's log (or one): running, stalled, interrupted, failed, finished, mismatched or wiped; source, where it stopped, duration, totals, verification, who holds its lock. With RUN the exit code answers \"finished and verified?\": 0 only then.",
+    args: [{ ...RUN_ARG, text: `${RUN_ARG.text}, or a unique prefix of it; default: every run (exit 0 when they are listed)` }],
     options: [TARGET, o('json', 'one JSON object per run'), STALL],
     env: CONN_ENV,
-    exits: READ_EXITS,
-    example: 'pgclone status --target postgresql://app@staging:5432/shop',
+    exits: [0, 1, 2, 3, 4, 5, 6, 8, 10],
+    exitText: {
+      0: 'the runs are listed; with RUN: that run finished and verified (or was cloned with --verify none)',
+      1: 'the log could not be read; with RUN: the run failed (it is resumable)',
+      3: 'with RUN: the run is interrupted (stopped without finishing; resumable)',
+      4: 'with RUN: the run finished, but verification found tables that differ',
+      5: 'with RUN: the run was wiped',
+      8: 'with RUN: the run is running or stalled (a process holds its lock)',
+    },
+    example: 'pgclone status Qm3v --target postgresql://app@staging:5432/shop && echo finished and verified',
   },
   log: {
     usage: 'pgclone log RUN --target URL [--json]',
@@ -157,7 +182,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
   demo: {
     usage: 'pgclone demo [--no-interrupt] [--keep] [--plain] | pgclone demo --stop',
     summary:
-      'The story on two embedded PostgreSQL 15 servers in a temporary folder: a storyboard app is cloned, stopped at ~29 % of storyboard_panels by a time limit, shown interrupted, and resumed with R to a verified finish. The servers are removed at the end, on Ctrl-C, and (by the next demo) after a kill.',
+      `The story on two embedded PostgreSQL 15 servers in a temporary folder: a storyboard app is cloned, stopped by a time limit once ${Math.round(STOP_AT * 100)} % of storyboard_panels is in (at the end of the batches in flight), shown interrupted, and resumed with R to a verified finish. The servers are removed at the end, on Ctrl-C, and (by the next demo) after a kill.`,
     options: [
       o('no-interrupt', 'clone straight through, without the time limit'),
       o('keep', 'leave both servers running and print their connection strings, to try status, watch, log and replay'),
@@ -175,14 +200,14 @@ export const COMMANDS: Record<string, CommandDoc> = {
 };
 
 /** Options every command takes. */
-const COMMON: OptionDoc[] = [o('help', 'this help'), DEBUG];
+const COMMON: OptionDoc[] = [{ ...o('help', 'this help'), short: 'h' }, DEBUG];
 
 export const EXIT_TEXT: Record<number, string> = {
   0: 'finished (and verified, unless --verify none)',
   1: 'failed: the run is recorded as failed and is resumable',
   2: 'usage error: bad arguments, a malformed URL, an unknown run id',
   3: 'stopped but resumable: the time budget was spent, transient failures outlasted the retries, or the dashboard was left while the run copied',
-  4: 'verification mismatch: source and target row counts (or checksums) differ',
+  4: 'verification mismatch: source and target row counts (or checksums) differ (resume of such a run says so again)',
   5: 'nothing to do: the run already finished (or was wiped)',
   6: 'cannot connect: unknown host, refused port, wrong password, missing database',
   7: 'preflight refused: nothing was written to the target',
@@ -196,9 +221,9 @@ type ParserOption = { type: 'string' | 'boolean'; multiple?: boolean; short?: st
 
 /** Every option for node:util parseArgs, from the commands' help: one with a value is a string. */
 export function parserOptions(): Record<string, ParserOption> {
-  const out: Record<string, ParserOption> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
+  const out: Record<string, ParserOption> = { version: { type: 'boolean', short: 'V' } };
   for (const c of Object.values(COMMANDS)) {
-    for (const x of [...c.options, ...COMMON]) out[x.name] ??= { type: x.arg ? 'string' : 'boolean', ...(x.repeatable ? { multiple: true } : {}) };
+    for (const x of [...c.options, ...COMMON]) out[x.name] ??= { type: x.arg ? 'string' : 'boolean', ...(x.repeatable ? { multiple: true } : {}), ...(x.short ? { short: x.short } : {}) };
   }
   return out;
 }
@@ -210,7 +235,7 @@ export function allowedOptions(verb: string): string[] | undefined {
 }
 
 function optionLines(opts: OptionDoc[]): string[] {
-  const heads = opts.map((x) => `--${x.name}${x.arg ? ` ${x.arg}` : ''}`);
+  const heads = opts.map((x) => `${x.short ? `-${x.short}, ` : ''}--${x.name}${x.arg ? ` ${x.arg}` : ''}`);
   const w = Math.min(28, Math.max(...heads.map((h) => h.length)));
   return opts.map((x, i) => {
     const head = heads[i] as string;
@@ -229,7 +254,7 @@ export function commandHelp(verb: string): string {
   }
   lines.push('', 'options:', ...optionLines([...c.options, ...COMMON]));
   lines.push('', 'environment:', ...c.env.map((e) => `  ${e}`));
-  lines.push('', 'exit codes:', ...c.exits.map((n) => `  ${String(n).padStart(2)}  ${EXIT_TEXT[n]}`));
+  lines.push('', 'exit codes:', ...c.exits.map((n) => `  ${String(n).padStart(2)}  ${c.exitText?.[n] ?? EXIT_TEXT[n]}`));
   lines.push('', 'example:', `  ${c.example}`);
   return lines.join('\n');
 }
@@ -249,7 +274,71 @@ export function mainHelp(): string {
     'example:',
     '  pgclone clone --source postgresql://app@prod/shop --target postgresql://app@staging/shop',
     '',
-    '--version prints the version.',
+    '--version (-V) prints the version.',
   );
   return lines.join('\n');
+}
+
+/** Edit distance (insert, delete, replace, swap two neighbours): how far a typo is from an option. */
+function distance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number) => (d[i] as number[])[j] as number;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = v;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/** The closest of `names` to `typed`: one it starts, or within a third of its length; none when nothing is close. */
+export function closest(typed: string, names: string[]): string | undefined {
+  const prefixed = names.filter((n) => n.startsWith(typed));
+  if (typed.length >= 2 && prefixed.length === 1) return prefixed[0];
+  let best: { n: string; d: number } | undefined;
+  for (const n of names) {
+    const d = distance(typed, n);
+    if (d <= Math.max(1, Math.floor(n.length / 3)) && (!best || d < best.d)) best = { n, d };
+  }
+  return best?.n;
+}
+
+/** The command the arguments name (the first word that is one), for its usage line. */
+export function verbOf(argv: string[]): string | undefined {
+  return argv.find((a) => COMMANDS[a] !== undefined);
+}
+
+/** "(did you mean status?)" after an unknown command, or nothing. */
+export function commandSuggestion(typed: string): string {
+  const c = closest(typed, Object.keys(COMMANDS));
+  return c ? ` (did you mean ${c}?)` : '';
+}
+
+/**
+ * node:util parseArgs's error, told in pgclone's words: what was wrong, the nearest option when one was
+ * mistyped, and on a second line the command's usage.
+ */
+export function argumentError(argv: string[], e: { code?: string; message: string }): string {
+  const verb = verbOf(argv);
+  const names = verb ? (allowedOptions(verb) ?? []) : Object.keys(parserOptions());
+  const quoted = /'([^']+)'/.exec(e.message)?.[1] ?? '';
+  const long = /--([A-Za-z0-9-]+)/.exec(quoted)?.[1];
+  const doc = long ? [...Object.values(COMMANDS).flatMap((c) => c.options), ...COMMON].find((x) => x.name === long) : undefined;
+  let line: string;
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const typed = quoted.replace(/^-+/, '').split('=')[0] ?? '';
+    const near = quoted.startsWith('--') ? closest(typed, names) : undefined;
+    line = `unknown option ${quoted}${near ? ` (did you mean --${near}?)` : ''}`;
+  } else if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /does not take an argument/.test(e.message)) {
+    line = `--${long} takes no value`;
+  } else if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    // missing at the end, or "ambiguous": the next word starts with a dash (write --source=-x for a value that does)
+    line = `--${long} needs a value${doc?.arg ? ` (${doc.arg})` : ''}`;
+  } else {
+    line = e.message.split('\n')[0] ?? 'bad arguments';
+  }
+  const usage = verb ? COMMANDS[verb]?.usage : undefined;
+  return `${line}\nusage: ${usage ?? 'pgclone COMMAND [options] (pgclone --help lists the commands)'}`;
 }

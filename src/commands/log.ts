@@ -3,7 +3,8 @@ import { evolve } from '../events/fold.js';
 import type { FoldState } from '../events/state.js';
 import { readRun } from '../events/store.js';
 import { closeClient, openClient } from '../engine/pg/connect.js';
-import { EXIT, PgcloneError } from '../engine/errors.js';
+import { EXIT } from '../engine/errors.js';
+import { resolveRunId } from '../engine/pick-run.js';
 import { eventText } from '../ui/event-text.js';
 import { connFlag, secretsOf, type Flags, type Output } from './common.js';
 
@@ -12,8 +13,7 @@ export async function logCommand(runId: string, flags: Flags, out: Output): Prom
   out.addSecrets(secretsOf(target));
   const db = await openClient(target, { side: 'target', purpose: 'log' });
   try {
-    const events = await readRun(db, runId);
-    if (events.length === 0) throw new PgcloneError('usage', `there is no run ${runId} in the target's pgclone log`);
+    const events = await readRun(db, await resolveRunId(db, runId));
     if (flags.json === true) {
       for (const ev of events) out.line(JSON.stringify(ev));
       return EXIT.finished;

@@ -5,6 +5,7 @@ import { readRun } from '../events/store.js';
 import { readRunLocks } from '../events/lock.js';
 import { closeClient, openClient } from '../engine/pg/connect.js';
 import { EXIT, PgcloneError } from '../engine/errors.js';
+import { resolveRunId } from '../engine/pick-run.js';
 import { createReplay } from '../ui/replay.js';
 import { connFlag, outputMode, secretsOf, type Flags, type Output } from './common.js';
 import { logCommand } from './log.js';
@@ -22,12 +23,12 @@ export async function replayCommand(runId: string, flags: Flags, out: Output): P
   let events;
   let holder;
   try {
-    events = await readRun(db, runId);
-    holder = (await readRunLocks(db, [runId])).get(runId) ?? null;
+    const id = await resolveRunId(db, runId);
+    events = await readRun(db, id);
+    holder = (await readRunLocks(db, [id])).get(id) ?? null;
   } finally {
     await closeClient(db);
   }
-  if (events.length === 0) throw new PgcloneError('usage', `there is no run ${runId} in the target's pgclone log`);
   const final = classifyRun(foldRun(events), holder, new Date());
   // the terminal UI is loaded only when it is shown: it costs a second of start-up
   const [{ render }, { createElement }, { Dashboard }] = await Promise.all([import('ink'), import('react'), import('../ui/Dashboard.js')]);

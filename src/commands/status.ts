@@ -1,58 +1,116 @@
-// pgclone status: every run in the target's log, its state, and where it stopped.
+// pgclone status [RUN]: every run in the target's log (or one), its state, where it stopped, and what it came to.
+import { suggest } from '../events/commands.js';
+import { checkpointOf, describeMismatches, mismatchedTables, mismatchNextSteps } from '../events/decide.js';
 import { foldRun } from '../events/fold.js';
-import { classifyRun, describeHolder } from '../events/liveness.js';
+import { classifyRun, describeHolder, type Classification, type RunLiveness } from '../events/liveness.js';
+import type { ConnectionIdentity } from '../events/schemas.js';
+import type { RunState } from '../events/state.js';
 import { readAllRuns } from '../events/store.js';
 import { readRunLocks } from '../events/lock.js';
 import { closeClient, openClient } from '../engine/pg/connect.js';
-import { EXIT } from '../engine/errors.js';
-import { ago, timestamp, whereStopped } from '../ui/format.js';
+import { EXIT, type ExitCode } from '../engine/errors.js';
+import { resolveRunId } from '../engine/pick-run.js';
+import { ago, formatBytes, formatDuration, formatInt, timestamp, whereStopped } from '../ui/format.js';
 import { connFlag, secretsOf, stallThresholdFrom, type Flags, type Output } from './common.js';
 
-export async function statusCommand(flags: Flags, out: Output): Promise<number> {
+/**
+ * `status RUN` answers "did this run finish, verified?" by its exit code: 0 only for a finished run whose
+ * verification passed (or was turned off with --verify none, as clone's own 0 means); otherwise the code
+ * the run's own command would have ended with.
+ */
+export const STATUS_EXIT: Record<RunLiveness, ExitCode> = {
+  finished: EXIT.finished,
+  mismatched: EXIT.verifyMismatch,
+  interrupted: EXIT.resumable,
+  failed: EXIT.failed,
+  running: EXIT.locked,
+  stalled: EXIT.locked,
+  wiped: EXIT.nothingToDo,
+};
+
+const where = (id: ConnectionIdentity) => `${id.user}@${id.host}:${id.port}/${id.database}`;
+
+/** From its start to its finish, or to its last event when it has not finished. */
+function durationOf(s: RunState): number {
+  if (s.outcome.kind === 'finished') return s.outcome.durationMs;
+  return Math.max(0, Date.parse(s.lastEventAt) - Date.parse(s.startedAt));
+}
+
+function verificationOf(s: RunState): 'passed' | 'mismatch' | 'skipped' | null {
+  return s.outcome.kind === 'finished' ? s.outcome.verification : null;
+}
+
+function jsonOf(s: RunState, c: Classification): Record<string, unknown> {
+  const id = ({ host, port, database, user, serverVersion }: ConnectionIdentity) => ({ host, port, database, user, serverVersion });
+  return {
+    runId: s.runId,
+    state: c.state,
+    phase: s.phase,
+    where: whereStopped(s),
+    source: id(s.source),
+    target: id(s.target),
+    startedAt: s.startedAt,
+    finishedAt: s.outcome.kind === 'finished' ? s.outcome.at : null,
+    wipedAt: s.outcome.kind === 'wiped' ? s.outcome.at : null,
+    durationMs: durationOf(s),
+    lastEventAt: s.lastEventAt,
+    silentForMs: c.silentForMs,
+    holder: c.holder,
+    tables: s.tableOrder.length,
+    rowsDone: s.rowsDone,
+    rowsTotal: checkpointOf(s).rowsTotal,
+    bytesDone: s.bytesDone,
+    postDataItems: s.postDataOrder.length,
+    verification: verificationOf(s),
+    mismatchedTables: mismatchedTables(s).map((v) => ({ table: v.table, sourceRows: v.sourceRows, targetRows: v.targetRows, sourceChecksum: v.sourceChecksum, targetChecksum: v.targetChecksum })),
+    retries: s.retries.length,
+    snapshotLost: s.snapshotLost,
+  };
+}
+
+function textOf(s: RunState, c: Classification): string[] {
+  const done = c.state === 'finished' || c.state === 'mismatched' || c.state === 'wiped';
+  const lines = [`${s.runId}  ${c.state.padEnd(11)} ${s.phase.padEnd(9)}${done ? '' : `  ${whereStopped(s)}`}`];
+  lines.push(`    from ${where(s.source)} into ${where(s.target)}`);
+  lines.push(`    started ${timestamp(s.startedAt)} by ${s.operator.user}@${s.operator.host}; last event ${ago(c.silentForMs)} (${s.lastEventType})`);
+  const copied = `${s.tableOrder.length} tables, ${formatInt(s.rowsDone)} rows, ${formatBytes(s.bytesDone)}`;
+  if (s.outcome.kind === 'finished') {
+    lines.push(`    finished ${timestamp(s.outcome.at)} after ${formatDuration(s.outcome.durationMs)}: ${copied}; verification ${s.outcome.verification}`);
+  } else if (s.outcome.kind !== 'wiped') {
+    lines.push(`    copied so far ${formatInt(s.rowsDone)} of ~${formatInt(checkpointOf(s).rowsTotal)} rows, ${formatBytes(s.bytesDone)}, in ${formatDuration(durationOf(s))} since it started`);
+  } else {
+    lines.push(`    wiped ${timestamp(s.outcome.at)}: ${s.outcome.dropped.length} objects dropped${s.outcome.restartedAs ? `; restarted as ${s.outcome.restartedAs}` : ''}`);
+  }
+  if (c.state === 'mismatched') {
+    lines.push(`    MISMATCH in ${describeMismatches(s)}`);
+    lines.push(`    next: ${mismatchNextSteps(s)}`);
+  }
+  if (c.holder && (c.state === 'running' || c.state === 'stalled')) lines.push(`    lock held by ${describeHolder(c.holder)}`);
+  if (c.state === 'stalled') lines.push(`    stalled: no event for ${ago(c.silentForMs).replace(' ago', '')} while the lock is held`);
+  if (s.outcome.kind === 'failed') lines.push(`    error: ${s.outcome.error.message}`);
+  if (c.state === 'interrupted' || c.state === 'failed') {
+    lines.push(`    resume: ${suggest('resume', s)}`);
+    lines.push(`    wipe:   ${suggest('wipe', s)}`);
+  }
+  return lines;
+}
+
+export async function statusCommand(runId: string | undefined, flags: Flags, out: Output): Promise<number> {
   const target = connFlag(flags, 'target', true);
   out.addSecrets(secretsOf(target));
   const threshold = stallThresholdFrom(flags);
   const db = await openClient(target, { side: 'target', purpose: 'status' });
   try {
-    const runs = [...(await readAllRuns(db)).values()].map(foldRun);
+    const wanted = runId === undefined ? undefined : await resolveRunId(db, runId);
+    const runs = [...(await readAllRuns(db)).entries()].filter(([id]) => wanted === undefined || id === wanted).map(([, events]) => foldRun(events));
     const locks = await readRunLocks(db, runs.map((r) => r.runId));
     const now = new Date();
     const rows = runs.map((s) => ({ s, c: classifyRun(s, locks.get(s.runId) ?? null, now, threshold) }));
-    if (flags.json === true) {
-      for (const { s, c } of rows) {
-        out.line(
-          JSON.stringify({
-            runId: s.runId,
-            state: c.state,
-            phase: s.phase,
-            where: whereStopped(s),
-            startedAt: s.startedAt,
-            lastEventAt: s.lastEventAt,
-            silentForMs: c.silentForMs,
-            holder: c.holder,
-            rowsDone: s.rowsDone,
-            bytesDone: s.bytesDone,
-            retries: s.retries.length,
-            snapshotLost: s.snapshotLost,
-          }),
-        );
-      }
-      return EXIT.finished;
-    }
-    if (rows.length === 0) {
-      out.line('no runs in the target’s pgclone log');
-      return EXIT.finished;
-    }
-    for (const { s, c } of rows) {
-      const where = c.state === 'finished' || c.state === 'mismatched' || c.state === 'wiped' ? '' : `  ${whereStopped(s)}`;
-      out.line(`${s.runId}  ${c.state.padEnd(11)} ${s.phase.padEnd(9)}${where}`);
-      out.line(`    started ${timestamp(s.startedAt)} by ${s.operator.user}@${s.operator.host}; last event ${ago(c.silentForMs)} (${s.lastEventType})`);
-      if (c.holder && (c.state === 'running' || c.state === 'stalled')) out.line(`    lock held by ${describeHolder(c.holder)}`);
-      if (c.state === 'stalled') out.line(`    stalled: no event for ${ago(c.silentForMs).replace(' ago', '')} while the lock is held`);
-      if (c.state === 'interrupted' || c.state === 'failed') out.line(`    resume: pgclone resume ${s.runId} --target …   wipe: pgclone wipe ${s.runId} --target …`);
-      if (s.outcome.kind === 'failed') out.line(`    error: ${s.outcome.error.message}`);
-    }
-    return EXIT.finished;
+    if (flags.json === true) for (const { s, c } of rows) out.line(JSON.stringify(jsonOf(s, c)));
+    else if (rows.length === 0) out.line('no runs in the target’s pgclone log');
+    else for (const { s, c } of rows) for (const l of textOf(s, c)) out.line(l);
+    const one = rows[0];
+    return wanted !== undefined && one ? STATUS_EXIT[one.c.state] : EXIT.finished;
   } finally {
     await closeClient(db);
   }

@@ -1,6 +1,8 @@
 // pgclone watch [RUN]: the dashboard on the target's log from any terminal; plain lines or JSON when not a terminal.
 import { closeClient, openClient } from '../engine/pg/connect.js';
 import { EXIT } from '../engine/errors.js';
+import { resolveRunId } from '../engine/pick-run.js';
+import type { ConnInfo } from '../engine/pg/conninfo.js';
 import { createFeed } from '../ui/feed.js';
 import type { DashboardModel } from '../ui/model.js';
 import { eventText, printedInPlain } from '../ui/event-text.js';
@@ -56,10 +58,22 @@ async function watchText(flags: Flags, runId: string | undefined, out: Output, j
   return problem === 'corrupt' ? EXIT.corruptLog : problem === 'read' ? EXIT.failed : EXIT.finished;
 }
 
-export async function watchCommand(runId: string | undefined, flags: Flags, out: Output): Promise<number> {
+/** The full id of an abbreviated RUN, read once before the feed starts. */
+async function fullRunId(target: ConnInfo, runId: string | undefined): Promise<string | undefined> {
+  if (runId === undefined) return undefined;
+  const db = await openClient(target, { side: 'target', purpose: 'watch' });
+  try {
+    return await resolveRunId(db, runId);
+  } finally {
+    await closeClient(db);
+  }
+}
+
+export async function watchCommand(given: string | undefined, flags: Flags, out: Output): Promise<number> {
   const target = connFlag(flags, 'target', true);
   const source = connFlag(flags, 'source', false);
   out.addSecrets(secretsOf(source, target));
+  const runId = await fullRunId(target, given);
   const mode = outputMode(flags);
   if (mode !== 'dashboard') return watchText(flags, runId, out, mode === 'json');
   return (await import('./dashboard.js')).runDashboard({ target, source, runId, mode: 'watch', settings: settingsFrom(flags), stallThresholdMs: stallThresholdFrom(flags) }, out);

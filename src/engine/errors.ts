@@ -27,6 +27,7 @@ export type ErrorKind =
   | 'resume-refused'
   | 'corrupt-log'
   | 'nothing-to-do'
+  | 'mismatch'
   | 'transient'
   | 'failed';
 
@@ -38,6 +39,7 @@ const EXIT_OF: Record<ErrorKind, ExitCode> = {
   'resume-refused': EXIT.resumeRefused,
   'corrupt-log': EXIT.corruptLog,
   'nothing-to-do': EXIT.nothingToDo,
+  mismatch: EXIT.verifyMismatch,
   transient: EXIT.resumable,
   failed: EXIT.failed,
 };

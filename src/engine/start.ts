@@ -129,8 +129,9 @@ export function recordedSource(state: RunState, env: NodeJS.ProcessEnv = process
   };
 }
 
+/** A finished or wiped run: nothing to do (5); one whose verification failed keeps saying so (4), so no script reads it as done. */
 function refused(reason: string, message: string): PgcloneError {
-  const kind = reason === 'finished' || reason === 'wiped' ? 'nothing-to-do' : reason === 'locked' ? 'locked' : 'resume-refused';
+  const kind = reason === 'finished' || reason === 'wiped' ? 'nothing-to-do' : reason === 'mismatched' ? 'mismatch' : reason === 'locked' ? 'locked' : 'resume-refused';
   return new PgcloneError(kind, message);
 }
 

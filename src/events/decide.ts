@@ -1,8 +1,9 @@
 // Pure decisions over a folded run: what is left to do, where it stopped, whether it may resume or be wiped.
+import { suggest } from './commands.js';
 import { tableLabel } from './names.js';
 import { describeHolder, type LockHolder } from './liveness.js';
 import { PHASES, type ConnectionIdentity, type CreatedObject, type NewEventOf, type Operator, type Phase } from './schemas.js';
-import type { PostDataItemState, RunState, TableState } from './state.js';
+import type { PostDataItemState, RunState, TableState, VerifiedTable } from './state.js';
 
 /** The seed's checkpoint, derived: it is never stored. */
 export interface Checkpoint {
@@ -70,7 +71,7 @@ export type LockFact = { held: 'by-us' } | { held: 'by-another'; holder: LockHol
 
 export type Refusal = {
   kind: 'refuse';
-  reason: 'finished' | 'wiped' | 'locked' | 'different-source' | 'schema-changed';
+  reason: 'finished' | 'mismatched' | 'wiped' | 'locked' | 'different-source' | 'schema-changed';
   message: string;
 };
 
@@ -92,14 +93,41 @@ function lockedRefusal(state: RunState, lock: LockFact, doing: string): Refusal 
   return { kind: 'refuse', reason: 'locked', message: `run ${state.runId} is being worked on by ${who}; ${doing}` };
 }
 
+/** The tables whose verification found source and target different, in plan order. */
+export function mismatchedTables(state: RunState): VerifiedTable[] {
+  return state.tableOrder.map((k) => state.verified[k]).filter((v): v is VerifiedTable => v !== undefined && !v.match);
+}
+
+const int = (n: number) => n.toLocaleString('en-US');
+
+/** "public.blobs (source 1,199,000 rows, target 1,200,000)" for each mismatched table. */
+export function describeMismatches(state: RunState): string {
+  const list = mismatchedTables(state).map(
+    (v) => `${tableLabel(v.table)} (source ${int(v.sourceRows)} rows, target ${int(v.targetRows)}${v.sourceRows === v.targetRows ? ', checksums differ' : ''})`,
+  );
+  return list.length > 0 ? list.join(', ') : 'a table';
+}
+
+/** What to do about a run that finished with a mismatch: compare every row, or start again. */
+export function mismatchNextSteps(state: RunState): string {
+  return `to compare every row by checksum: ${suggest('wipe', state, ['--restart', '--verify', 'checksum'])}; to start again: ${suggest('wipe', state, ['--restart'])}`;
+}
+
 /** What the log and the lock alone refuse, before the source is read (a finished, wiped or busy run). */
 export function refuseResumeEarly(state: RunState, lock: LockFact): Refusal | null {
   const id = state.runId;
+  if (state.outcome.kind === 'finished' && state.outcome.verification === 'mismatch') {
+    return {
+      kind: 'refuse',
+      reason: 'mismatched',
+      message: `run ${id} finished at ${state.outcome.at} but verification found differences in ${describeMismatches(state)}; nothing to resume — ${mismatchNextSteps(state)}`,
+    };
+  }
   if (state.outcome.kind === 'finished') {
     return { kind: 'refuse', reason: 'finished', message: `run ${id} already finished at ${state.outcome.at}; nothing to resume` };
   }
   if (state.outcome.kind === 'wiped') {
-    return { kind: 'refuse', reason: 'wiped', message: `run ${id} was wiped at ${state.outcome.at}; start a new clone instead` };
+    return { kind: 'refuse', reason: 'wiped', message: `run ${id} was wiped at ${state.outcome.at}; to start it again with its options: ${suggest('wipe', state, ['--restart'])}` };
   }
   return lockedRefusal(state, lock, 'wait for it, or stop that process first');
 }
@@ -124,7 +152,7 @@ export function decideResume(state: RunState, facts: ResumeFacts): ResumeDecisio
     return {
       kind: 'refuse',
       reason: 'schema-changed',
-      message: `the source schema changed since run ${id} began, so the copied part no longer matches it; wipe the run and start a new clone (pgclone wipe ${id} --restart)`,
+      message: `the source schema changed since run ${id} began, so the copied part no longer matches it; wipe the run and start a new clone: ${suggest('wipe', state, ['--restart'])}`,
     };
   }
   const next = nextPhase(state);
@@ -156,7 +184,9 @@ function dropRank(kind: string): number {
 
 /** Wipe: what to drop (what the run recorded creating, in drop order), or why not. */
 export function decideWipe(state: RunState, lock: LockFact): WipeDecision {
-  if (state.outcome.kind === 'wiped') return { kind: 'refuse', reason: 'wiped', message: `run ${state.runId} was already wiped at ${state.outcome.at}` };
+  if (state.outcome.kind === 'wiped') {
+    return { kind: 'refuse', reason: 'wiped', message: `run ${state.runId} was already wiped at ${state.outcome.at}; to start it again with its options: ${suggest('wipe', state, ['--restart'])}` };
+  }
   const locked = lockedRefusal(state, lock, 'stop that process before wiping');
   if (locked) return locked;
   return { kind: 'wipe', drop: [...(state.schemaObjects ?? [])].sort((a, b) => dropRank(a.kind) - dropRank(b.kind)) };

@@ -163,6 +163,16 @@ export async function readRun(db: ClientBase, runId: string): Promise<LoggedEven
   return r.rows.map(parseEventRow);
 }
 
+/** The runs whose id starts with `prefix` (an abbreviated id, as git takes one), at most `limit`, sorted. */
+export async function runIdsStartingWith(db: ClientBase, prefix: string, limit = 10): Promise<string[]> {
+  if (!(await logExists(db))) return [];
+  const r = await db.query<{ run_id: string }>(
+    `SELECT DISTINCT run_id FROM ${EVENTS} WHERE type = 'RunStarted' AND starts_with(run_id, $1) ORDER BY run_id LIMIT $2`,
+    [prefix, limit],
+  );
+  return r.rows.map((x) => x.run_id);
+}
+
 export interface RunSummaryRow {
   runId: string;
   first: LoggedEvent;

@@ -101,7 +101,7 @@ describe('pgclone demo', () => {
     expect(out).toMatch(/^finished: 5 tables, 152,960 rows, 1\.\d GB; 16 indexes and constraints; 5 sequences$/m);
     expect(out).toMatch(/^ {2}verified: row counts equal in source and target, table by table$/m);
     expect(out).toMatch(/^ {2}1 attempt, .* of work: .* straight through$/m);
-    expect(out).toMatch(/^ {2}npx pgclone replay \S+ --target postgresql:\/\/postgres@127\.0\.0\.1:\d+\/demo_target$/m);
+    expect(out).toMatch(/^ {2}npx pgclone replay \S+ --target 'postgresql:\/\/postgres@127\.0\.0\.1:\d+\/demo_target'$/m);
     // the demo's own servers are gone too: every demo folder left belongs to a live process (another test's)
     for (const n of readdirSync(tmpdir()).filter((x) => x.startsWith('pgclone-pg-demo-'))) {
       let owner: { pid: number | null } | null = null;

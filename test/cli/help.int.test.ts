@@ -22,7 +22,7 @@ describe('pgclone --help', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^usage: pgclone ${verb}`));
-    for (const name of allowedOptions(verb) ?? []) expect(r.stdout, `--${name}`).toMatch(new RegExp(`^  --${name}\\b`, 'm'));
+    for (const name of allowedOptions(verb) ?? []) expect(r.stdout, `--${name}`).toMatch(new RegExp(`^  (-\\w, )?--${name}\\b`, 'm'));
     for (const o of COMMANDS[verb]!.options.filter((x) => x.dflt)) expect(r.stdout).toContain(`(default: ${o.dflt})`);
     for (const section of ['options:', 'environment:', 'exit codes:', 'example:']) expect(r.stdout).toContain(`\n${section}\n`);
     expect(r.stdout).toMatch(/example:\n {2}(pgclone|npm run) /);

@@ -2,6 +2,10 @@
 import type pg from 'pg';
 import { tableKey } from '../../events/names.js';
 import { inTransaction } from '../../events/transaction.js';
+import { suggest } from '../../events/commands.js';
+import { foldRun } from '../../events/fold.js';
+import type { RunState } from '../../events/state.js';
+import { logExists, readAllRuns } from '../../events/store.js';
 import type { Plan, RunOptions, TableRef } from '../../events/schemas.js';
 import { largeObjectCount, postItemFacts, serverFacts, sourceSequences, sourceTables, type ServerFacts, type SourceTable } from '../pg/catalog.js';
 import { closeClient, openClient } from '../pg/connect.js';
@@ -153,6 +157,29 @@ async function missingRoles(source: pg.ClientBase, target: pg.ClientBase, option
 }
 
 /**
+ * The run in the target's log whose SchemaApplied created the object an error names (`relation "items"`),
+ * else the newest run not wiped that created any: read only, and nothing when there is no log.
+ */
+async function runThatCreated(target: pg.ClientBase, message: string): Promise<RunState | null> {
+  if (!(await logExists(target))) return null;
+  const runs = [...(await readAllRuns(target)).values()].map(foldRun).filter((s) => s.outcome.kind !== 'wiped' && s.schemaObjects !== null);
+  const name = /"([^"]+)"/.exec(message)?.[1];
+  const bare = (identity: string) => identity.replace(/"/g, '').split('.').at(-1);
+  const named = name ? runs.filter((s) => (s.schemaObjects ?? []).some((o) => bare(o.identity) === name)) : [];
+  const newest = (list: RunState[]) => [...list].sort((a, b) => b.lastEventAt.localeCompare(a.lastEventAt))[0] ?? null;
+  return newest(named) ?? newest(runs);
+}
+
+/** A run that did not finish is continued; one that did is wiped first. */
+function whatToDoAbout(s: RunState): string {
+  if (s.outcome.kind === 'finished') {
+    return `run ${s.runId} created it and finished at ${s.outcome.at}; to clone again, wipe it first (${suggest('wipe', s)}), or wipe and clone again with its options (${suggest('wipe', s, ['--restart'])})`;
+  }
+  const how = s.outcome.kind === 'failed' ? 'failed' : 'was interrupted';
+  return `run ${s.runId} created it and ${how} in ${s.phase} without finishing; continue it: ${suggest('resume', s)} (or drop what it created: ${suggest('wipe', s)})`;
+}
+
+/**
  * Apply the whole schema — pre-data and every post-data item — in a transaction that is rolled back:
  * the exact test of "the target holds none of these objects and this role may create them all".
  */
@@ -178,7 +205,8 @@ export async function dryRunSchema(sides: Sides, dump: SchemaDump, options: RunO
     const state = sqlstateOf(e);
     const msg = (e as Error).message;
     if (state !== null && DUPLICATE.has(state)) {
-      throw refuse(`the target is not empty: ${msg}; clone into an empty database, or wipe the run that created it (pgclone status shows runs)`, state);
+      const creator = await runThatCreated(target, msg).catch(() => null);
+      throw refuse(`the target is not empty: ${msg}; ${creator ? whatToDoAbout(creator) : 'clone into an empty database, or wipe the run that created it (pgclone status shows runs)'}`, state);
     }
     if (state === '42704' && /role .* does not exist/.test(msg)) {
       const list = await missingRoles(source, target, options).catch(() => []);
