@@ -75,7 +75,7 @@ describe('decideResume', () => {
     expect(decideResume(state, { ...ok, source: { ...state.source, fingerprint: 'fp-other' } })).toMatchObject({ reason: 'different-source' });
     const d = decideResume(state, { ...ok, schemaHash: 'hash-2' });
     expect(d).toMatchObject({ reason: 'schema-changed' });
-    expect(d.kind === 'refuse' && d.message).toMatch(/pgclone wipe run_seed_29pct --restart/);
+    expect(d.kind === 'refuse' && d.message).toMatch(/pgclone wipe run_seed_29pct --target 'postgresql:\/\/cloner@db.example.internal:5433\/staging' --restart/);
   });
 
   it('refuses finished and wiped runs before anything else is asked', () => {
