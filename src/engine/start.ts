@@ -4,7 +4,7 @@ import { MalformedEventError } from '../events/codec.js';
 import { decideResume, refuseResumeEarly } from '../events/decide.js';
 import { foldRun } from '../events/fold.js';
 import { identityOf } from '../events/identity.js';
-import { readRunLocks, tryLockRun } from '../events/lock.js';
+import { takeRunLock, tryLockRun } from '../events/lock.js';
 import type { RunOptions } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { appendStandalone, ensureLog, readRun } from '../events/store.js';
@@ -150,13 +150,9 @@ export async function resumeRun(req: ResumeRequest, observer: EngineObserver = {
       throw e;
     }
     const runId = state.runId;
-    const early = refuseResumeEarly(state, { held: 'by-us' });
+    // a finished or wiped run is refused before its lock is even asked for
+    const early = refuseResumeEarly(state, { held: 'by-us' }) ?? refuseResumeEarly(state, await takeRunLock(lock, runId));
     if (early) throw refused(early.reason, early.message);
-    if (!(await tryLockRun(lock, runId))) {
-      const holder = (await readRunLocks(lock, [runId])).get(runId) ?? null;
-      const busy = refuseResumeEarly(state, { held: 'by-another', holder });
-      throw refused('locked', busy?.message ?? `run ${runId} is locked by another process`);
-    }
     const sourceInfo = req.source ?? recordedSource(state);
     const opened = await openSides(sourceInfo, req.target);
     sourceClient = opened.source;

@@ -1,7 +1,7 @@
 // Wipe: drop exactly what a run created (its own record in SchemaApplied), keep the log, append RunWiped — one transaction.
-import { decideWipe, type LockFact, type WipeDecision } from '../events/decide.js';
+import { decideWipe, type WipeDecision } from '../events/decide.js';
 import { foldRun } from '../events/fold.js';
-import { readRunLocks, tryLockRun } from '../events/lock.js';
+import { takeRunLock } from '../events/lock.js';
 import type { CreatedObject } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { appendEvents, readRun } from '../events/store.js';
@@ -39,9 +39,7 @@ export async function planWipe(target: ConnInfo, runId: string): Promise<WipePla
   const db = await openClient(target, { side: 'target', purpose: 'wipe' });
   try {
     const state = await pickRun(db, runId, 'any');
-    const fact: LockFact = (await tryLockRun(db, state.runId))
-      ? { held: 'by-us' }
-      : { held: 'by-another', holder: (await readRunLocks(db, [state.runId])).get(state.runId) ?? null };
+    const fact = await takeRunLock(db, state.runId);
     const announced = state.outcome.kind === 'wiped' ? state.outcome.restartedAs : null;
     const restartId = announced && (await readRun(db, announced)).length === 0 ? announced : newRunId();
     return { state, decision: decideWipe(state, fact), restartId };
@@ -58,9 +56,7 @@ export async function wipeRun(target: ConnInfo, runId: string | undefined, opts:
   const lock = await openClient(target, { side: 'target', purpose: 'wipe' });
   try {
     const state = await pickRun(lock, runId, 'any');
-    const fact: LockFact = (await tryLockRun(lock, state.runId))
-      ? { held: 'by-us' }
-      : { held: 'by-another', holder: (await readRunLocks(lock, [state.runId])).get(state.runId) ?? null };
+    const fact = await takeRunLock(lock, state.runId);
     const decision = decideWipe(state, fact);
     if (decision.kind === 'refuse') throw new PgcloneError(decision.reason === 'locked' ? 'locked' : 'nothing-to-do', decision.message);
 

@@ -1,6 +1,7 @@
 // The run lock, the liveness protocol: a session-level advisory lock per run on the target, and how its holder is named.
 import { hostname } from 'node:os';
 import type { ClientBase } from 'pg';
+import type { LockFact } from './decide.js';
 import type { LockHolder } from './liveness.js';
 
 /** The advisory-lock key of a run, as SQL over a text parameter: taken by the engine, looked up by readers. */
@@ -20,6 +21,12 @@ function parseApplicationName(name: string | null): { pid: number; host: string 
 export async function tryLockRun(lockConn: ClientBase, runId: string): Promise<boolean> {
   const r = await lockConn.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${lockKeySql('$1')}) AS ok`, [runId]);
   return r.rows[0]?.ok === true;
+}
+
+/** Take the run's lock, or say who holds it (the holder may be unknown: it let go between the two reads). */
+export async function takeRunLock(lockConn: ClientBase, runId: string): Promise<LockFact> {
+  if (await tryLockRun(lockConn, runId)) return { held: 'by-us' };
+  return { held: 'by-another', holder: (await readRunLocks(lockConn, [runId])).get(runId) ?? null };
 }
 
 /** Who holds the locks of these runs in this database, by run id (runs nobody holds are absent). */

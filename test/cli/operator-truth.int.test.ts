@@ -9,6 +9,7 @@ import { connect, createTestDb, type TestDb } from '../helpers/db.js';
 import { bulkSql } from '../fixtures/fidelity.js';
 import { parseConnString } from '../../src/engine/pg/conninfo.js';
 import { wipeRun } from '../../src/engine/wipe.js';
+import { tamperWith } from '../fixtures/tamper.js';
 
 const SMALL = `${bulkSql(30_000)}
   CREATE SCHEMA app; CREATE TABLE app.notes (id int PRIMARY KEY, body text); INSERT INTO app.notes SELECT i, 'n' || i FROM generate_series(1, 300) i;`;
@@ -74,28 +75,10 @@ async function untouched(target: TestDb, fn: () => Promise<void>): Promise<void>
   expect(await target.query('SELECT count(*)::int AS n FROM pgclone.events')).toEqual(n);
 }
 
-/** Arms a row trigger on the target's public.bulk when pgclone creates it: every 1000th row gets a twin, so verification fails. */
-async function tamper(target: TestDb): Promise<void> {
-  await target.query(`
-    CREATE SCHEMA tamper;
-    CREATE FUNCTION tamper.row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-      IF NEW.id > 0 AND NEW.id % 1000 = 0 THEN INSERT INTO public.bulk VALUES (-NEW.id, NEW.grp, NEW.body); END IF; RETURN NULL; END $$;
-    CREATE FUNCTION tamper.arm() RETURNS event_trigger LANGUAGE plpgsql AS $$
-    DECLARE c record;
-    BEGIN
-      FOR c IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP
-        IF c.object_identity = 'public.bulk' THEN
-          EXECUTE 'CREATE TRIGGER tamper AFTER INSERT ON public.bulk FOR EACH ROW EXECUTE FUNCTION tamper.row()';
-        END IF;
-      END LOOP;
-    END $$;
-    CREATE EVENT TRIGGER tamper_arm ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION tamper.arm();`);
-}
-
 describe('a failed verification never looks finished (item 1)', () => {
   it('status shows mismatched with the table, --json carries verification, status RUN exits 4, resume says what to do (exit 4)', async () => {
     const target = await createTestDb('truth_mismatch');
-    await tamper(target);
+    await tamperWith(target, 'AFTER', `IF NEW.id > 0 AND NEW.id % 1000 = 0 THEN INSERT INTO public.bulk VALUES (-NEW.id, NEW.grp, NEW.body); END IF; RETURN NULL;`);
     const c = await runCli(['clone', '--source', source.url, '--target', target.url, '--json']);
     expect(c.code, c.stderr).toBe(4);
     const runId = runIdOf(events(c));

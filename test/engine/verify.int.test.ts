@@ -6,6 +6,7 @@ import { logVersusTarget } from '../helpers/compare.js';
 import { runCli, runIdOf, runUntil, type JsonEvent } from '../helpers/cli.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { bulkSql } from '../fixtures/fidelity.js';
+import { tamperWith } from '../fixtures/tamper.js';
 
 let source: TestDb;
 beforeAll(async () => {
@@ -13,26 +14,6 @@ beforeAll(async () => {
   await source.query(bulkSql(20_000));
   await source.query(`CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT i, 'n' || i FROM generate_series(1, 300) i;`);
 });
-
-/**
- * Arms a row trigger on the target's public.bulk the moment pgclone creates it (an event trigger), so the
- * rows pgclone copies pass through `body` — a stand-in for anything that changes a target behind the batches.
- */
-async function tamperWith(target: TestDb, when: 'BEFORE' | 'AFTER', body: string): Promise<void> {
-  await target.query(`
-    CREATE SCHEMA tamper;
-    CREATE FUNCTION tamper.row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${body} END $$;
-    CREATE FUNCTION tamper.arm() RETURNS event_trigger LANGUAGE plpgsql AS $$
-    DECLARE c record;
-    BEGIN
-      FOR c IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP
-        IF c.object_identity = 'public.bulk' THEN
-          EXECUTE 'CREATE TRIGGER tamper ${when} INSERT ON public.bulk FOR EACH ROW EXECUTE FUNCTION tamper.row()';
-        END IF;
-      END LOOP;
-    END $$;
-    CREATE EVENT TRIGGER tamper_arm ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION tamper.arm();`);
-}
 
 async function verified(target: TestDb, runId: string): Promise<JsonEvent[]> {
   const r = await runCli(['log', runId, '--target', target.url, '--json']);
