@@ -79,6 +79,7 @@ function started(ev: EventOf<'RunStarted'> & { id: number }): RunState {
     lastError: null,
     snapshotLost: false,
     resumes: [],
+    pauses: [],
     outcome: { kind: 'open' },
     rowsDone: 0,
     bytesDone: 0,
@@ -220,7 +221,7 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
       const { table: tref, sourceRows, targetRows, match, sourceChecksum, targetChecksum } = ev;
       return {
         ...s,
-        verified: { ...s.verified, [key]: { table: tref, sourceRows, targetRows, match, sourceChecksum, targetChecksum } },
+        verified: { ...s.verified, [key]: { table: tref, sourceRows, targetRows, match, sourceChecksum, targetChecksum, at: ev.at } },
       };
     }
     case 'RetryScheduled':
@@ -237,6 +238,8 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
         outcome: { kind: 'open' },
         snapshotLost: s.snapshotLost || ev.snapshotLost,
         resumes: [...s.resumes, { at: ev.at, operator: ev.operator, fromPhase: ev.fromPhase }],
+        // the state before this event: its last event is where the run stopped
+        pauses: ev.at > state.lastEventAt ? [...s.pauses, { from: state.lastEventAt, to: ev.at }] : s.pauses,
       };
     case 'RunSuspended':
       return { ...s, outcome: { kind: 'suspended', at: ev.at, reason: ev.reason, phase: ev.phase } };

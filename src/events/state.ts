@@ -66,6 +66,8 @@ export interface VerifiedTable {
   match: boolean;
   sourceChecksum: string | null;
   targetChecksum: string | null;
+  /** when it was verified (TableVerified's time) */
+  at: string;
 }
 
 export interface RetryRecord {
@@ -113,6 +115,11 @@ export interface RunState {
   lastError: (ErrorInfo & { at: string; eventId: number }) | null;
   snapshotLost: boolean;
   resumes: { at: string; operator: Operator; fromPhase: Phase }[];
+  /**
+   * Times the run was stopped: from its last event before a RunResumed (a RunSuspended, a RunFailed, or whatever
+   * was logged before a kill) to that RunResumed. Work time is elapsed time less these.
+   */
+  pauses: { from: string; to: string }[];
   outcome: RunOutcome;
   rowsDone: number;
   bytesDone: number;

@@ -157,3 +157,38 @@ describe('fold: overlapping phases', () => {
     expect(foldRun(b.phaseDone('data').build()).phase).toBe('post-data');
   });
 });
+
+describe('fold: pauses, so work time can be told from elapsed time (no clock: from the events’ own times)', () => {
+  const resumed = (b: LogBuilder) =>
+    b.add({
+      type: 'RunResumed',
+      operator: { user: 'ops', host: 'bastion', pid: 2 },
+      toolVersion: '0.1.0',
+      fromPhase: 'data',
+      source: { host: 'db.example.internal', port: 5432, database: 'prod', user: 'cloner', serverVersion: '15.8', fingerprint: 'fp-prod' },
+      snapshotLost: true,
+    });
+
+  it('a run never stopped has no pause', () => {
+    expect(foldRun(interruptedAt29().build()).pauses).toEqual([]);
+  });
+
+  it('a suspension then a resume is a pause from the RunSuspended to the RunResumed', () => {
+    const b = interruptedAt29().add({ type: 'RunSuspended', phase: 'data', reason: 'time limit' }).wait(19_000);
+    const evs = resumed(b).build();
+    const suspended = evs.find((e) => e.type === 'RunSuspended')!;
+    const resume = evs.find((e) => e.type === 'RunResumed')!;
+    expect(Date.parse(resume.at) - Date.parse(suspended.at)).toBe(20_000);
+    expect(foldRun(evs).pauses).toEqual([{ from: suspended.at, to: resume.at }]);
+  });
+
+  it('a kill (no stop event) then a resume is a pause from the last event before the resume; a failure too', () => {
+    const killed = interruptedAt29();
+    const last = killed.build().at(-1)!;
+    const evs = resumed(killed.wait(5000)).build();
+    expect(foldRun(evs).pauses).toEqual([{ from: last.at, to: evs.at(-1)!.at }]);
+    const failed = failedWithRetries();
+    const f = failed.build().at(-1)!;
+    expect(foldRun(resumed(failed.wait(3000)).build()).pauses).toEqual([{ from: f.at, to: new Date(Date.parse(f.at) + 4000).toISOString() }]);
+  });
+});
