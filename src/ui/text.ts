@@ -6,6 +6,60 @@ export function truncate(s: string, width: number): string {
   return s.length <= width ? s : `${s.slice(0, width - 1)}…`;
 }
 
+/**
+ * Cut to width columns in the middle, keeping the tail: names that differ only at the end (partitions:
+ * app.orders_2025_01, app.orders_2025_02) stay told apart — "app.ord…_2025_01".
+ */
+export function truncateMiddle(s: string, width: number): string {
+  if (width <= 0) return '';
+  if (s.length <= width) return s;
+  if (width <= 2) return s.slice(0, width);
+  const tail = Math.ceil((width - 1) / 2);
+  return `${s.slice(0, width - 1 - tail)}…${s.slice(s.length - tail)}`;
+}
+
+/** Wrap at word boundaries (a word longer than the width is cut); each line fits width columns. */
+export function wrapWords(s: string, width: number): string[] {
+  if (width <= 0) return [s];
+  const out: string[] = [];
+  for (const para of s.split('\n')) {
+    let line = '';
+    for (const word of para.split(/ +/)) {
+      let w = word;
+      while (w.length > width) {
+        if (line) out.push(line);
+        out.push(w.slice(0, width));
+        line = '';
+        w = w.slice(width);
+      }
+      if (!line) line = w;
+      else if (line.length + 1 + w.length <= width) line += ` ${w}`;
+      else {
+        out.push(line);
+        line = w;
+      }
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+/** Parts joined by " · ", onto as many lines as the width needs: a part is never cut in two. */
+export function fitParts(parts: string[], width: number, sep = ' · '): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const p of parts) {
+    if (!line) line = p;
+    else if (line.length + sep.length + p.length <= width) line += `${sep}${p}`;
+    else {
+      lines.push(line);
+      line = `  ${p}`;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => truncate(l, width));
+}
+
 export function padEnd(s: string, width: number): string {
   return truncate(s, width).padEnd(width);
 }
@@ -42,8 +96,7 @@ export function clock(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toISOString().slice(11, 19);
 }
 
-/** How many rows a wrapped text takes at this width. */
+/** How many rows a text takes at this width, wrapped at word boundaries (wrapWords). */
 export function wrappedRows(s: string, width: number): number {
-  if (width <= 0) return 1;
-  return s.split('\n').reduce((n, line) => n + Math.max(1, Math.ceil(line.length / width)), 0);
+  return wrapWords(s, width).length;
 }
