@@ -136,5 +136,7 @@ export function outputMode(flags: Flags): OutputMode {
   // the same test as Ink's own (is-in-ci), so pgclone and Ink never disagree about being in CI
   const set = (k: string) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false';
   const ci = set('CI') || set('CONTINUOUS_INTEGRATION');
-  return process.stdout.isTTY && process.stdin.isTTY && !ci ? 'dashboard' : 'plain';
+  // a dumb terminal (TERM=dumb: Emacs shells, some CI consoles) cannot move the cursor: the full-screen UI would smear
+  const dumb = process.env.TERM === 'dumb';
+  return process.stdout.isTTY && process.stdin.isTTY && !ci && !dumb ? 'dashboard' : 'plain';
 }

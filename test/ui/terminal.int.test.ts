@@ -128,6 +128,48 @@ describe('the demo in a terminal', () => {
   }, 400_000);
 });
 
+describe('the dashboard on a resize, and on a dumb terminal', () => {
+  /** The screen once it shows the frame for `width` with nothing left over: one header, at the top, no line wider. */
+  async function cleanFrameAt(session: string, width: number): Promise<string> {
+    const deadline = Date.now() + 20_000;
+    let screen = '';
+    while (Date.now() < deadline) {
+      screen = tmux('capture-pane', '-p', '-t', session);
+      const lines = screen.split('\n');
+      const headers = lines.filter((l) => l.startsWith('pgclone · watching')).length;
+      if (headers === 1 && lines[0]?.startsWith('pgclone · watching') && lines.every((l) => l.length <= width) && /verification\s+passed/.test(screen)) return screen;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    throw new Error(`the screen never showed one clean frame at ${width} columns; it shows:\n${screen}`);
+  }
+
+  it('80 × 24 → 60 × 20 → 100 × 30: after each resize one frame, from the top, with no fragment of the old one', async () => {
+    const target = await createTestDb('tty_resize');
+    expect((await runCli(['clone', '--source', source.url, '--target', target.url])).code).toBe(0);
+    const s = openTerminal([process.execPath, BIN, 'watch', '--target', target.url]);
+    await screenUntil(s, /verification\s+passed/);
+    await cleanFrameAt(s, 80);
+    tmux('resize-window', '-t', s, '-x', '60', '-y', '20');
+    const narrow = await cleanFrameAt(s, 60);
+    expect(narrow).toMatch(/Data 100 %/);
+    tmux('resize-window', '-t', s, '-x', '100', '-y', '30');
+    await cleanFrameAt(s, 100);
+  }, 180_000);
+
+  it('TERM=dumb gets plain lines, like a pipe, not the full-screen UI', async () => {
+    const target = await createTestDb('tty_dumb');
+    expect((await runCli(['clone', '--source', source.url, '--target', target.url])).code).toBe(0);
+    const s = openTerminal([process.execPath, BIN, 'watch', '--target', target.url], ['TERM=dumb']);
+    const screen = await screenUntil(s, /EXIT=\d+/);
+    expect(screen).toMatch(/EXIT=0/);
+    // watch without a terminal prints the log and ends
+    expect(screen).toMatch(/^run \S+: /m);
+    expect(screen).toMatch(/^finished in/m);
+    expect(screen).not.toContain('pgclone · watching');
+    expect(screen).not.toContain('▶');
+  }, 180_000);
+});
+
 describe('the dashboard when a clone is refused', () => {
   it('closes and prints the refusal and its exit code (source = target: 7)', async () => {
     const s = openTerminal([process.execPath, BIN, 'clone', '--source', source.url, '--target', source.url]);
