@@ -4,12 +4,12 @@ import { evolve } from '../events/fold.js';
 import { classifyRun, DEFAULT_STALL_THRESHOLD_MS, type LockHolder } from '../events/liveness.js';
 import type { LoggedEvent } from '../events/schemas.js';
 import type { FoldState, RunState } from '../events/state.js';
-import { liveCopies, type LiveCopy } from '../events/activity.js';
+import { liveCopies, liveIndexBuilds, type LiveIndexBuild } from '../events/activity.js';
 import { readRunLocks } from '../events/lock.js';
 import type { LogDb } from '../events/store.js';
 import { createFollower } from '../events/tail.js';
 import type { DashboardMode, DashboardModel, RunView } from './model.js';
-import { addSample, type Sample } from './progress.js';
+import { addSample, stampCopies, type Sample, type SeenCopy } from './progress.js';
 
 export interface Feed {
   get(): DashboardModel;
@@ -51,7 +51,8 @@ export function createFeed(db: LogDb, opts: FeedOptions): Feed {
   const follower = createFollower(db, { runId: opts.runId });
   const runs = new Map<string, RunData>();
   let holders = new Map<string, LockHolder>();
-  let copies: LiveCopy[] = [];
+  let copies: SeenCopy[] = [];
+  let builds: LiveIndexBuild[] = [];
   const notes: string[] = [];
   let busy: string | null = null;
   let error: string | null = null;
@@ -80,7 +81,7 @@ export function createFeed(db: LogDb, opts: FeedOptions): Feed {
     const samples: Record<string, Sample[]> = {};
     for (const [runId, d] of runs) samples[runId] = d.samples;
     const broken = [...runs.values()].map((d) => d.broken).find((b) => b !== null) ?? null;
-    return { runs: views, now: t, samples, liveCopies: copies, notes: notes.slice(-3), mode: opts.mode, replay: null, busy, error: error ?? malformed ?? broken ?? readError };
+    return { runs: views, now: t, samples, liveCopies: copies, liveIndexes: builds, notes: notes.slice(-3), mode: opts.mode, replay: null, busy, error: error ?? malformed ?? broken ?? readError };
   }
 
   // coalesced: at most one snapshot per minIntervalMs, however many events arrive
@@ -128,7 +129,8 @@ export function createFeed(db: LogDb, opts: FeedOptions): Feed {
         if (runs.size > known || now() - lastCatalog >= (opts.catalogMs ?? 1000)) {
           lastCatalog = now();
           holders = await readRunLocks(db, [...runs.keys()]);
-          copies = await liveCopies(db);
+          copies = stampCopies(await liveCopies(db), [...runs.values()].flatMap((d) => (d.state ? [d.state] : [])));
+          builds = await liveIndexBuilds(db);
         }
         readError = null;
       } catch (e) {

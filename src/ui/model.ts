@@ -1,9 +1,9 @@
 // The dashboard's props: everything it shows, gathered by a container from the log and the target's catalog.
-import type { LiveCopy } from '../events/activity.js';
+import type { LiveIndexBuild } from '../events/activity.js';
 import type { Classification } from '../events/liveness.js';
 import type { LoggedEvent } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
-import type { Sample } from './progress.js';
+import type { Sample, SeenCopy } from './progress.js';
 
 export interface RunView {
   state: RunState;
@@ -29,7 +29,9 @@ export interface DashboardModel {
   /** per runId, for rates (see progress.ts) */
   samples: Record<string, Sample[]>;
   /** COPYs in flight, from pg_stat_progress_copy: what the committed batches do not show yet */
-  liveCopies: LiveCopy[];
+  liveCopies: SeenCopy[];
+  /** index builds in flight on the target, from pg_stat_progress_create_index */
+  liveIndexes?: LiveIndexBuild[];
   /** the engine's latest notes, e.g. "retrying in 1.0 s…" */
   notes: string[];
   mode: DashboardMode;
