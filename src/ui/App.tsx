@@ -34,8 +34,11 @@ function header(model: DashboardModel): string {
   const count = `${model.runs.length} run${model.runs.length === 1 ? '' : 's'}`;
   if (model.mode === 'replay' && model.replay) {
     const r = model.replay;
-    return `pgclone · replay${target} · event ${r.position} / ${r.total} · ${r.paused ? 'paused' : 'playing'} · ${r.speed}×`;
+    const where = r.position >= r.total ? 'end of log' : r.paused ? 'paused' : 'playing';
+    return `pgclone · replay${target} · event ${r.position} / ${r.total} · ${where} · ${r.speed}×`;
   }
+  // before the engine in this process writes its first event there is nothing to count yet
+  if (model.mode === 'engine' && model.runs.length === 0) return 'pgclone · starting…';
   return `pgclone · ${model.mode === 'engine' ? 'cloning into' : 'watching'}${target} · ${count}`;
 }
 
@@ -55,7 +58,7 @@ export function App({ model, onResume, onWipeRestart, onQuit, onReplay, onSelect
   const bodyRows = Math.max(4, height - 1 - footerRows);
   const logRows = Math.max(1, bodyRows - 1);
   const runRows = Math.min(model.runs.length, Math.max(2, Math.floor(height / 8)));
-  const alert = run && ui.view === 'runs' ? alertRows(run, model.now, width) : 0;
+  const alert = run && ui.view === 'runs' ? alertRows(run, model.now, width, model.mode) : 0;
   const detailRows = bodyRows - runRows - 1 - (alert > 0 ? alert + 1 : 0);
   const tableCap = Math.max(8, Math.floor(height / 3));
 
@@ -102,10 +105,10 @@ export function App({ model, onResume, onWipeRestart, onQuit, onReplay, onSelect
         <EventLog run={run} scroll={ui.logScroll} rows={logRows} width={width} />
       ) : (
         <>
-          <RunList runs={model.runs} selectedRunId={selectedId} now={model.now} width={width} maxRows={runRows} />
+          <RunList runs={model.runs} selectedRunId={selectedId} now={model.now} width={width} maxRows={runRows} starting={model.mode === 'engine'} />
           {alert > 0 && run ? (
             <Box marginTop={1}>
-              <StoppedAlert run={run} now={model.now} width={width} />
+              <StoppedAlert run={run} now={model.now} width={width} mode={model.mode} />
             </Box>
           ) : null}
           {run ? (
@@ -115,6 +118,7 @@ export function App({ model, onResume, onWipeRestart, onQuit, onReplay, onSelect
                 now={model.now}
                 samples={model.samples[run.state.runId] ?? []}
                 liveCopies={model.liveCopies}
+                liveIndexes={model.liveIndexes}
                 notes={model.notes}
                 width={width}
                 height={detailRows}

@@ -5,7 +5,7 @@ import { evolve } from '../events/fold.js';
 import type { CopyRange, LoggedEvent } from '../events/schemas.js';
 import type { FoldState, RunState } from '../events/state.js';
 import { formatBytes, formatDuration, formatInt, whereStopped } from './format.js';
-import { totals } from './progress.js';
+import { pausedWithin, totals } from './progress.js';
 
 function rangeText(r: CopyRange): string {
   switch (r.kind) {
@@ -57,13 +57,58 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
       return `failed in ${ev.phase}: ${ev.error.message}${ev.error.sqlstate ? ` [${ev.error.sqlstate}]` : ''}${ev.resumable ? ` — ${suggest('resume', state)}` : ''}`;
     case 'RunFinished': {
       const t = ev.totals;
-      return `finished in ${formatDuration(ev.durationMs)}: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}, ${t.postDataItems} post-data items, ${t.sequences} sequences; verification ${ev.verification}`;
+      // work time and elapsed time apart: a run stopped and resumed did not take the time it was stopped
+      const paused = pausedWithin(state.pauses, Date.parse(state.startedAt), Date.parse(ev.at));
+      const took = paused > 0 ? `${formatDuration(Math.max(0, ev.durationMs - paused))} of work (${formatDuration(ev.durationMs)} elapsed)` : formatDuration(ev.durationMs);
+      return `finished in ${took}: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}, ${t.postDataItems} post-data items, ${t.sequences} sequences; verification ${ev.verification}`;
     }
     case 'RunWiped':
       return `run ${ev.runId} wiped: ${ev.dropped.length} objects dropped${ev.restartedAs ? `; restarting as ${ev.restartedAs}` : ''}`;
     default: {
       const never: never = ev;
       return String((never as LoggedEvent).type);
+    }
+  }
+}
+
+/** What an event records, in words for people (the log's type names are for the log): "a batch copied". */
+export function eventNoun(type: LoggedEvent['type']): string {
+  switch (type) {
+    case 'RunStarted':
+      return 'the run started';
+    case 'RunResumed':
+      return 'the run resumed';
+    case 'PhaseStarted':
+      return 'a phase started';
+    case 'PhaseCompleted':
+      return 'a phase done';
+    case 'SchemaApplied':
+      return 'the schema applied';
+    case 'TableStarted':
+      return 'a table started';
+    case 'BatchCopied':
+      return 'a batch copied';
+    case 'TableCompleted':
+      return 'a table copied';
+    case 'PostDataItemApplied':
+      return 'an index or constraint applied';
+    case 'SequencesSynced':
+      return 'sequences set';
+    case 'TableVerified':
+      return 'a table verified';
+    case 'RetryScheduled':
+      return 'a retry scheduled';
+    case 'RunSuspended':
+      return 'the run stopped';
+    case 'RunFailed':
+      return 'the run failed';
+    case 'RunFinished':
+      return 'the run finished';
+    case 'RunWiped':
+      return 'the run wiped';
+    default: {
+      const never: never = type;
+      return String(never);
     }
   }
 }

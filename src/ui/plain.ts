@@ -2,18 +2,26 @@
 import type { LoggedEvent } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { eventText, printedInPlain } from './event-text.js';
-import { formatBytes, formatDuration, formatInt, formatRate, percent } from './format.js';
-import { addSample, dataEta, rates, totals, type Sample } from './progress.js';
+import { formatBytes, formatDuration, formatInt, formatRate, mismatchAdvice, mismatchedTables } from './format.js';
+import { addSample, dataEta, postDataEta, rates, totals, verifyEta, type Sample } from './progress.js';
 
 export function progressLine(state: RunState, samples: Sample[]): string {
   const t = totals(state);
-  const r = rates(samples);
+  const r = rates(samples, state.pauses);
   const eta = dataEta(t, r.bytesPerSec);
-  const etaText = eta === null ? '' : `, ETA ${formatDuration(eta)} at ${formatRate(r.bytesPerSec, 'bytes')} over ${formatDuration(r.windowMs)}`;
+  const over = state.pauses.length > 0 ? `${formatDuration(r.windowMs)} of work` : formatDuration(r.windowMs);
+  const etaText = eta === null ? '' : `, ETA ${formatDuration(eta)} at ${formatRate(r.bytesPerSec, 'bytes')} over ${over}`;
   if (state.phase === 'data' || state.phases.data.status === 'running') {
-    return `data: ${percent(t.bytesDone, t.bytesTotal)} % — ${formatInt(t.rowsDone)} rows, ${formatBytes(t.bytesDone)} of ~${formatBytes(t.bytesTotal)}, ${t.tablesDone}/${t.tables} tables, ${formatRate(r.rowsPerSec, 'rows')}${etaText}`;
+    return `data: ${t.percent} % — ${formatInt(t.rowsDone)} rows, ${formatBytes(t.bytesDone)} of ${t.bytesExact ? '' : '~'}${formatBytes(t.bytesTotal)}, ${t.tablesDone}/${t.tables} tables, ${formatRate(r.rowsPerSec, 'rows')}${etaText}`;
   }
-  if (state.phase === 'post-data') return `post-data: ${t.itemsDone}/${t.items} items applied`;
+  if (state.phase === 'post-data') {
+    const e = postDataEta(state, formatDuration);
+    return `post-data: ${t.itemsDone}/${t.items} items applied${e ? `, ETA ${formatDuration(e.ms)} (${e.basis})` : ''}`;
+  }
+  if (state.phase === 'verify') {
+    const e = verifyEta(state, (x) => formatRate(x, 'rows'));
+    return `verify: ${Object.keys(state.verified).length}/${t.tables} tables counted${e ? `, ETA ${formatDuration(e.ms)} (${e.basis})` : ''}`;
+  }
   return `${state.phase}: running`;
 }
 
@@ -43,6 +51,12 @@ export function createPlainPrinter(write: (line: string) => void, intervalMs = 5
       samples = addSample(samples, { at: now(), rows: s.rowsDone, bytes: s.bytesDone });
       for (const ev of events) {
         if (printedInPlain(ev)) out(eventText(ev, s));
+        // a failed verification must not read like a finish: say which tables, first, and what to do
+        if (ev.type === 'RunFinished' && ev.verification === 'mismatch') {
+          const bad = mismatchedTables(s);
+          out(`VERIFICATION FAILED — ${bad.length} table${bad.length === 1 ? '' : 's'} differ${bad.length === 1 ? 's' : ''}: ${bad.join('; ')}`);
+          out(mismatchAdvice(s.runId));
+        }
       }
     },
     onNote(text) {

@@ -41,7 +41,7 @@ export function actionsFor(run: RunView): RunActions {
   }
 }
 
-const NEEDS_ATTENTION = new Set(['interrupted', 'stalled', 'failed']);
+const NEEDS_ATTENTION = new Set(['interrupted', 'stalled', 'failed', 'mismatched']);
 
 export function defaultRun(model: DashboardModel): RunView | null {
   return model.runs.find((r) => NEEDS_ATTENTION.has(r.liveness.state)) ?? model.runs[0] ?? null;

@@ -28,8 +28,9 @@ describe('RunList', () => {
     const m = S.interrupted();
     const frame = S.plain(render(<RunList runs={m.runs} selectedRunId="run_seed_29pct" now={m.now} width={80} maxRows={3} />).lastFrame());
     const [first, second] = frame.split('\n');
-    expect(first).toBe('▶ run_seed_29pct   interrupted  started 12m16s ago  data 19 % · 867/4,390 rows');
-    expect(second).toBe('  run_finished_01  finished     started 12m16s ago  took 9.0s · verify passed');
+    // issue 12: the run's percentage is the totals line's (bytes), not rows of a mostly unknown total
+    expect(first).toBe('▶ run_seed_29pct   interrupted  12m16s ago  data 2 % · 87 kB/~4.3 MB');
+    expect(second).toBe('  run_finished_01  finished     12m16s ago  took 9.0s · verify passed');
   });
 
   it('Given more runs than rows, Then the list says how many are hidden', () => {
@@ -52,7 +53,7 @@ describe('StoppedAlert', () => {
   it('Given the seed interrupted at 29 %, Then it says where it stopped and lists R, W, L and Q', () => {
     const frame = alert(S.interrupted());
     expect(frame).toContain('Interrupted in data at public.storyboard_panels — 707 / 2,430 rows (29 %)');
-    expect(frame).toContain("Last event 12 min 0 s ago (BatchCopied); no process holds the run's lock.");
+    expect(frame).toContain("Last event 12 min 0 s ago (a batch copied); no process holds the run's lock.");
     expect(frame).toContain('R resume · W wipe and restart · L event log · Q quit');
   });
 
@@ -79,11 +80,12 @@ describe('RunDetail', () => {
   it('Given a run mid-data, Then it shows phases, bars in flight first, workers, rates and an ETA with its rate', () => {
     const frame = detail(S.runningMidData());
     expect(frame).toContain('✓ preflight 900ms  ✓ schema 300ms  ▸ data 14s  post-data  sequences  verify');
-    expect(frame).toContain('Rows 1,317 / ~4,390 (30 %) · 132 kB / ~436 kB · tables 2/4 · post-data 0/3');
+    expect(frame).toContain('Data 30 % · 132 kB / ~432 kB · 1,317 / ~4,390 rows · tables 2/4 · post-data 0/3');
     expect(frame).toContain('Rate: 120 rows/s, 12 kB/s over 10 s · ETA 25 s at 12 kB/s');
     const rows = frame.split('\n').filter((l) => l.includes('public.'));
     expect(rows[0]).toBe('▸ public.assets            ██░░░░░░░  25 %   450 / ~1,800 rows   45 kB / ~180 kB');
-    expect(rows[1]).toBe('▸ public.storyboard_panels ███░░░░░░  29 %    707 / 2,430 rows   71 kB / ~240 kB');
+    // bytes of a table in flight: bytes per committed batch × its batches (3 of 10 in, 70.7 kB)
+    expect(rows[1]).toBe('▸ public.storyboard_panels ███░░░░░░  29 %    707 / 2,430 rows   71 kB / ~236 kB');
     expect(rows[2]).toContain('✓ public.projects');
     expect(frame).toContain('Workers: w0 public.storyboard_panels · w1 public.assets');
     expect(frame).toContain('COPY in flight: public.storyboard_panels 200 rows 20 kB');
@@ -106,7 +108,7 @@ describe('RunDetail', () => {
     expect(frame).toContain('#2 data 57P01 after 1.0 s: terminating connection due to administrator command');
     expect(frame).toContain('Last error (2026-11-28 10:00:19 UTC, transient):');
     expect(frame).toContain('could not connect to the target: connection refused by 10.0.0.7:5432');
-    expect(frame).toContain('! Snapshot consistency lost');
+    expect(frame).toContain('New source snapshot after a break: rows copied before and after it were read at');
     expect(frame).toContain('■ data 13s');
   });
 

@@ -2,8 +2,8 @@
 import { classifyRun, foldRun, type LockHolder, type LoggedEvent } from '../../src/events/index.js';
 import type { DashboardModel, RunView } from '../../src/ui/model.js';
 import type { Sample } from '../../src/ui/progress.js';
-import { keyBatches, LogBuilder, plannedTable } from '../fixtures/events.js';
-import { failedWithRetries, finishedRun, interruptedAt29, wipedRun } from '../fixtures/stories.js';
+import { keyBatches, LogBuilder, plannedTable, postItem } from '../fixtures/events.js';
+import { failedWithRetries, finishedRun, interruptedAt29, seedPlan, wipedRun } from '../fixtures/stories.js';
 
 export const HOLDER: LockHolder = { backendPid: 31337, clientPid: 4242, clientHost: 'bastion', clientAddr: '10.0.0.5', since: null };
 
@@ -95,3 +95,117 @@ export function manyTables(): DashboardModel {
 }
 
 export const T_EMPTY = Date.parse('2026-11-28T12:00:00.000Z');
+
+/**
+ * The demo's story: data ran 5 s, the function hit its time limit (RunSuspended), 20 s passed, the run was resumed,
+ * and one second later a batch landed. Samples span the pause, as a live feed's wall-clock polls do.
+ */
+export function resumedAfterPause(): DashboardModel {
+  const plan = {
+    tables: [plannedTable('orders_2025_01', 3000, 3_000_000), plannedTable('orders_2025_02', 3000, 3_000_000), plannedTable('orders_2025_03', 3000, 3_000_000)],
+    postData: [postItem('201', 'orders_2025_01_pkey', 'constraint', 'orders_2025_01')],
+  };
+  const b = new LogBuilder('run_resumed_01').started(plan.tables, plan.postData);
+  b.phase('preflight').phaseDone('preflight', 900);
+  b.phase('schema').schema().phaseDone('schema', 300);
+  b.phase('data');
+  const r = keyBatches(10, 300);
+  b.tableStarted('orders_2025_01', r, 3000, 3000);
+  for (let i = 0; i < 3; i++) b.batch('orders_2025_01', i, r[i]!, 300);
+  b.add({ type: 'RunSuspended', phase: 'data', reason: 'the function hit its time limit' });
+  b.wait(19_000);
+  b.add({
+    type: 'RunResumed',
+    operator: { user: 'ops', host: 'bastion', pid: 5151 },
+    toolVersion: '0.1.0',
+    fromPhase: 'data',
+    source: { host: 'db.example.internal', port: 5432, database: 'prod', user: 'cloner', serverVersion: '15.8', fingerprint: 'fp-prod' },
+    snapshotLost: true,
+  });
+  b.batch('orders_2025_01', 3, r[3]!, 300);
+  const events = b.build();
+  const at = (i: number) => Date.parse(events[i]!.at);
+  const idx = (type: string) => events.findIndex((e) => e.type === type);
+  const now = at(events.length - 1) + 1000;
+  const run = runView(events, HOLDER, now);
+  // polls every second: rows grow until the suspension, stand still through the pause, grow again after the resume
+  const samples: Sample[] = [];
+  let rows = 0;
+  for (let t = at(idx('PhaseStarted') + 4); t <= now; t += 1000) {
+    rows = events.filter((e) => e.type === 'BatchCopied' && Date.parse(e.at) <= t).reduce((n, e) => n + (e.type === 'BatchCopied' ? e.rows : 0), 0);
+    samples.push({ at: t, rows, bytes: rows * 100 });
+  }
+  return model([run], now, { samples: { [run.state.runId]: samples.slice(-26) }, mode: 'watch' });
+}
+
+/** Data is in; post-data is at 1 of 3 items, an index build in flight; a stale COPY of a copied table is still in the catalog read. */
+export function postDataInFlight(): DashboardModel {
+  const plan = seedPlan();
+  const b = new LogBuilder('run_postdata_01').started(plan.tables, plan.postData);
+  b.phase('preflight').phaseDone('preflight', 900);
+  b.phase('schema').schema().phaseDone('schema', 300);
+  b.phase('data');
+  for (const [name, rows] of [
+    ['storyboard_panels', 2430],
+    ['assets', 1800],
+    ['projects', 120],
+    ['users', 0],
+  ] as const) {
+    const r = keyBatches(1, 10_000);
+    b.tableStarted(name, r, rows, rows).batch(name, 0, r[0]!, rows).tableDone(name, rows);
+  }
+  b.phaseDone('data', 4000);
+  b.phase('post-data');
+  b.add({ type: 'PostDataItemApplied', itemId: '101', kind: 'constraint', name: 'storyboard_panels_pkey', durationMs: 4000, worker: 0 });
+  const now = b.now.getTime() + 1000;
+  const run = runView(b.build(), HOLDER, now);
+  return model([run], now, {
+    liveCopies: [{ table: 'public.storyboard_panels', bytesProcessed: 243_000, tuplesProcessed: 2430 }],
+    liveIndexes: [
+      {
+        table: 'public.storyboard_panels',
+        index: null,
+        command: 'CREATE INDEX',
+        phase: 'building index: scanning table',
+        blocksDone: 120,
+        blocksTotal: 300,
+        tuplesDone: 0,
+        tuplesTotal: 0,
+      },
+    ],
+  });
+}
+
+/** Finished, but verification found public.assets short by 3 rows: every phase ran. */
+export function mismatched(): DashboardModel {
+  const plan = seedPlan();
+  const b = new LogBuilder('run_mismatch_01').started(plan.tables, plan.postData);
+  b.phase('preflight').phaseDone('preflight', 900);
+  b.phase('schema').schema().phaseDone('schema', 300);
+  b.phase('data');
+  const sizes = [
+    ['storyboard_panels', 2430],
+    ['assets', 1800],
+    ['projects', 120],
+    ['users', 40],
+  ] as const;
+  for (const [name, rows] of sizes) {
+    const r = keyBatches(1, 10_000);
+    b.tableStarted(name, r, rows, rows).batch(name, 0, r[0]!, rows).tableDone(name, rows);
+  }
+  b.phaseDone('data', 4000);
+  b.phase('post-data');
+  for (const item of plan.postData) b.add({ type: 'PostDataItemApplied', itemId: item.id, kind: item.kind, name: item.name, durationMs: 40, worker: 0 });
+  b.phaseDone('post-data', 200);
+  b.phase('sequences').add({ type: 'SequencesSynced', count: 3, durationMs: 10 }).phaseDone('sequences', 10);
+  b.phase('verify');
+  // plan order is largest first; the bad table is the second of four, so a short list would fold it away
+  for (const [name, rows] of sizes) {
+    const targetRows = name === 'assets' ? rows - 3 : rows;
+    b.add({ type: 'TableVerified', table: { schema: 'public', name }, sourceRows: rows, targetRows, sourceChecksum: null, targetChecksum: null, match: targetRows === rows });
+  }
+  b.phaseDone('verify', 100);
+  b.add({ type: 'RunFinished', durationMs: 9000, totals: { tables: 4, rows: 4387, bytes: 438_700, postDataItems: 3, sequences: 3 }, verification: 'mismatch' });
+  const now = after(b, 60_000);
+  return model([runView(b.build(), null, now)], now);
+}

@@ -4,11 +4,23 @@ import type { ReactNode } from 'react';
 import { tableLabel } from '../../events/names.js';
 import { PHASES } from '../../events/schemas.js';
 import type { RunState, TableState } from '../../events/state.js';
-import { formatBytes, formatDuration, formatInt, formatRate, percent, timestamp } from '../format.js';
-import type { LiveCopy } from '../../events/activity.js';
+import { formatBytes, formatDuration, formatInt, formatRate, mismatchAdvice, mismatchedTables, timestamp } from '../format.js';
+import type { LiveIndexBuild } from '../../events/activity.js';
 import type { RunView } from '../model.js';
-import { dataEta, rates, tablesForDisplay, totals, type Sample } from '../progress.js';
-import { shortDuration, wrappedRows } from '../text.js';
+import {
+  copiesInFlight,
+  dataEta,
+  pausedWithin,
+  postDataEta,
+  rates,
+  tablesForDisplay,
+  totals,
+  verifyEta,
+  workBetween,
+  type Sample,
+  type SeenCopy,
+} from '../progress.js';
+import { fitParts, shortDuration, wrapWords } from '../text.js';
 import { theme, type Tone } from '../theme.js';
 import { TableProgress } from './TableProgress.js';
 
@@ -16,7 +28,8 @@ export interface RunDetailProps {
   run: RunView;
   now: number;
   samples: Sample[];
-  liveCopies: LiveCopy[];
+  liveCopies: SeenCopy[];
+  liveIndexes?: LiveIndexBuild[];
   notes: string[];
   width: number;
   /** rows this view may take */
@@ -27,15 +40,32 @@ export interface RunDetailProps {
 
 const MAX_RETRIES_SHOWN = 3;
 
-/** Each phase with its state and duration; a stopped run's running phase is marked stopped, timed to its last event. */
+/** A phase's work time: its elapsed time (the engine measures from its PhaseStarted) less the pauses inside it. */
+export function phaseWorkMs(state: RunState, p: (typeof PHASES)[number], end: number): number | null {
+  const ph = state.phases[p];
+  if (!ph.startedAt) return ph.durationMs;
+  const from = Date.parse(ph.startedAt);
+  if (ph.status === 'done') return Math.max(0, (ph.durationMs ?? 0) - pausedWithin(state.pauses, from, from + (ph.durationMs ?? 0)));
+  return workBetween(state, from, end);
+}
+
+/**
+ * Each phase with its state and work time (pauses between a stop and a resume are not counted); a stopped run's
+ * running phase is marked stopped, timed to its last event. A verification that found a difference is ✗, never ✓.
+ */
 export function phaseParts(state: RunState, live: boolean, now: number): { text: string; tone: Tone }[] {
+  const mismatch = Object.values(state.verified).some((v) => !v.match);
   return PHASES.map((p) => {
     const ph = state.phases[p];
-    if (ph.status === 'done') return { text: `✓ ${p} ${shortDuration(ph.durationMs ?? 0)}`, tone: 'ok' as const };
+    if (ph.status === 'done') {
+      const took = shortDuration(phaseWorkMs(state, p, now) ?? 0);
+      if (p === 'verify' && mismatch) return { text: `✗ ${p} ${took}`, tone: 'error' as const };
+      return { text: `✓ ${p} ${took}`, tone: 'ok' as const };
+    }
     if (ph.status === 'running') {
       const end = live ? now : Date.parse(state.lastEventAt);
       // a wipe's event comes long after the work stopped: no duration to tell
-      const ran = ph.startedAt && state.outcome.kind !== 'wiped' ? ` ${shortDuration(end - Date.parse(ph.startedAt))}` : '';
+      const ran = ph.startedAt && state.outcome.kind !== 'wiped' ? ` ${shortDuration(phaseWorkMs(state, p, end) ?? 0)}` : '';
       return live ? { text: `▸ ${p}${ran}`, tone: 'accent' as const } : { text: `■ ${p}${ran}`, tone: 'warn' as const };
     }
     return { text: p, tone: 'dim' as const };
@@ -68,16 +98,31 @@ export function workerItems(state: RunState): string[] {
 
 export function rateLine(state: RunState, samples: Sample[], silentForMs: number, stalled: boolean): string {
   if (stalled) return `Rate: no new event for ${formatDuration(silentForMs)}`;
-  const r = rates(samples);
+  const r = rates(samples, state.pauses);
   if (r.windowMs <= 0) return 'Rate: measuring… (no ETA until there is a rate)';
   const eta = dataEta(totals(state), r.bytesPerSec);
   const etaText = eta === null ? 'no ETA: nothing moved' : `ETA ${formatDuration(eta)} at ${formatRate(r.bytesPerSec, 'bytes')}`;
-  return `Rate: ${formatRate(r.rowsPerSec, 'rows')}, ${formatRate(r.bytesPerSec, 'bytes')} over ${formatDuration(r.windowMs)} · ${etaText}`;
+  const over = state.pauses.length > 0 ? `over ${formatDuration(r.windowMs)} of work` : `over ${formatDuration(r.windowMs)}`;
+  return `Rate: ${formatRate(r.rowsPerSec, 'rows')}, ${formatRate(r.bytesPerSec, 'bytes')} ${over} · ${etaText}`;
+}
+
+/** "9.0 s", or "13 s of work (28 s elapsed)" when the run was stopped and resumed on the way. */
+export function workAndElapsed(state: RunState, elapsedMs: number, at: string): string {
+  const paused = pausedWithin(state.pauses, Date.parse(state.startedAt), Date.parse(at));
+  if (paused <= 0) return formatDuration(elapsedMs);
+  return `${formatDuration(Math.max(0, elapsedMs - paused))} of work (${formatDuration(elapsedMs)} elapsed)`;
 }
 
 function outcomeLine(state: RunState): string | null {
   const o = state.outcome;
-  if (o.kind === 'finished') return `Finished ${timestamp(o.at)} in ${formatDuration(o.durationMs)} — verification ${o.verification}`;
+  if (o.kind === 'finished') {
+    const took = workAndElapsed(state, o.durationMs, o.at);
+    if (o.verification === 'mismatch') {
+      const n = mismatchedTables(state).length;
+      return `Finished ${timestamp(o.at)} in ${took} — VERIFICATION FAILED: ${n} table${n === 1 ? '' : 's'} differ${n === 1 ? 's' : ''}`;
+    }
+    return `Finished ${timestamp(o.at)} in ${took} — verification ${o.verification}`;
+  }
   if (o.kind === 'wiped') {
     const restart = o.restartedAs ? `; restarted as ${o.restartedAs}` : '';
     return `Wiped ${timestamp(o.at)}: ${o.dropped.length} object${o.dropped.length === 1 ? '' : 's'} dropped${restart}`;
@@ -91,7 +136,38 @@ interface Section {
   node: ReactNode;
 }
 
-export function RunDetail({ run, now, samples, liveCopies, notes, width, height, tableCap }: RunDetailProps) {
+/** "post-data: 1/3 items · ETA 4.0 s (2 items left at 4.0 s each as measured, 2 at a time)" */
+export function postDataLine(state: RunState): string {
+  const t = totals(state);
+  const eta = postDataEta(state, formatDuration);
+  return `Post-data ${t.itemsDone}/${t.items}: ${eta ? `ETA ${formatDuration(eta.ms)} · ${eta.basis}` : 'no ETA until an item is done'}`;
+}
+
+export function verifyLine(state: RunState): string {
+  const eta = verifyEta(state, (r) => formatRate(r, 'rows'));
+  const n = Object.keys(state.verified).length;
+  return `Verify ${n}/${state.tableOrder.length} tables: ${eta ? `ETA ${formatDuration(eta.ms)} · ${eta.basis}` : 'no ETA until a table is counted'}`;
+}
+
+/** An index build in flight, with the progress the catalog gives: "storyboard_panels_project_idx: building index: scanning table 40 % of blocks". */
+export function buildText(b: LiveIndexBuild, state: RunState): string {
+  // a plain CREATE INDEX has no index yet: name it from the run's pending items on that table when only one fits
+  const pending = state.postDataOrder
+    .map((id) => state.postData[id])
+    .filter((i) => i !== undefined && !i.applied && i.table !== null && tableLabel(i.table) === b.table && i.kind !== 'fk-constraint');
+  const name = b.index ?? (pending.length === 1 ? pending[0]?.name : null) ?? `an index on ${b.table}`;
+  const of = (d: number, t: number, what: string) => (t > 0 ? ` · ${what} ${Math.min(100, Math.floor((d / t) * 100))} % (${formatInt(d)} / ${formatInt(t)})` : '');
+  const progress = b.blocksTotal > 0 ? of(b.blocksDone, b.blocksTotal, 'blocks') : of(b.tuplesDone, b.tuplesTotal, 'tuples');
+  return `${name} · ${b.phase.replace(/^building index: /, '')}${progress}`;
+}
+
+/** The engine's notes, less those that tell an outcome the log has since moved past ("run X: suspended" after a resume). */
+export function currentNotes(state: RunState, notes: string[]): string[] {
+  const prefix = `run ${state.runId}: `;
+  return notes.filter((n) => !n.startsWith(prefix) || n.slice(prefix.length) === state.outcome.kind);
+}
+
+export function RunDetail({ run, now, samples, liveCopies, liveIndexes = [], notes, width, height, tableCap }: RunDetailProps) {
   const s = run.state;
   const live = run.liveness.state === 'running' || run.liveness.state === 'stalled';
   const line = (key: string, text: string, tone?: Tone): Section => ({
@@ -123,38 +199,69 @@ export function RunDetail({ run, now, samples, liveCopies, notes, width, height,
       ),
     });
   }
+  const lines = (key: string, texts: string[], tone?: Tone): Section[] => texts.map((x, i) => line(`${key}-${i}`, x, tone));
   const t = totals(s);
   if (t.tables > 0) {
-    const post = t.items > 0 ? ` · post-data ${t.itemsDone}/${t.items}` : '';
-    before.push(
-      line(
-        'totals',
-        `Rows ${formatInt(t.rowsDone)} / ~${formatInt(t.rowsTotal)} (${percent(t.rowsDone, t.rowsTotal)} %) · ${formatBytes(t.bytesDone)} / ~${formatBytes(t.bytesTotal)} · tables ${t.tablesDone}/${t.tables}${post}`,
-      ),
-    );
+    // the run's one percentage (the runs list and plain lines show the same): bytes, estimates corrected as batches land
+    const approx = t.bytesExact ? '' : '~';
+    const parts = [
+      `Data ${t.percent} %`,
+      `${formatBytes(t.bytesDone)} / ${approx}${formatBytes(t.bytesTotal)}`,
+      `${formatInt(t.rowsDone)} / ${t.tablesDone === t.tables ? '' : '~'}${formatInt(t.rowsTotal)} rows`,
+      `tables ${t.tablesDone}/${t.tables}`,
+      ...(t.items > 0 ? [`post-data ${t.itemsDone}/${t.items}`] : []),
+    ];
+    before.push(...lines('totals', fitParts(parts, width)));
   }
-  if (live && s.phase === 'data') before.push(line('rate', rateLine(s, samples, run.liveness.silentForMs, run.liveness.state === 'stalled')));
+  if (live && s.phase === 'data') before.push(...lines('rate', fitParts(rateLine(s, samples, run.liveness.silentForMs, run.liveness.state === 'stalled').split(' · '), width)));
+  if (live && s.phases['post-data'].status === 'running' && s.phase !== 'data') before.push(...lines('post', fitParts(postDataLine(s).split(' · '), width)));
+  if (live && s.phases.verify.status === 'running') before.push(...lines('verify', fitParts(verifyLine(s).split(' · '), width)));
 
   if (live) {
     const workers = workerItems(s);
-    if (s.phase === 'data' && workers.length > 0) after.push(line('workers', `Workers: ${workers.join(' · ')}`));
-    // the catalog reports every COPY on the target; only this run's tables belong here
-    const ours = new Set(s.tableOrder.map((k) => tableLabel((s.tables[k] as TableState).table)));
-    const copies = liveCopies.filter((c) => ours.has(c.table));
+    if (s.phase === 'data' && workers.length > 0) after.push(...lines('workers', fitParts([`Workers: ${workers[0]}`, ...workers.slice(1)], width)));
+    // the catalog reports every COPY on the target; only this run's tables still copying belong here
+    const copies = copiesInFlight(s, liveCopies);
     if (copies.length > 0) {
       const texts = copies.map((c) => `${c.table} ${formatInt(c.tuplesProcessed)} rows ${formatBytes(c.bytesProcessed)}`);
-      after.push(line('copies', `COPY in flight: ${texts.join(' · ')}`));
+      after.push(...lines('copies', fitParts([`COPY in flight: ${texts[0]}`, ...texts.slice(1)], width)));
+    }
+    if (s.phases['post-data'].status === 'running') {
+      const ours = new Set(s.tableOrder.map((k) => tableLabel((s.tables[k] as TableState).table)));
+      for (const [i, b] of liveIndexes.filter((x) => ours.has(x.table)).slice(0, 4).entries()) after.push(...lines(`build-${i}`, fitParts(`Building ${buildText(b, s)}`.split(' · '), width)));
     }
   }
   const outcome = outcomeLine(s);
-  if (outcome) after.push(line('outcome', outcome, run.liveness.state));
+  if (outcome) after.push(...lines('outcome', wrapWords(outcome, width), run.liveness.state));
+  if (run.liveness.state === 'mismatched') {
+    const advice = wrapWords(mismatchAdvice(s.runId), width);
+    after.push({
+      key: 'advice',
+      rows: advice.length,
+      node: (
+        <Box key="advice" flexDirection="column">
+          {advice.map((l, i) => (
+            <Text key={i} wrap="truncate" {...theme.tone('mismatched')}>
+              {l}
+            </Text>
+          ))}
+        </Box>
+      ),
+    });
+  }
   const lastResume = s.resumes[s.resumes.length - 1];
   if (lastResume) {
     const by = `${lastResume.operator.user}@${lastResume.operator.host}`;
-    after.push(line('resumes', `Resumed ${s.resumes.length}× — last by ${by} at ${timestamp(lastResume.at)} from ${lastResume.fromPhase}`));
+    const stopped = s.pauses.reduce((n, p) => n + Math.max(0, Date.parse(p.to) - Date.parse(p.from)), 0);
+    const parts = [`Resumed ${s.resumes.length}× — last by ${by} at ${timestamp(lastResume.at)} from ${lastResume.fromPhase}`];
+    if (stopped > 0) parts.push(`stopped ${formatDuration(stopped)} in all (not counted in durations)`);
+    after.push(...lines('resumes', fitParts(parts, width)));
   }
   if (s.snapshotLost) {
-    after.push(line('snapshot', '! Snapshot consistency lost: a retry or resume read from a new source snapshot', 'warn'));
+    // a fact of every resume, not an alarm: it matters only if the source was written to across the break
+    after.push(
+      ...lines('snapshot', wrapWords('New source snapshot after a break: rows copied before and after it were read at different moments.', width), 'dim'),
+    );
   }
   if (s.retries.length > 0) {
     const shown = s.retries.slice(-MAX_RETRIES_SHOWN);
@@ -168,18 +275,10 @@ export function RunDetail({ run, now, samples, liveCopies, notes, width, height,
   if (s.lastError) {
     const e = s.lastError;
     after.push(line('error-head', `Last error (${timestamp(e.at)}, ${e.kind}${e.sqlstate ? `, ${e.sqlstate}` : ''}):`, 'error'));
-    // in full, on lines of its own: the one thing an operator must read without opening the log
-    after.push({
-      key: 'error',
-      rows: wrappedRows(e.message, width),
-      node: (
-        <Text key="error" wrap="wrap" {...theme.tone('error')}>
-          {e.message}
-        </Text>
-      ),
-    });
+    // in full, on lines of its own, wrapped at words: the one thing an operator must read without opening the log
+    after.push(...lines('error', wrapWords(e.message, width), 'error'));
   }
-  if (live) for (const [i, n] of notes.slice(-2).entries()) after.push(line(`note-${i}`, n, 'dim'));
+  if (live) for (const [i, n] of currentNotes(s, notes).slice(-2).entries()) after.push(line(`note-${i}`, n, 'dim'));
 
   const used = [...before, ...after].reduce((n, x) => n + x.rows, 0);
   const tables = tablesForDisplay(s);
@@ -187,7 +286,7 @@ export function RunDetail({ run, now, samples, liveCopies, notes, width, height,
   return (
     <Box flexDirection="column" width={width}>
       {before.map((x) => x.node)}
-      {tables.length > 0 ? <TableProgress tables={tables} width={width} maxRows={tableRows} /> : null}
+      {tables.length > 0 ? <TableProgress tables={tables} verified={s.verified} width={width} maxRows={tableRows} /> : null}
       {after.map((x) => x.node)}
     </Box>
   );

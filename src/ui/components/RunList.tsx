@@ -2,9 +2,9 @@
 import { Box, Text } from 'ink';
 import type { RunState } from '../../events/state.js';
 import type { Classification } from '../../events/liveness.js';
-import { formatCompact, percent } from '../format.js';
+import { formatBytes } from '../format.js';
 import type { RunView } from '../model.js';
-import { totals } from '../progress.js';
+import { pausedWithin, totals } from '../progress.js';
 import { padEnd, shortDuration, truncate } from '../text.js';
 import { theme } from '../theme.js';
 
@@ -15,23 +15,28 @@ export interface RunListProps {
   width: number;
   /** rows for runs; beyond it the list scrolls with the selection and says how many are hidden */
   maxRows: number;
+  /** the engine in this process has not written its first event yet: an empty log is not news */
+  starting?: boolean;
 }
 
-/** "data 19 % · 867/4,390 rows", "post-data 1/3 items", "took 9.0s · verify passed" */
+/** "data 20 % · 87 kB/~436 kB", "post-data 1/3 items", "took 9.0s · verify passed": the percentage is the totals line's */
 export function howFar(state: RunState, liveness: Classification): string {
   const o = state.outcome;
-  if (o.kind === 'finished') return `took ${shortDuration(o.durationMs)} · verify ${o.verification}`;
+  if (o.kind === 'finished') {
+    const work = o.durationMs - pausedWithin(state.pauses, Date.parse(state.startedAt), Date.parse(o.at));
+    return `took ${shortDuration(work)} · ${o.verification === 'mismatch' ? 'verify FAILED' : `verify ${o.verification}`}`;
+  }
   if (o.kind === 'wiped') return o.restartedAs ? `restarted as ${o.restartedAs}` : `${o.dropped.length} objects dropped`;
   const t = totals(state);
   switch (state.phase) {
     case 'data':
-      return `data ${percent(t.rowsDone, t.rowsTotal)} % · ${formatCompact(t.rowsDone)}/${formatCompact(t.rowsTotal)} rows`;
+      return `data ${t.percent} % · ${formatBytes(t.bytesDone)}/${t.bytesExact ? '' : '~'}${formatBytes(t.bytesTotal)}`;
     case 'post-data':
       return `post-data ${t.itemsDone}/${t.items} items`;
     case 'verify':
       return `verify ${Object.keys(state.verified).length}/${t.tables} tables`;
     default:
-      return liveness.state === 'running' ? `${state.phase}…` : state.phase;
+      return liveness.state === 'running' ? `${state.phase}…` : `stopped in ${state.phase}`;
   }
 }
 
@@ -43,18 +48,23 @@ export function visibleWindow(count: number, selected: number, maxRows: number):
   return { start, end: start + rows };
 }
 
-export function RunList({ runs, selectedRunId, now, width, maxRows }: RunListProps) {
-  if (runs.length === 0) return <Text {...theme.tone('dim')}>No runs in the target&apos;s pgclone log yet.</Text>;
+export function RunList({ runs, selectedRunId, now, width, maxRows, starting = false }: RunListProps) {
+  if (runs.length === 0) return <Text {...theme.tone('dim')}>{starting ? 'starting…' : "No runs in the target's pgclone log yet."}</Text>;
   const idWidth = Math.min(22, Math.max(...runs.map((r) => r.state.runId.length)));
   const selected = Math.max(0, runs.findIndex((r) => r.state.runId === selectedRunId));
   const { start, end } = visibleWindow(runs.length, selected, maxRows);
   const hidden = runs.length - (end - start);
+  // what is left after the fixed columns goes to how far each run got; the age column goes first when that is short
+  const fixed = 2 + idWidth + 2 + 11 + 2;
+  const withAge = runs.slice(start, end).every((r) => fixed + 12 + howFar(r.state, r.liveness).length <= width);
   return (
     <Box flexDirection="column" width={width}>
       {runs.slice(start, end).map((run) => {
         const s = run.state;
         const isSelected = s.runId === selectedRunId;
-        const started = `started ${shortDuration(now - Date.parse(s.startedAt))} ago`;
+        const started = `${shortDuration(now - Date.parse(s.startedAt))} ago`;
+        const far = howFar(s, run.liveness);
+        const rest = Math.max(8, width - fixed - (withAge ? 12 : 0));
         return (
           <Text key={s.runId} wrap="truncate" bold={isSelected}>
             {isSelected ? '▶ ' : '  '}
@@ -62,9 +72,8 @@ export function RunList({ runs, selectedRunId, now, width, maxRows }: RunListPro
             {'  '}
             <Text {...theme.tone(run.liveness.state)}>{padEnd(run.liveness.state, 11)}</Text>
             {'  '}
-            {padEnd(started, 18)}
-            {'  '}
-            {truncate(howFar(s, run.liveness), width)}
+            {withAge ? `${padEnd(started, 10)}  ` : ''}
+            {truncate(far, rest)}
           </Text>
         );
       })}

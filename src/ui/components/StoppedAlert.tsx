@@ -1,9 +1,11 @@
 // Where an interrupted, stalled or failed run stopped, and the keys that act on it.
 import { Box, Text } from 'ink';
 import { describeHolder } from '../../events/liveness.js';
-import { formatDuration, whereStopped } from '../format.js';
-import type { RunView } from '../model.js';
-import { wrappedRows } from '../text.js';
+import { formatDuration, mismatchAdvice, mismatchedTables, whereStopped } from '../format.js';
+import type { DashboardMode, RunView } from '../model.js';
+import { eventNoun } from '../event-text.js';
+import type { LoggedEvent } from '../../events/schemas.js';
+import { wrapWords } from '../text.js';
 import { theme } from '../theme.js';
 import { actionsFor } from '../ui-state.js';
 
@@ -11,6 +13,8 @@ export interface StoppedAlertProps {
   run: RunView;
   now: number;
   width: number;
+  /** in replay no key acts on the run: none is offered */
+  mode?: DashboardMode;
 }
 
 export interface AlertText {
@@ -19,21 +23,29 @@ export interface AlertText {
   keys: string;
 }
 
-/** The alert's text, or null for runs that did not stop short (running, finished, wiped). */
-export function alertText(run: RunView, now: number): AlertText | null {
+/** The alert's text, or null for runs that did not stop short (running, finished, wiped); a failed verification has one. */
+export function alertText(run: RunView, now: number, mode: DashboardMode = 'watch'): AlertText | null {
   const { state: s, liveness: l } = run;
   const where = whereStopped(s);
   const since = (iso: string) => formatDuration(Math.max(0, now - Date.parse(iso)));
-  const actions = actionsFor(run);
+  const actions = mode === 'replay' ? { resume: false, wipe: false } : actionsFor(run);
   const keys = [actions.resume ? 'R resume' : null, actions.wipe ? 'W wipe and restart' : null, 'L event log', 'Q quit']
     .filter((k): k is string => k !== null)
     .join(' · ');
   switch (l.state) {
+    case 'mismatched': {
+      const bad = mismatchedTables(s);
+      return {
+        headline: `Verification FAILED: ${bad.length} table${bad.length === 1 ? '' : 's'} differ${bad.length === 1 ? 's' : ''} — ${bad.join('; ')}`,
+        detail: mismatchAdvice(s.runId),
+        keys,
+      };
+    }
     case 'interrupted': {
       const detail =
         s.outcome.kind === 'suspended'
           ? `Stopped cleanly ${since(s.outcome.at)} ago: ${s.outcome.reason}.`
-          : `Last event ${since(s.lastEventAt)} ago (${s.lastEventType}); no process holds the run's lock.`;
+          : `Last event ${since(s.lastEventAt)} ago (${eventNoun(s.lastEventType as LoggedEvent['type'])}); no process holds the run's lock.`;
       return { headline: `Interrupted in ${where}`, detail, keys };
     }
     case 'failed': {
@@ -46,7 +58,7 @@ export function alertText(run: RunView, now: number): AlertText | null {
       return {
         headline: `Stalled in ${where}`,
         detail: `Held by ${holder}, silent for ${formatDuration(l.silentForMs)}.`,
-        keys: `R / W need the lock: stop that process first · ${keys}`,
+        keys: mode === 'replay' ? keys : `R / W need the lock: stop that process first · ${keys}`,
       };
     }
     default:
@@ -54,22 +66,29 @@ export function alertText(run: RunView, now: number): AlertText | null {
   }
 }
 
-export function alertRows(run: RunView, now: number, width: number): number {
-  const a = alertText(run, now);
+export function alertRows(run: RunView, now: number, width: number, mode: DashboardMode = 'watch'): number {
+  const a = alertText(run, now, mode);
   if (!a) return 0;
-  return wrappedRows(a.headline, width) + wrappedRows(a.detail, width) + 1;
+  return wrapWords(a.headline, width).length + wrapWords(a.detail, width).length + 1;
 }
 
-export function StoppedAlert({ run, now, width }: StoppedAlertProps) {
-  const a = alertText(run, now);
+/** Wrapped here at words, so what alertRows counts is what shows. */
+export function StoppedAlert({ run, now, width, mode = 'watch' }: StoppedAlertProps) {
+  const a = alertText(run, now, mode);
   if (!a) return null;
   const tone = theme.tone(run.liveness.state);
   return (
     <Box flexDirection="column" width={width}>
-      <Text bold {...tone}>
-        {a.headline}
-      </Text>
-      <Text>{a.detail}</Text>
+      {wrapWords(a.headline, width).map((l, i) => (
+        <Text key={`h${i}`} bold wrap="truncate" {...tone}>
+          {l}
+        </Text>
+      ))}
+      {wrapWords(a.detail, width).map((l, i) => (
+        <Text key={`d${i}`} wrap="truncate">
+          {l}
+        </Text>
+      ))}
       <Text wrap="truncate" {...theme.tone('accent')}>
         {a.keys}
       </Text>
