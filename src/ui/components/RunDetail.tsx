@@ -4,7 +4,7 @@ import type { ReactNode } from 'react';
 import { tableLabel } from '../../events/names.js';
 import { PHASES } from '../../events/schemas.js';
 import type { RunState, TableState } from '../../events/state.js';
-import { formatBytes, formatDuration, formatInt, formatRate, mismatchAdvice, mismatchedTables, timestamp } from '../format.js';
+import { formatBytes, formatDuration, formatInt, formatRate, mismatchedTables, timestamp } from '../format.js';
 import type { LiveIndexBuild } from '../../events/activity.js';
 import type { RunView } from '../model.js';
 import {
@@ -233,22 +233,6 @@ export function RunDetail({ run, now, samples, liveCopies, liveIndexes = [], not
   }
   const outcome = outcomeLine(s);
   if (outcome) after.push(...lines('outcome', wrapWords(outcome, width), run.liveness.state));
-  if (run.liveness.state === 'mismatched') {
-    const advice = wrapWords(mismatchAdvice(s.runId), width);
-    after.push({
-      key: 'advice',
-      rows: advice.length,
-      node: (
-        <Box key="advice" flexDirection="column">
-          {advice.map((l, i) => (
-            <Text key={i} wrap="truncate" {...theme.tone('mismatched')}>
-              {l}
-            </Text>
-          ))}
-        </Box>
-      ),
-    });
-  }
   const lastResume = s.resumes[s.resumes.length - 1];
   if (lastResume) {
     const by = `${lastResume.operator.user}@${lastResume.operator.host}`;

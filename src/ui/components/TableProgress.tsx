@@ -34,7 +34,7 @@ export interface TableRowText {
  * Narrow terminals drop the bytes column before the name is cut; a cut name keeps its tail (partitions differ there).
  * `nameWidth` is the longest name among the rows shown: past it, width goes to the bar.
  */
-export function tableRowText(t: TableState, width: number, nameWidth = 24, mismatch = false): TableRowText {
+export function tableRowText(t: TableState, width: number, nameWidth = 24, mismatch: VerifiedTable | null = null): TableRowText {
   const total = tableTotal(t);
   const approx = total.exact ? '' : '~';
   // a copied table is done whatever its size: an empty one is 100 %, not 0 %
@@ -42,9 +42,10 @@ export function tableRowText(t: TableState, width: number, nameWidth = 24, misma
   const rows = `${formatCompact(t.rowsDone)} / ${approx}${formatCompact(total.rows)} rows`;
   const b = tableBytesTotal(t);
   const bytes = `${formatBytes(t.bytesDone)} / ${b.exact ? '' : '~'}${formatBytes(b.bytes)}`;
-  const flag = mismatch ? ' differs' : '';
-  const wide = ` ${pct} ${padStart(rows, 19)} ${padStart(bytes, 17)}${flag}`;
-  const narrow = ` ${pct} ${padStart(rows, 19)}${flag}`;
+  // a table verification found different says so where its bytes would be: what the target holds
+  const last = mismatch ? `≠ target ${formatCompact(mismatch.targetRows)}` : bytes;
+  const wide = ` ${pct} ${padStart(rows, 19)} ${padStart(last, 17)}`;
+  const narrow = mismatch ? ` ${pct} ${padStart(last, 19)}` : ` ${pct} ${padStart(rows, 19)}`;
   const rest = width - 3 - 6 - wide.length >= Math.min(nameWidth, 24) ? wide : narrow;
   const name = Math.max(8, Math.min(nameWidth, width - 3 - 6 - rest.length));
   const barWidth = Math.max(6, width - 2 - name - 1 - rest.length);
@@ -57,7 +58,7 @@ export function TableProgress({ tables, verified = {}, width, maxRows }: TablePr
   const fits = tables.length <= maxRows;
   const shown = fits ? tables : tables.slice(0, Math.max(1, maxRows - 1));
   const hidden = tables.slice(shown.length);
-  const bad = (t: TableState) => verified[t.key]?.match === false;
+  const bad = (t: TableState) => (verified[t.key]?.match === false ? (verified[t.key] ?? null) : null);
   const counts = (['copying', 'pending', 'copied'] as const)
     .map((status) => ({ status, n: hidden.filter((t) => t.status === status).length }))
     .filter((c) => c.n > 0)
@@ -69,7 +70,7 @@ export function TableProgress({ tables, verified = {}, width, maxRows }: TablePr
       {shown.map((t) => {
         const mismatch = bad(t);
         const r = tableRowText(t, width, nameWidth, mismatch);
-        const tone = mismatch ? 'error' : TONE[t.status];
+        const tone: Tone = mismatch ? 'error' : TONE[t.status];
         return (
           <Text key={t.key} wrap="truncate">
             <Text {...theme.tone(tone)}>{r.mark}</Text>
