@@ -29,8 +29,13 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
       return `run ${ev.runId} resumed by ${ev.operator.user}@${ev.operator.host} from ${ev.fromPhase}${ev.snapshotLost ? ' (a new source snapshot: consistency across the break is not guaranteed)' : ''}`;
     case 'PhaseStarted':
       return `${ev.phase}: started`;
-    case 'PhaseCompleted':
-      return `${ev.phase}: done in ${formatDuration(ev.durationMs)}`;
+    case 'PhaseCompleted': {
+      // the engine times a phase from its PhaseStarted: a stop and resume inside it is not work
+      const from = state.phases[ev.phase].startedAt;
+      const paused = from ? pausedWithin(state.pauses, Date.parse(from), Date.parse(ev.at)) : 0;
+      if (paused <= 0) return `${ev.phase}: done in ${formatDuration(ev.durationMs)}`;
+      return `${ev.phase}: done in ${formatDuration(Math.max(0, ev.durationMs - paused))} of work (${formatDuration(ev.durationMs)} elapsed)`;
+    }
     case 'SchemaApplied':
       return `schema: ${ev.statements} statements, ${ev.objects.length} objects created`;
     case 'TableStarted': {

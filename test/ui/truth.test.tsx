@@ -84,6 +84,9 @@ describe('1. rates, ETA and durations count work time, not the time a run was st
     const events = b.build();
     const state = foldRun(events);
     expect(state.pauses).toEqual([{ from: stoppedAt, to: events.find((e) => e.type === 'RunResumed')!.at }]);
+    // the data phase was not stopped: its line is as it was; post-data began after the resume
+    const dataDone = events.find((e) => e.type === 'PhaseCompleted' && e.phase === 'data')!;
+    expect(eventText(dataDone, foldRun(events.slice(0, events.indexOf(dataDone) + 1)))).toBe('data: done in 3.0 s');
     expect(eventText(events.at(-1)!, state)).toMatch(new RegExp(`^finished in ${(elapsed - 16_000) / 1000} s of work \\(${elapsed / 1000} s elapsed\\): `));
   });
 });
@@ -307,5 +310,29 @@ describe('8. replay offers only what it honours, and says when the log ends', ()
   it('Given a replay at its last event, Then the header says end of log', () => {
     const m = { ...S.finished(), mode: 'replay' as const, replay: { position: 40, total: 40, paused: false, speed: 2 } };
     expect(app(m)).toContain('event 40 / 40 · end of log');
+  });
+});
+
+describe('1b. a phase stopped and resumed says its work time apart from its elapsed time', () => {
+  it('Given data stopped 20 s part way and resumed, Then its PhaseCompleted line says the work and the elapsed time', () => {
+    const b = new LogBuilder('run_paused_data').started([plannedTable('t', 20)]);
+    b.phase('preflight', 100).phase('schema').schema().phaseDone('schema', 100).phase('data');
+    const started = b.build().at(-1)!;
+    const r = keyBatches(2, 10);
+    b.tableStarted('t', r, 20, 20).batch('t', 0, r[0]!, 10);
+    b.add({ type: 'RunSuspended', phase: 'data', reason: 'time limit' }).wait(19_000);
+    b.add({
+      type: 'RunResumed',
+      operator: { user: 'ops', host: 'bastion', pid: 2 },
+      toolVersion: '0.1.0',
+      fromPhase: 'data',
+      source: identity('prod'),
+      snapshotLost: true,
+    });
+    b.batch('t', 1, r[1]!, 10);
+    const elapsed = b.now.getTime() - Date.parse(started.at);
+    b.add({ type: 'PhaseCompleted', phase: 'data', durationMs: elapsed });
+    const events = b.build();
+    expect(eventText(events.at(-1)!, foldRun(events))).toBe(`data: done in ${(elapsed - 20_000) / 1000}.0 s of work (${elapsed / 1000} s elapsed)`);
   });
 });
