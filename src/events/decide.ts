@@ -100,11 +100,16 @@ export function mismatchedTables(state: RunState): VerifiedTable[] {
 
 const int = (n: number) => n.toLocaleString('en-US');
 
-/** "public.blobs (source 1,199,000 rows, target 1,200,000)" for each mismatched table. */
-export function describeMismatches(state: RunState): string {
-  const list = mismatchedTables(state).map(
-    (v) => `${tableLabel(v.table)} (source ${int(v.sourceRows)} rows, target ${int(v.targetRows)}${v.sourceRows === v.targetRows ? ', checksums differ' : ''})`,
+/** "public.blobs (source 1,199,000 rows, target 1,200,000)": one per mismatched table. */
+export function mismatchLines(state: RunState): string[] {
+  return mismatchedTables(state).map(
+    (v) => `${tableLabel(v.table)} (source ${int(v.sourceRows)} rows, target ${int(v.targetRows)}${v.sourceChecksum !== v.targetChecksum ? ', checksums differ' : ''})`,
   );
+}
+
+/** The mismatched tables in one line. */
+export function describeMismatches(state: RunState): string {
+  const list = mismatchLines(state);
   return list.length > 0 ? list.join(', ') : 'a table';
 }
 

@@ -1,6 +1,5 @@
 // Numbers for people: bytes, rates, durations, ETAs, and where a run stopped.
-import { checkpointOf } from '../events/decide.js';
-import { tableLabel } from '../events/names.js';
+import { checkpointOf, mismatchLines, mismatchNextSteps } from '../events/decide.js';
 import type { RunState } from '../events/state.js';
 
 export function formatInt(n: number): string {
@@ -63,16 +62,15 @@ export function whereStopped(state: RunState): string {
   return cp.phase;
 }
 
-/** The tables whose source and target differ, as verification found them. */
+/** The tables whose source and target differ, as verification found them, one line each. */
 export function mismatchedTables(state: RunState): string[] {
-  return Object.values(state.verified)
-    .filter((v) => !v.match)
-    .map((v) => `${tableLabel(v.table)} (source ${formatInt(v.sourceRows)} rows, target ${formatInt(v.targetRows)}${v.sourceChecksum !== v.targetChecksum ? ', checksums differ' : ''})`);
+  return mismatchLines(state);
 }
 
 /** What to do about a verification that found a difference: the copy is complete, so resuming changes nothing. */
-export function mismatchAdvice(runId: string): string {
-  return `pgclone resume will not help: every step ran. To see which rows differ, clone again with --verify checksum; to copy afresh, pgclone wipe ${runId} --restart.`;
+export function mismatchAdvice(state: RunState): string {
+  const steps = mismatchNextSteps(state);
+  return `pgclone resume will not help: every step ran. ${steps.charAt(0).toUpperCase()}${steps.slice(1)}.`;
 }
 
 /** A run's age for tables: "12 s ago". */

@@ -55,7 +55,7 @@ export function createPlainPrinter(write: (line: string) => void, intervalMs = 5
         if (ev.type === 'RunFinished' && ev.verification === 'mismatch') {
           const bad = mismatchedTables(s);
           out(`VERIFICATION FAILED — ${bad.length} table${bad.length === 1 ? '' : 's'} differ${bad.length === 1 ? 's' : ''}: ${bad.join('; ')}`);
-          out(mismatchAdvice(s.runId));
+          out(mismatchAdvice(s));
         }
       }
     },

@@ -24,7 +24,7 @@ describe('plain printer', () => {
     expect(failed).toBeGreaterThan(finished);
     expect(lines[failed + 1]).toContain('pgclone resume will not help');
     expect(lines[failed + 1]).toContain('--verify checksum');
-    expect(lines[failed + 1]).toContain('pgclone wipe run_mismatch_01 --restart');
+    expect(lines[failed + 1]).toContain("pgclone wipe run_mismatch_01 --target 'postgresql://cloner@db.example.internal:5433/staging' --restart");
   });
 
   it('Given a finish that passed, Then no FAILED line', () => {

@@ -174,7 +174,7 @@ describe('4. a failed verification looks different everywhere', () => {
     expect(a.headline).toBe('Verification FAILED: 1 table differs — public.assets (source 1,800 rows, target 1,797)');
     expect(a.detail).toContain('pgclone resume will not help');
     expect(a.detail).toContain('--verify checksum');
-    expect(a.detail).toContain('pgclone wipe run_mismatch_01 --restart');
+    expect(a.detail).toContain("pgclone wipe run_mismatch_01 --target 'postgresql://cloner@db.example.internal:5433/staging' --restart");
     expect(a.keys).toBe('W wipe and restart · L event log · Q quit');
     const frame = app(S.mismatched());
     expect(frame).toContain('Verification FAILED: 1 table differs — public.assets (source 1,800 rows, target');

@@ -37,7 +37,7 @@ export function alertText(run: RunView, now: number, mode: DashboardMode = 'watc
       const bad = mismatchedTables(s);
       return {
         headline: `Verification FAILED: ${bad.length} table${bad.length === 1 ? '' : 's'} differ${bad.length === 1 ? 's' : ''} — ${bad.join('; ')}`,
-        detail: mismatchAdvice(s.runId),
+        detail: mismatchAdvice(s),
         keys,
       };
     }
