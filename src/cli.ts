@@ -6,6 +6,7 @@ import { EXIT, PgcloneError } from './engine/errors.js';
 import { TOOL_VERSION } from './engine/version.js';
 import { cloneCommand } from './commands/clone.js';
 import { stdOutput, type Flags, type Output } from './commands/common.js';
+import { engineRunning } from './commands/stop.js';
 import { demoCommand } from './commands/demo.js';
 import { allowedOptions, argumentError, commandHelp, commandSuggestion, COMMANDS, mainHelp, parserOptions } from './commands/help.js';
 import { logCommand } from './commands/log.js';
@@ -71,8 +72,18 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
   }
 }
 
+/** The verbs that copy, or whose work must end in its own time (the demo removes its servers): output is best-effort for them. */
+const WORKING_VERBS = new Set(['clone', 'resume', 'demo']);
+
 export async function main(argv: string[]): Promise<number> {
-  const out = stdOutput();
+  // a reader of a closed pipe stops quietly, as git and psql do under `| head`; a copy goes on without its lines
+  // (the verb is not parsed yet; a flag's value is never one of these words)
+  const working = argv.some((a) => WORKING_VERBS.has(a));
+  const out = stdOutput((stream) => {
+    if (stream !== 'stdout') return;
+    if (working || engineRunning()) out.error('pgclone: stdout was closed; the work goes on without printing its progress');
+    else process.exit(EXIT.finished);
+  });
   const debug = argv.includes('--debug');
   try {
     return await dispatch(argv, out);
@@ -97,5 +108,6 @@ const code = await main(process.argv.slice(2));
 // failure left half-open) must not keep the process, or its exit code, waiting. The exit waits only for
 // stdout and stderr to take what was printed (a pipe is asynchronous on some platforms).
 process.exitCode = code;
-process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+const flushed = (stream: NodeJS.WriteStream, then: () => void) => (stream.destroyed || stream.writableEnded ? then() : stream.write('', () => then()));
+flushed(process.stdout, () => flushed(process.stderr, () => process.exit(code)));
 setTimeout(() => process.exit(code), 2000).unref();

@@ -116,14 +116,38 @@ export interface Output {
   error(text: string): void;
   /** add secrets discovered after start (connection flags are parsed by the command) */
   addSecrets(s: string[]): void;
+  /** stdout's reader has gone (`| head`): lines written from now on are dropped */
+  stdoutClosed?(): boolean;
 }
 
-export function stdOutput(): Output {
+/**
+ * stdout and stderr, best-effort: a reader that closes its end (`pgclone … | head -3`) makes the next write
+ * fail with EPIPE, emitted as an 'error' event that would otherwise end the process — and a clone with it.
+ * From then on that stream's lines are dropped and `onClosed` is told once (cli.ts decides what that means).
+ */
+export function stdOutput(onClosed: (stream: 'stdout' | 'stderr') => void = () => undefined): Output {
   const secrets: string[] = secretsOf();
+  const closed = { stdout: false, stderr: false };
+  const listen = (name: 'stdout' | 'stderr', stream: NodeJS.WriteStream) =>
+    stream.on('error', () => {
+      // EPIPE, EIO (a terminal hung up) or any other: output is best-effort, never a reason to stop the work
+      if (closed[name]) return;
+      closed[name] = true;
+      onClosed(name);
+    });
+  listen('stdout', process.stdout);
+  listen('stderr', process.stderr);
+  const write = (name: 'stdout' | 'stderr', t: string) => {
+    if (closed[name]) return;
+    const stream = name === 'stdout' ? process.stdout : process.stderr;
+    if (stream.destroyed || stream.writableEnded) return;
+    stream.write(`${redact(t, secrets)}\n`);
+  };
   return {
-    line: (t) => void process.stdout.write(`${redact(t, secrets)}\n`),
-    error: (t) => void process.stderr.write(`${redact(t, secrets)}\n`),
+    line: (t) => write('stdout', t),
+    error: (t) => write('stderr', t),
     addSecrets: (s) => secrets.push(...s.filter((x) => !secrets.includes(x))),
+    stdoutClosed: () => closed.stdout,
   };
 }
 
