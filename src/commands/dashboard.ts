@@ -11,6 +11,7 @@ import { createFeed } from '../ui/feed.js';
 import { eventText } from '../ui/event-text.js';
 import type { Output } from './common.js';
 import { exitFor } from './run-output.js';
+import { createStopper, type Stopper } from './stop.js';
 
 export interface DashboardSession {
   target: ConnInfo;
@@ -22,8 +23,11 @@ export interface DashboardSession {
   settings: EngineSettings;
   /** how long a silent run that holds its lock may be before it reads as stalled (watch --stall-threshold) */
   stallThresholdMs?: number;
-  /** engine mode: the work to run at once (a clone or a resume); the session ends when it does */
-  start?: (observer: EngineObserver) => Promise<RunResult>;
+  /**
+   * engine mode: the work to run at once (a clone or a resume); the session ends when it does. It must run with
+   * the settings it is given: they carry the stop signal (SIGTERM, SIGHUP, Q confirmed).
+   */
+  start?: (observer: EngineObserver, settings: EngineSettings) => Promise<RunResult>;
   /**
    * 'start-ends' (default): the session ends with `start`'s work. 'run-finishes' (the demo): it ends when
    * work started here ends finished or mismatched; a stopped run stays on screen for R or W.
@@ -46,13 +50,17 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
   let lastResult: RunResult | null = null;
   let quit!: () => void;
   const done = new Promise<void>((r) => (quit = r));
+  // the engine running now: a signal or a confirmed Q stops it at the next boundary; asked again, the session ends at once
+  let stopper: Stopper | null = null;
 
-  const runEngine = (label: string, work: () => Promise<RunResult>, endWithIt: boolean) => {
+  const runEngine = (label: string, work: (settings: EngineSettings) => Promise<RunResult>, endWithIt: boolean) => {
     if (engine) return;
     feed.setError(null);
     feed.setBusy(label);
     let result: RunResult | null = null;
-    engine = work()
+    const st = createStopper({ notify: (t) => feed.setBusy(t), atOnce: () => quit() });
+    stopper = st;
+    engine = work(st.settings(s.settings))
       .then((r) => {
         lastResult = result = r;
         exitCode = exitFor(r);
@@ -63,9 +71,13 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
         feed.setError(errorMessage(e));
       })
       .finally(() => {
+        st.dispose();
+        stopper = null;
         engine = null;
         feed.setBusy(null);
         feed.wake();
+        // stopped on request (a signal, or Q confirmed): the operator asked to leave, so the session ends now
+        if (st.requested()) return quit();
         // the summary line printed after the dashboard closes tells how it ended; a run that finished under
         // the operator's eyes stays on screen a moment, finished, before the screen makes way for it
         const finishedHere = result !== null && (result as RunResult).outcome !== 'suspended';
@@ -78,24 +90,25 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
   if (s.start) {
     const start = s.start;
     // the copy starts before the terminal UI has even loaded
-    runEngine('cloning…', () => start(observer), true);
+    runEngine('cloning…', (settings) => start(observer, settings), true);
   }
   const [{ render }, { createElement }, { Dashboard }] = await Promise.all([import('ink'), import('react'), import('../ui/Dashboard.js')]);
   const app = render(
     createElement(Dashboard, {
       source: feed,
       onQuit: () => quit(),
+      onStop: (key: string) => stopper?.request(`stopped by the operator (${key})`, 'a second Ctrl-C'),
       onResume: (runId: string) =>
-        runEngine(`resuming run ${runId}…`, () => resumeRun({ target: s.target, source: s.source, runId, settings: s.settings }, observer), false),
+        runEngine(`resuming run ${runId}…`, (settings) => resumeRun({ target: s.target, source: s.source, runId, settings }, observer), false),
       onWipeRestart: (runId: string) =>
         runEngine(
           `wiping run ${runId} and starting again…`,
-          async () => {
+          async (settings) => {
             const before = stateOf(runId);
             const w = await wipeRun(s.target, runId, { restart: true });
             feed.wake();
             const source = s.source ?? recordedSource(before ?? w.state);
-            return startClone({ source, target: s.target, options: w.state.options, settings: s.settings, runId: w.restartedAs ?? undefined }, observer);
+            return startClone({ source, target: s.target, options: w.state.options, settings, runId: w.restartedAs ?? undefined }, observer);
           },
           false,
         ),

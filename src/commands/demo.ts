@@ -347,7 +347,11 @@ async function demo(flags: Flags, out: Output, run: DemoRun): Promise<number> {
       if (!limit.signal.aborted && t && total > 0 && t.rowsDone / total >= STOP_AT) limit.abort('the function hit its time limit (the demo stops the clone as a serverless platform would)');
     };
     const options = runOptionsFrom({});
-    const clone = (observer: EngineObserver) => startClone({ source, target, options, settings }, observer);
+    // the dashboard's settings carry its own stop signal (Q confirmed, SIGTERM): the clone stops at whichever comes first
+    const clone = (observer: EngineObserver, given?: EngineSettings) => {
+      const signals = [settings.stopSignal, given?.stopSignal].filter((x): x is AbortSignal => x !== undefined);
+      return startClone({ source, target, options, settings: { ...settings, stopSignal: signals.length > 0 ? AbortSignal.any(signals) : undefined } }, observer);
+    };
     out.line('\npgclone clone demo_source → demo_target');
     if (interrupt) {
       out.line(`like the story's serverless function, the clone is stopped at the first batch past ${Math.round(STOP_AT * 100)} % of storyboard_panels;`);

@@ -2,6 +2,7 @@
 import { resumeRun } from '../engine/start.js';
 import { connFlag, outputMode, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';
+import { stoppable } from './stop.js';
 
 export async function resumeCommand(runId: string | undefined, flags: Flags, out: Output): Promise<number> {
   const target = connFlag(flags, 'target', true);
@@ -10,11 +11,11 @@ export async function resumeCommand(runId: string | undefined, flags: Flags, out
   const settings = settingsFrom(flags);
   const mode = outputMode(flags);
   if (mode === 'dashboard') {
-    return (await import('./dashboard.js')).runDashboard({ target, source, runId, mode: 'engine', settings, start: (observer) => resumeRun({ target, source, runId, settings }, observer) }, out);
+    return (await import('./dashboard.js')).runDashboard({ target, source, runId, mode: 'engine', settings, start: (observer, settings) => resumeRun({ target, source, runId, settings }, observer) }, out);
   }
   const observer = textObserver(mode, out);
   try {
-    return exitFor(await resumeRun({ target, source, runId, settings }, observer));
+    return exitFor(await stoppable(settings, (t) => out.error(t), (settings) => resumeRun({ target, source, runId, settings }, observer)));
   } finally {
     observer.stop();
   }

@@ -6,6 +6,7 @@ import { KeyHelp, keyHelpRows } from './components/KeyHelp.js';
 import { RunDetail } from './components/RunDetail.js';
 import { RunList } from './components/RunList.js';
 import { StoppedAlert, alertRows } from './components/StoppedAlert.js';
+import { QuitConfirm } from './components/QuitConfirm.js';
 import { WipeConfirm } from './components/WipeConfirm.js';
 import type { Action, ReplayAction } from './actions.js';
 import { keyToAction } from './keymap.js';
@@ -19,6 +20,8 @@ export interface AppProps {
   onWipeRestart: (runId: string) => void;
   /** the caller unmounts */
   onQuit: () => void;
+  /** quit confirmed while this process copies: stop the copy at the next boundary (`key`: what was pressed), then quit */
+  onStop?: (key: string) => void;
   onReplay?: (action: ReplayAction) => void;
   /** the run on screen changed: a container loads its events for the L view */
   onSelect?: (runId: string | null) => void;
@@ -44,7 +47,7 @@ function header(model: DashboardModel): string {
 
 const isReplay = (a: Action): a is ReplayAction => a.type === 'replay-toggle' || a.type === 'replay-step' || a.type === 'replay-speed';
 
-export function App({ model, onResume, onWipeRestart, onQuit, onReplay, onSelect, width = 80, height = 24 }: AppProps) {
+export function App({ model, onResume, onWipeRestart, onQuit, onStop, onReplay, onSelect, width = 80, height = 24 }: AppProps) {
   // Keys may arrive faster than renders: the ref holds the state the next key must see.
   const latest = useRef<UiState>(initialUiState());
   const [raw, setRaw] = useState<UiState>(latest.current);
@@ -53,7 +56,9 @@ export function App({ model, onResume, onWipeRestart, onQuit, onReplay, onSelect
   const actions = run ? actionsFor(run) : null;
   const { isRawModeSupported } = useStdin();
 
-  const help = { mode: model.mode, view: ui.view, confirming: ui.confirm !== null, actions };
+  // busy: an engine runs in this process (a replay has none); without onStop there is nothing to stop it with
+  const copying = model.busy !== null && model.mode !== 'replay' && onStop !== undefined;
+  const help = { mode: model.mode, view: ui.view, confirming: ui.confirm?.kind === 'quit' ? ('quit' as const) : ui.confirm !== null, actions };
   const footerRows = keyHelpRows(help) + (model.busy ? 1 : 0) + (model.error ? 1 : 0);
   const bodyRows = Math.max(4, height - 1 - footerRows);
   const logRows = Math.max(1, bodyRows - 1);
@@ -72,9 +77,10 @@ export function App({ model, onResume, onWipeRestart, onQuit, onReplay, onSelect
 
   useInput(
     (input, key) => {
-      const action = keyToAction(input, key, syncUi(latest.current, model), model.mode);
+      const action = keyToAction(input, key, syncUi(latest.current, model), model.mode, copying);
       if (!action) return;
       if (action.type === 'quit') return onQuit();
+      if (action.type === 'confirm-quit') onStop?.(action.key);
       if (isReplay(action)) return onReplay?.(action);
       if (action.type === 'resume') {
         const target = model.runs.find((r) => r.state.runId === action.runId);
@@ -93,13 +99,16 @@ export function App({ model, onResume, onWipeRestart, onQuit, onReplay, onSelect
     { isActive: isRawModeSupported === true },
   );
 
-  const confirmRun = ui.confirm ? model.runs.find((r) => r.state.runId === ui.confirm?.runId) : undefined;
+  const c = ui.confirm;
+  const confirmRun = c?.kind === 'wipe' ? model.runs.find((r) => r.state.runId === c.runId) : undefined;
   return (
     <Box flexDirection="column" width={width}>
       <Text bold wrap="truncate">
         {header(model)}
       </Text>
-      {confirmRun ? (
+      {c?.kind === 'quit' ? (
+        <QuitConfirm run={run} width={width} />
+      ) : confirmRun ? (
         <WipeConfirm run={confirmRun} width={width} maxRows={Math.max(1, bodyRows - 6)} />
       ) : ui.view === 'log' && run ? (
         <EventLog run={run} scroll={ui.logScroll} rows={logRows} width={width} />

@@ -15,6 +15,7 @@ export interface DashboardProps {
   onResume: (runId: string) => void;
   onWipeRestart: (runId: string) => void;
   onQuit: () => void;
+  onStop?: (key: string) => void;
   onReplay?: (action: ReplayAction) => void;
 }
 
@@ -57,12 +58,12 @@ function useTerminalSize(): { width: number; height: number } {
   return size;
 }
 
-export function Dashboard({ source, onResume, onWipeRestart, onQuit, onReplay }: DashboardProps) {
+export function Dashboard({ source, onResume, onWipeRestart, onQuit, onStop, onReplay }: DashboardProps) {
   const model = useSyncExternalStore(
     (fn) => source.subscribe(() => fn()),
     () => source.get(),
   );
   const { width, height } = useTerminalSize();
   // one row less than the terminal: a frame as tall as the screen makes Ink clear and redraw it all
-  return <App model={model} onResume={onResume} onWipeRestart={onWipeRestart} onQuit={onQuit} onReplay={onReplay} width={width} height={height - 1} />;
+  return <App model={model} onResume={onResume} onWipeRestart={onWipeRestart} onQuit={onQuit} onStop={onStop} onReplay={onReplay} width={width} height={height - 1} />;
 }

@@ -8,6 +8,9 @@ export type Action =
   | { type: 'ask-wipe'; runId: string }
   | { type: 'confirm-wipe'; runId: string }
   | { type: 'cancel' }
+  /** quit while this process copies: asked first; `key` names what was pressed, for the record */
+  | { type: 'ask-quit'; key: string }
+  | { type: 'confirm-quit'; key: string }
   | { type: 'toggle-log' }
   | { type: 'scroll'; delta: number }
   | { type: 'quit' }

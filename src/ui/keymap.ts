@@ -11,12 +11,17 @@ export type KeyLike = Partial<
 
 const PAGE = 10;
 
-export function keyToAction(input: string, key: KeyLike, ui: UiState, mode: DashboardMode): Action | null {
-  if (key.ctrl && input === 'c') return { type: 'quit' };
+/**
+ * `copying`: an engine runs in this process. Quitting then stops a copy, so it is asked first (y stops it at the
+ * next boundary); once asked, or once stopping, Ctrl-C quits at once.
+ */
+export function keyToAction(input: string, key: KeyLike, ui: UiState, mode: DashboardMode, copying = false): Action | null {
+  const quit = (k: string): Action => (copying && !ui.stopping && ui.confirm?.kind !== 'quit' ? { type: 'ask-quit', key: k } : { type: 'quit' });
+  if (key.ctrl && input === 'c') return quit('Ctrl-C');
 
   // A pending confirmation takes only its own answers, so a stray key cannot wipe or quit.
   if (ui.confirm) {
-    if (input === 'y' || input === 'Y') return { type: 'confirm-wipe', runId: ui.confirm.runId };
+    if (input === 'y' || input === 'Y') return ui.confirm.kind === 'quit' ? { type: 'confirm-quit', key: ui.confirm.key } : { type: 'confirm-wipe', runId: ui.confirm.runId };
     if (input === 'n' || input === 'N' || key.escape) return { type: 'cancel' };
     return null;
   }
@@ -41,10 +46,10 @@ export function keyToAction(input: string, key: KeyLike, ui: UiState, mode: Dash
   } else {
     if (up) return { type: 'move', delta: -1 };
     if (down) return { type: 'move', delta: 1 };
-    if (key.escape) return { type: 'quit' };
+    if (key.escape) return quit('Esc');
   }
 
-  if (input === 'q' || input === 'Q') return { type: 'quit' };
+  if (input === 'q' || input === 'Q') return quit('Q');
   if (input === 'l' || input === 'L') return ui.selectedRunId ? { type: 'toggle-log' } : null;
 
   // A replay shows the past: acting on the live target from it would surprise.

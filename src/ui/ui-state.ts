@@ -7,13 +7,15 @@ export interface UiState {
   /** null: follow the run that most needs attention (set again after a wipe, so a restart is picked up) */
   selectedRunId: string | null;
   view: 'runs' | 'log';
-  confirm: null | { kind: 'wipe'; runId: string };
+  confirm: null | { kind: 'wipe'; runId: string } | { kind: 'quit'; key: string };
+  /** the operator confirmed a quit: the copy stops at the next boundary (a second Ctrl-C quits at once) */
+  stopping: boolean;
   /** events scrolled back from the newest: 0 follows the log as it grows */
   logScroll: number;
 }
 
 export function initialUiState(): UiState {
-  return { selectedRunId: null, view: 'runs', confirm: null, logScroll: 0 };
+  return { selectedRunId: null, view: 'runs', confirm: null, stopping: false, logScroll: 0 };
 }
 
 export interface RunActions {
@@ -55,8 +57,10 @@ export function selectedRun(ui: UiState, model: DashboardModel): RunView | null 
 export function syncUi(ui: UiState, model: DashboardModel): UiState {
   const run = selectedRun(ui, model);
   const selectedRunId = run?.state.runId ?? null;
-  const confirmRun = ui.confirm ? model.runs.find((r) => r.state.runId === ui.confirm?.runId) : undefined;
-  const confirm = confirmRun && actionsFor(confirmRun).wipe ? ui.confirm : null;
+  const c = ui.confirm;
+  const confirmRun = c?.kind === 'wipe' ? model.runs.find((r) => r.state.runId === c.runId) : undefined;
+  // a quit is asked only while something copies here; the copy may end while the question is open
+  const confirm = c?.kind === 'quit' ? (model.busy !== null ? c : null) : confirmRun && actionsFor(confirmRun).wipe ? c : null;
   const view = run ? ui.view : 'runs';
   if (selectedRunId === ui.selectedRunId && confirm === ui.confirm && view === ui.view) return ui;
   return { ...ui, selectedRunId, confirm, view };
@@ -94,6 +98,10 @@ export function reduceUi(raw: UiState, action: Action, model: DashboardModel, lo
     }
     case 'cancel':
       return ui.confirm ? { ...ui, confirm: null } : raw;
+    case 'ask-quit':
+      return model.busy !== null ? { ...ui, confirm: { kind: 'quit', key: action.key } } : raw;
+    case 'confirm-quit':
+      return { ...ui, confirm: null, stopping: true };
     case 'confirm-wipe':
       return { ...ui, confirm: null, selectedRunId: null, view: 'runs', logScroll: 0 };
     default:

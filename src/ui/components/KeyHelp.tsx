@@ -7,13 +7,15 @@ import type { RunActions } from '../ui-state.js';
 export interface KeyHelpProps {
   mode: DashboardMode;
   view: 'runs' | 'log';
-  confirming: boolean;
+  /** a question is open: 'quit' is the one that stops a copy */
+  confirming: boolean | 'quit';
   /** for the selected run; null when there is none */
   actions: RunActions | null;
   width: number;
 }
 
 export function keyHelpLines({ mode, view, confirming, actions }: Omit<KeyHelpProps, 'width'>): string[] {
+  if (confirming === 'quit') return ['y stop the copy · n / Esc keep copying · Ctrl-C stop at once'];
   if (confirming) return ['y wipe and restart · n / Esc cancel'];
   const acts = mode === 'replay' || !actions ? [] : [actions.resume ? 'R resume' : null, actions.wipe ? 'W wipe' : null];
   const main =
