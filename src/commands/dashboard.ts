@@ -11,6 +11,7 @@ import { createFeed } from '../ui/feed.js';
 import { eventText } from '../ui/event-text.js';
 import type { Output } from './common.js';
 import { exitFor } from './run-output.js';
+import { reconnecting } from './watch.js';
 import { createStopper, type Stopper } from './stop.js';
 
 export interface DashboardSession {
@@ -38,11 +39,12 @@ export interface DashboardSession {
 }
 
 export async function runDashboard(s: DashboardSession, out: Output): Promise<number> {
-  const db = await openClient(s.target, { side: 'target', purpose: 'watch' });
+  const open = () => openClient(s.target, { side: 'target', purpose: 'watch' });
+  const db = await open();
   // while this process also copies, the screen takes little of the CPU the copy needs: two redraws a second
   // (measured: at ten a second a 1 GB clone took 10 % longer on two cores)
   const engineHere = s.mode === 'engine';
-  const feed = createFeed(db, { mode: s.mode, runId: s.runId, stallThresholdMs: s.stallThresholdMs, minIntervalMs: engineHere ? 500 : 100, pollMs: engineHere ? 500 : 250, catalogMs: engineHere ? 2000 : 1000 });
+  const feed = createFeed(db, { mode: s.mode, runId: s.runId, stallThresholdMs: s.stallThresholdMs, minIntervalMs: engineHere ? 500 : 100, pollMs: engineHere ? 500 : 250, catalogMs: engineHere ? 2000 : 1000, ...reconnecting(open) });
   // the feed polls on its own interval; waking it on every commit would cost a query per batch
   const observer: EngineObserver = { onNote: (t) => feed.note(t), onEvents: s.onEvents };
   let engine: Promise<void> | null = null;

@@ -3,7 +3,8 @@ import { closeClient, openClient } from '../engine/pg/connect.js';
 import { EXIT } from '../engine/errors.js';
 import { resolveRunId } from '../engine/pick-run.js';
 import type { ConnInfo } from '../engine/pg/conninfo.js';
-import { createFeed } from '../ui/feed.js';
+import type pg from 'pg';
+import { createFeed, type FeedOptions } from '../ui/feed.js';
 import type { DashboardModel } from '../ui/model.js';
 import { eventText, printedInPlain } from '../ui/event-text.js';
 import { progressLine } from '../ui/plain.js';
@@ -11,17 +12,24 @@ import { connFlag, outputMode, secretsOf, settingsFrom, stallThresholdFrom, type
 
 const ACTIVE = new Set(['running', 'stalled']);
 
+/** A feed's way back after its connection fails: a new one like the first, closed by the feed when it is done with it. */
+export function reconnecting(open: () => Promise<pg.Client>): Pick<FeedOptions, 'open' | 'close'> {
+  return { open, close: (db) => closeClient(db as pg.Client) };
+}
+
 /** Follow the log without a terminal: every event's line (or JSON), until no shown run is running. */
 async function watchText(flags: Flags, runId: string | undefined, out: Output, json: boolean): Promise<number> {
   const target = connFlag(flags, 'target', true);
-  const db = await openClient(target, { side: 'target', purpose: 'watch' });
-  const feed = createFeed(db, { mode: 'watch', runId, stallThresholdMs: stallThresholdFrom(flags) });
+  const open = () => openClient(target, { side: 'target', purpose: 'watch' });
+  const db = await open();
+  const feed = createFeed(db, { mode: 'watch', runId, stallThresholdMs: stallThresholdFrom(flags), ...reconnecting(open) });
   const printed = new Map<string, number>();
   let lastProgress = Date.now();
   let problem: 'corrupt' | 'read' | null = null;
   try {
     await new Promise<void>((resolve) => {
       let seenAny = false;
+      let lastError: string | null = null;
       const onModel = (m: DashboardModel) => {
         for (const run of m.runs) {
           const from = printed.get(run.state.runId) ?? 0;
@@ -36,11 +44,11 @@ async function watchText(flags: Flags, runId: string | undefined, out: Output, j
           }
         }
         if (m.runs.length > 0) seenAny = true;
-        if (m.error) {
-          problem = feed.problem() ?? 'read';
-          out.error(`pgclone: ${m.error}`);
-          resolve();
-        }
+        // a log that cannot be folded ends the watch; a failed read is said once and the feed reconnects
+        problem = m.error ? (feed.problem() ?? 'read') : null;
+        if (m.error && m.error !== lastError) out.error(`pgclone: ${m.error}`);
+        lastError = m.error;
+        if (problem === 'corrupt') resolve();
         if (seenAny && m.runs.every((r) => !ACTIVE.has(r.liveness.state))) resolve();
       };
       feed.subscribe(onModel);

@@ -21,11 +21,17 @@ export function createFollower(db: ClientBase, opts: { runId?: string; from?: Ta
       const out: LoggedEvent[] = [];
       logThere ||= await logExists(db);
       if (!logThere) return out;
+      // the cursor moves only with the events it passes handed out: a read that fails on a later page
+      // (a connection cut) leaves it where the caller's events end, so nothing is skipped
+      let at = cursor;
       for (;;) {
-        const page = await readAfter(db, cursor, { runId: opts.runId, limit: 5000 });
-        cursor = page.cursor;
+        const page = await readAfter(db, at, { runId: opts.runId, limit: 5000 });
+        at = page.cursor;
         out.push(...page.events);
-        if (page.events.length < 5000) return out;
+        if (page.events.length < 5000) {
+          cursor = at;
+          return out;
+        }
       }
     },
   };

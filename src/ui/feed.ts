@@ -43,12 +43,29 @@ export interface FeedOptions {
   /** the least time between two snapshots (100 ms: at most ten redraws a second) */
   minIntervalMs?: number;
   now?: () => number;
+  /**
+   * A new connection to the target, for when the one in use fails (its backend terminated, the network cut):
+   * the feed retries with backoff and follows on from its cursor, so nothing committed meanwhile is missed.
+   * Without it a failed connection stays failed.
+   */
+  open?: () => Promise<LogDb>;
+  /** closes a connection `open` made (the feed owns those; the one passed to createFeed stays the caller's) */
+  close?: (db: LogDb) => Promise<void>;
 }
 
+/** The first reconnect waits this long; each further one twice as long, up to RECONNECT_MAX_MS. */
+const RECONNECT_BASE_MS = 250;
+const RECONNECT_MAX_MS = 5000;
+
 /** A feed over one target connection it owns (the caller opened it; stop() does not close it). */
-export function createFeed(db: LogDb, opts: FeedOptions): Feed {
+export function createFeed(callersDb: LogDb, opts: FeedOptions): Feed {
   const now = opts.now ?? Date.now;
-  const follower = createFollower(db, { runId: opts.runId });
+  let db = callersDb;
+  let follower = createFollower(db, { runId: opts.runId });
+  // the last read failed: the next poll (once `reconnectAt` has come) opens a new connection first
+  let failed = false;
+  let reconnects = 0;
+  let reconnectAt = 0;
   const runs = new Map<string, RunData>();
   let holders = new Map<string, LockHolder>();
   let copies: SeenCopy[] = [];
@@ -120,6 +137,16 @@ export function createFeed(db: LogDb, opts: FeedOptions): Feed {
     do {
       again = false;
       try {
+        if (failed && opts.open) {
+          if (now() < reconnectAt) continue;
+          const fresh = await opts.open();
+          const old = db;
+          db = fresh;
+          // the new follower starts where the old one stopped: the cursor carries the late-commit guard with it
+          follower = createFollower(db, { runId: opts.runId, from: follower.cursor });
+          failed = false;
+          if (old !== callersDb) void opts.close?.(old).catch(() => undefined);
+        }
         // past a row that does not parse the follower cannot move: stop re-reading it, keep the locks fresh
         const evs = malformed === null ? await follower.poll() : [];
         const known = runs.size;
@@ -133,9 +160,19 @@ export function createFeed(db: LogDb, opts: FeedOptions): Feed {
           builds = await liveIndexBuilds(db);
         }
         readError = null;
+        reconnects = 0;
       } catch (e) {
         if (e instanceof MalformedEventError) malformed = e.message;
-        else readError = `cannot read the target: ${e instanceof Error ? e.message : String(e)}`;
+        else {
+          readError = `cannot read the target: ${e instanceof Error ? e.message : String(e)}`;
+          if (opts.open) {
+            failed = true;
+            reconnects++;
+            const wait = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** (reconnects - 1));
+            reconnectAt = now() + wait;
+            readError += ` (reconnecting in ${(wait / 1000).toFixed(1)} s, attempt ${reconnects})`;
+          }
+        }
       }
       changed();
     } while (again && !stopped);
@@ -182,12 +219,13 @@ export function createFeed(db: LogDb, opts: FeedOptions): Feed {
       if (polling) await polling;
       // the final snapshot holds what committed since the last poll (a run's last events) and the last error
       // (bounded: a target behind a cut network must not keep the process from ending)
-      if (malformed === null) {
+      if (malformed === null && !failed) {
         const late = new Promise<LoggedEvent[]>((r) => setTimeout(() => r([]), 2000).unref());
         const evs = await Promise.race([follower.poll().catch((): LoggedEvent[] => []), late]);
         if (evs.length > 0) take(evs);
       }
       snapshot = build();
+      if (db !== callersDb) await opts.close?.(db).catch(() => undefined);
     },
   };
 }
