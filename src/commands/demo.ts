@@ -208,17 +208,28 @@ function summary(run: { state: RunState; events: LoggedEvent[] }, target: ConnIn
   const cmd = pgcloneCommand();
   lines.push('');
   const keepCmd = fromCheckout() ? 'npm run demo -- --keep' : 'pgclone demo --keep';
-  lines.push(kept ? 'look at it again (the servers are still running):' : `look at it again (these servers are gone now; ${keepCmd} keeps them):`);
+  if (!kept) {
+    // commands against servers that no longer exist would only fail: say so, and how to keep them next time
+    lines.push(`the demo's servers are stopped and removed now, and the run's log with them;`);
+    lines.push(`${keepCmd} keeps them running, to look again with status, watch, replay, log and wipe`);
+    return lines;
+  }
+  lines.push('look at it again (the servers are still running):');
   for (const verb of ['status', 'watch', 'replay', 'log', 'wipe'] as const) lines.push(`  ${suggest(verb, s, [], cmd)}`);
   lines.push('  (status: every run · watch: the dashboard · replay: the dashboard after each event · log: the events ·');
   lines.push('   wipe: drop what the run created, keep its log)');
   return lines;
 }
 
-/** pgclone demo --stop: the servers a `--keep` demo left running. */
+/** pgclone demo --stop: the servers a `--keep` demo left running, and those a killed demo (or test run) left behind. */
 async function stopKept(out: Output): Promise<number> {
-  const n = await reapOrphanedServers({ kept: true });
-  out.line(n === 0 ? 'no kept demo servers were running' : `stopped and removed ${n} kept demo server${n === 1 ? '' : 's'}`);
+  const kept = await reapOrphanedServers({ kept: true });
+  // a killed demo's servers run on until something reaps them: --stop is where an operator looks for that
+  const orphans = await reapOrphanedServers();
+  const s = (n: number) => (n === 1 ? '' : 's');
+  if (kept > 0) out.line(`stopped and removed ${kept} kept demo server${s(kept)}`);
+  if (orphans > 0) out.line(`stopped and removed ${orphans} server${s(orphans)} a killed demo or test run had left running`);
+  if (kept + orphans === 0) out.line('no demo servers were running (none kept, none left by a killed demo)');
   return EXIT.finished;
 }
 

@@ -101,7 +101,9 @@ describe('pgclone demo', () => {
     expect(out).toMatch(/^finished: 5 tables, 152,960 rows, 1\.\d GB; 16 indexes and constraints; 5 sequences$/m);
     expect(out).toMatch(/^ {2}verified: row counts equal in source and target, table by table$/m);
     expect(out).toMatch(/^ {2}1 attempt, .* of work: .* straight through$/m);
-    expect(out).toMatch(/^ {2}npx pgclone replay \S+ --target 'postgresql:\/\/postgres@127\.0\.0\.1:\d+\/demo_target'$/m);
+    // its servers are gone when the summary is printed: no commands against them, only how to keep them
+    expect(out).toMatch(/^the demo's servers are stopped and removed now, and the run's log with them;$/m);
+    expect(out).not.toMatch(/pgclone replay/);
     // the demo's own servers are gone too: every demo folder left belongs to a live process (another test's)
     for (const n of readdirSync(tmpdir()).filter((x) => x.startsWith('pgclone-pg-demo-'))) {
       let owner: { pid: number | null } | null = null;
@@ -126,6 +128,8 @@ describe('pgclone demo', () => {
     expect(statSync(passfile).mode & 0o777).toBe(0o600);
     const passwords = readFileSync(passfile, 'utf8').trim().split('\n').map((l) => l.split(':')[4] as string);
     expect(passwords).toHaveLength(2);
+    expect(out).toMatch(/^look at it again \(the servers are still running\):$/m);
+    expect(out).toMatch(/^ {2}(npx )?pgclone replay \S+ --target 'postgresql:\/\/postgres@127\.0\.0\.1:\d+\/demo_target'$/m);
     for (const pw of passwords) expect(out).not.toContain(pw);
     const dirs = demoDirs(demo.child.pid!);
     const pms = dirs.map(postmasterOf);
