@@ -57,7 +57,10 @@ export interface FeedOptions {
 const RECONNECT_BASE_MS = 250;
 const RECONNECT_MAX_MS = 5000;
 
-/** A feed over one target connection it owns (the caller opened it; stop() does not close it). */
+/**
+ * A feed over the target connection the caller opened (stop() does not close it) and, after that one fails, over
+ * those it opens itself through `opts.open` (stop() closes those).
+ */
 export function createFeed(callersDb: LogDb, opts: FeedOptions): Feed {
   const now = opts.now ?? Date.now;
   let db = callersDb;
@@ -140,6 +143,11 @@ export function createFeed(callersDb: LogDb, opts: FeedOptions): Feed {
         if (failed && opts.open) {
           if (now() < reconnectAt) continue;
           const fresh = await opts.open();
+          if (stopped) {
+            // stop() did not wait for this one: it is closed here, not left open
+            await opts.close?.(fresh).catch(() => undefined);
+            return;
+          }
           const old = db;
           db = fresh;
           // the new follower starts where the old one stopped: the cursor carries the late-commit guard with it
@@ -216,7 +224,8 @@ export function createFeed(callersDb: LogDb, opts: FeedOptions): Feed {
       stopped = true;
       clearInterval(interval);
       if (flushTimer) clearTimeout(flushTimer);
-      if (polling) await polling;
+      // bounded: a reconnect in progress may wait out its connect timeout against a target that is gone
+      if (polling) await Promise.race([polling, new Promise<void>((r) => setTimeout(r, 2000).unref())]);
       // the final snapshot holds what committed since the last poll (a run's last events) and the last error
       // (bounded: a target behind a cut network must not keep the process from ending)
       if (malformed === null && !failed) {
