@@ -74,6 +74,7 @@ export function runOptionsFrom(flags: Flags): RunOptions {
     noOwner: flags['no-owner'] === true,
     noAcl: flags['no-acl'] === true,
     binary: flags.text !== true,
+    noAnalyze: flags['no-analyze'] === true,
     maintenanceWorkMemBytes:
       flags['maintenance-work-mem'] !== undefined ? parseSize(String(flags['maintenance-work-mem']), '--maintenance-work-mem') : RUN_DEFAULTS.maintenanceWorkMemBytes,
   };

@@ -91,6 +91,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
       o('no-acl', 'do not copy grants (pg_dump --no-acl)'),
       o('text', 'COPY in text format', undefined, 'binary for built-in types and enums between servers of one major version'),
       o('maintenance-work-mem', 'maintenance_work_mem of each index job', 'SIZE', megabytes(RUN_DEFAULTS.maintenanceWorkMemBytes)),
+      o('no-analyze', 'do not ANALYZE each table once its rows and indexes are in: leave planner statistics to autovacuum'),
       ...RUN_LIMITS,
       JSON_OUT,
       PLAIN,

@@ -76,9 +76,11 @@ export function tidRanges(pages: number, pagesPerBatch: number): CopyRange[] {
  * - fk: after every table item and attachment, so the referenced unique indexes exist
  * - refresh: materialized views, after all data and the above, one at a time in dump order
  * - last: comments, labels and anything else, one at a time in dump order
+ * - analyze: a relation's statistics, once its rows and every other item on it are in (a matview's after
+ *   its refresh; a partitioned parent's once all rows are in); nothing waits for this wave
  */
-export type PostWave = 'table' | 'attach' | 'fk' | 'refresh' | 'last';
-export const WAVES: readonly PostWave[] = ['table', 'attach', 'fk', 'refresh', 'last'];
+export type PostWave = 'table' | 'attach' | 'fk' | 'refresh' | 'last' | 'analyze';
+export const WAVES: readonly PostWave[] = ['table', 'attach', 'fk', 'refresh', 'last', 'analyze'];
 
 export function postKind(desc: string): PostDataKind {
   switch (desc) {
@@ -125,6 +127,8 @@ export function waveOf(item: Pick<PlannedPostDataItem, 'kind' | 'table'>): PostW
       return 'fk';
     case 'matview-refresh':
       return 'refresh';
+    case 'analyze':
+      return 'analyze';
     default:
       return 'last';
   }

@@ -50,6 +50,8 @@ export const RunOptions = z.object({
   binary: z.boolean(),
   /** per index job; absent in older logs (the server's setting then) */
   maintenanceWorkMemBytes: z.number().int().positive().optional(),
+  /** leave the target's planner statistics to autovacuum; absent in older logs (whose plans hold no analyze items) */
+  noAnalyze: z.boolean().optional(),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
 
@@ -78,6 +80,8 @@ export const PostDataKind = z.enum([
   'statistics',
   'comment',
   'other',
+  /** ANALYZE of one table, partitioned parent or materialized view, once everything else on it is in */
+  'analyze',
 ]);
 export type PostDataKind = z.infer<typeof PostDataKind>;
 

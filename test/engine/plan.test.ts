@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { PostDataItemState } from '../../src/events/index.js';
 import { parseTocList, splitItems } from '../../src/engine/pg/dump.js';
 import { batchCount, keyRangesFromSample, orderTables, postKind, tidRanges, waveOf } from '../../src/engine/plan.js';
-import { conflictsInFlight, postItemIds } from '../../src/engine/phases/post-data.js';
+import { analyzeItemId, conflictsInFlight, plannedAnalyze, postItemIds } from '../../src/engine/phases/post-data.js';
 
 const item = (id: string, kind: PostDataItemState['kind'], table: string | null, refTable: string | null = null): PostDataItemState => ({
   id,
@@ -58,6 +58,15 @@ describe('post-data order', () => {
     expect(waveOf(item('3', 'fk-constraint', 'a', 'b'))).toBe('fk');
     expect(waveOf(item('4', 'matview-refresh', 'mv'))).toBe('refresh');
     expect(waveOf(item('5', 'comment', null))).toBe('last');
+    expect(waveOf(item('6', 'analyze', 't'))).toBe('analyze');
+  });
+
+  it('plans one analyze per relation, with an id from the relation alone, and an analyze waits for nothing else to wait on it', () => {
+    const [a] = plannedAnalyze([{ schema: 'public', name: 'With a space' }]);
+    expect(a).toMatchObject({ kind: 'analyze', desc: 'ANALYZE', name: 'public."With a space"', table: { schema: 'public', name: 'With a space' } });
+    expect(a!.id).toBe(analyzeItemId({ schema: 'public', name: 'With a space' }));
+    expect(a!.id).not.toBe(analyzeItemId({ schema: 'public', name: 'with a space' }));
+    expect(conflictsInFlight(item('an', 'analyze', 't'), [item('i2', 'index', 't')])).toBe(true);
   });
 
   it('never runs two items that lock the same table at once — except index builds — so cyclic foreign keys cannot deadlock', () => {

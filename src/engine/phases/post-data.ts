@@ -1,9 +1,9 @@
 // Phase 4: each index, constraint, trigger, policy… in its own transaction with its event, as soon as it may run.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { tableKey } from '../../events/names.js';
+import { tableKey, tableLabel } from '../../events/names.js';
 import { pendingPostData } from '../../events/decide.js';
-import type { PlannedPostDataItem } from '../../events/schemas.js';
+import type { PlannedPostDataItem, TableRef } from '../../events/schemas.js';
 import type { PostDataItemState } from '../../events/state.js';
 import type { PostItemFacts } from '../pg/catalog.js';
 import { closeTracked, commitWith, openTracked, type RunContext } from '../context.js';
@@ -42,6 +42,25 @@ export function plannedPostData(dump: SchemaDump, facts: Map<number, PostItemFac
   });
 }
 
+/** An analyze item's id: from what it analyzes, so a resume's plan names it the same. */
+export function analyzeItemId(t: TableRef): string {
+  return createHash('sha256').update('ANALYZE').update('\0').update(tableKey(t)).digest('hex').slice(0, 16);
+}
+
+/**
+ * pg_restore leaves the target with no planner statistics (pg_dump carries none): one ANALYZE per relation
+ * whose rows the run fills — tables, partitioned parents (their inherited statistics), materialized views.
+ */
+export function plannedAnalyze(relations: TableRef[]): PlannedPostDataItem[] {
+  return relations.map((t) => ({ id: analyzeItemId(t), kind: 'analyze', desc: 'ANALYZE', name: tableLabel(t), table: t, refTable: null }));
+}
+
+/** The SQL of an item: the dump's, or the ANALYZE pgclone adds. */
+export function postItemSql(item: Pick<PostDataItemState, 'id' | 'kind' | 'table'>, dumpSql: Map<string, string>): string | undefined {
+  if (item.kind === 'analyze') return item.table ? `ANALYZE ${tableKey(item.table)};` : undefined;
+  return dumpSql.get(item.id);
+}
+
 /** SQL by item id, for the items of the current dump. */
 export function postSqlById(dump: SchemaDump): Map<string, string> {
   const ids = postItemIds(dump.postData);
@@ -78,6 +97,13 @@ export function mayStart(ctx: RunContext, item: PostDataItemState, inFlight: Set
     }
     case 'fk':
       return dataDone && !earlierBusy(wave);
+    case 'analyze': {
+      // after the relation's own items: expression indexes get statistics, a matview has its rows
+      const key = item.table ? tableKey(item.table) : null;
+      if (pending.some((p) => p.id !== item.id && p.kind !== 'analyze' && p.table && tableKey(p.table) === key)) return false;
+      const t = key ? ctx.state.tables[key] : undefined;
+      return t ? t.status === 'copied' : dataDone;
+    }
     case 'attach':
     case 'refresh':
     case 'last': {
@@ -123,7 +149,7 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
           await Promise.race([ctx.changed.wait(), aborted]);
           continue;
         }
-        const text = sql.get(item.id);
+        const text = postItemSql(item, sql);
         if (text === undefined) throw new Error(`post-data item ${item.name} (${item.id}) is not in the current dump`);
         inFlight.add(item.id);
         try {

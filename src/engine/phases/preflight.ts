@@ -15,7 +15,7 @@ import { PgcloneError, sqlstateOf } from '../errors.js';
 import { findPgTools, type PgTools } from '../pg/pg-tools.js';
 import { orderTables, planTable } from '../plan.js';
 import { matchesAny, parseNamePattern } from '../patterns.js';
-import { plannedPostData } from './post-data.js';
+import { plannedAnalyze, plannedPostData } from './post-data.js';
 import { applyPreData } from './schema.js';
 import { exportSnapshot } from '../pg/snapshot.js';
 
@@ -133,7 +133,14 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
   const planned = orderTables(tables.map((t) => planTable(t, sourceFacts.versionNum)));
   const facts = await postItemFacts(source, dump.toc.filter((e) => e.section === 'post-data'));
   const sequences = await sourceSequences(source, seqOids);
-  return { dump, tables, sequences, plan: { tables: planned, postData: plannedPostData(dump, facts) }, snapshotId };
+  const postData = plannedPostData(dump, facts);
+  const filled = [
+    ...planned.map((t) => t.table),
+    ...all.filter((t) => t.relkind === 'p' && !matchesAny(t.table, excluded)).map((t) => t.table),
+    ...postData.filter((p) => p.kind === 'matview-refresh' && p.table).map((p) => p.table as TableRef),
+  ];
+  const analyze = options.noAnalyze ? [] : plannedAnalyze(filled);
+  return { dump, tables, sequences, plan: { tables: planned, postData: [...postData, ...analyze] }, snapshotId };
 }
 
 const DUPLICATE = new Set(['42P07', '42710', '42P06', '42723', '42P04', '42P16']);
