@@ -100,14 +100,18 @@ export function mismatchedTables(state: RunState): VerifiedTable[] {
 
 const int = (n: number) => n.toLocaleString('en-US');
 
-/** "public.blobs (source 1,199,000 rows, target 1,200,000)": one per mismatched table. */
+/** "public.blobs (source 1,199,000 rows, target 1,200,000)": one per mismatched table, and one per sequence behind its column. */
 export function mismatchLines(state: RunState): string[] {
-  return mismatchedTables(state).map(
+  const list = mismatchedTables(state).map(
     (v) => `${tableLabel(v.table)} (source ${int(v.sourceRows)} rows, target ${int(v.targetRows)}${v.sourceChecksum !== v.targetChecksum ? ', checksums differ' : ''})`,
   );
+  for (const b of state.sequencesVerified?.behind ?? []) {
+    list.push(`sequence ${tableLabel(b.sequence)} (next value ${b.nextValue}, but ${tableLabel(b.table)}.${b.column} holds ${b.columnLimit})`);
+  }
+  return list;
 }
 
-/** The mismatched tables in one line. */
+/** The mismatched tables and sequences in one line. */
 export function describeMismatches(state: RunState): string {
   const list = mismatchLines(state);
   return list.length > 0 ? list.join(', ') : 'a table';

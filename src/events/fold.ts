@@ -75,6 +75,7 @@ function started(ev: EventOf<'RunStarted'> & { id: number }): RunState {
     postDataOrder,
     sequencesSynced: null,
     verified: {},
+    sequencesVerified: null,
     retries: [],
     lastError: null,
     snapshotLost: false,
@@ -224,6 +225,9 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
         verified: { ...s.verified, [key]: { table: tref, sourceRows, targetRows, match, sourceChecksum, targetChecksum, at: ev.at } },
       };
     }
+    case 'SequencesVerified':
+      if (s.sequencesVerified !== null) fail(ev, 'the sequences were already verified');
+      return { ...s, sequencesVerified: { checked: ev.checked, behind: ev.behind } };
     case 'RetryScheduled':
       return {
         ...s,

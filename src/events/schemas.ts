@@ -209,6 +209,24 @@ export const TableVerified = z.object({
   /** how sourceRows was had: a count(*) in the snapshot, or the sum of the rows the source sent for every batch in it */
   sourceCountedBy: z.enum(['scan', 'copy']).optional(),
 });
+/** A sequence owned by a column (serial, identity) whose next value is not past the values the column holds. */
+export const SequenceBehind = z.object({
+  sequence: TableRef,
+  table: TableRef,
+  column: z.string(),
+  /** what nextval() would return on the target */
+  nextValue: z.string(),
+  /** the column's largest value (smallest, for a descending sequence) on the target */
+  columnLimit: z.string(),
+});
+export type SequenceBehind = z.infer<typeof SequenceBehind>;
+/** After the sequences are set: every owned sequence checked against its column on the target. */
+export const SequencesVerified = z.object({
+  type: z.literal('SequencesVerified'),
+  ...envelope,
+  checked: z.number().int().nonnegative(),
+  behind: z.array(SequenceBehind),
+});
 export const RetryScheduled = z.object({
   type: z.literal('RetryScheduled'),
   ...envelope,
@@ -272,6 +290,7 @@ export const PgcloneEvent = z.discriminatedUnion('type', [
   PostDataItemApplied,
   SequencesSynced,
   TableVerified,
+  SequencesVerified,
   RetryScheduled,
   RunResumed,
   RunSuspended,

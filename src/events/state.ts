@@ -9,6 +9,7 @@ import type {
   Phase,
   PostDataKind,
   RunOptions,
+  SequenceBehind,
   TableRef,
 } from './schemas.js';
 
@@ -111,6 +112,8 @@ export interface RunState {
   postDataOrder: string[];
   sequencesSynced: number | null;
   verified: Record<string, VerifiedTable>;
+  /** the check of owned sequences against their columns, once made: those found behind */
+  sequencesVerified: { checked: number; behind: SequenceBehind[] } | null;
   retries: RetryRecord[];
   lastError: (ErrorInfo & { at: string; eventId: number }) | null;
   snapshotLost: boolean;

@@ -2,7 +2,7 @@
 import { suggest } from '../events/commands.js';
 import { tableLabel } from '../events/names.js';
 import { evolve } from '../events/fold.js';
-import type { CopyRange, LoggedEvent } from '../events/schemas.js';
+import type { CopyRange, LoggedEvent, SequenceBehind } from '../events/schemas.js';
 import type { FoldState, RunState } from '../events/state.js';
 import { formatBytes, formatDuration, formatInt, whereStopped } from './format.js';
 import { pausedWithin, totals } from './progress.js';
@@ -16,6 +16,10 @@ function rangeText(r: CopyRange): string {
     case 'key':
       return `keys (${r.lo ? r.lo.join(', ') : '−∞'}, ${r.hi ? r.hi.join(', ') : '+∞'}]`;
   }
+}
+
+function behindText(b: SequenceBehind): string {
+  return `sequence ${tableLabel(b.sequence)} would next give ${b.nextValue}, but ${tableLabel(b.table)}.${b.column} already holds ${b.columnLimit}`;
 }
 
 /** A line for any event, told with the run's state as it was just after it; `detail` adds what an audit wants (a batch's key range). */
@@ -54,6 +58,10 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
       return ev.match
         ? `verify: ${tableLabel(ev.table)} matches — ${formatInt(ev.sourceRows)} rows`
         : `verify: MISMATCH in ${tableLabel(ev.table)}: source ${formatInt(ev.sourceRows)} rows, target ${formatInt(ev.targetRows)}${ev.sourceChecksum !== ev.targetChecksum ? ' (checksums differ)' : ''}`;
+    case 'SequencesVerified':
+      return ev.behind.length === 0
+        ? `verify: ${ev.checked} owned sequences ahead of their columns`
+        : `verify: MISMATCH: ${ev.behind.map(behindText).join('; ')}`;
     case 'RetryScheduled':
       return `retry ${ev.attempt} after ${formatDuration(ev.delayMs)} in ${ev.phase}: ${ev.error.message}${ev.snapshotLost ? ' (new source snapshot)' : ''}`;
     case 'RunSuspended':
@@ -99,6 +107,8 @@ export function eventNoun(type: LoggedEvent['type']): string {
       return 'an index or constraint applied';
     case 'SequencesSynced':
       return 'sequences set';
+    case 'SequencesVerified':
+      return 'sequences checked against their columns';
     case 'TableVerified':
       return 'a table verified';
     case 'RetryScheduled':
@@ -129,6 +139,8 @@ export function printedInPlain(ev: LoggedEvent): boolean {
       return ev.phase !== 'preflight';
     case 'TableVerified':
       return !ev.match;
+    case 'SequencesVerified':
+      return ev.behind.length > 0;
     default:
       return true;
   }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkpointOf,
+  describeMismatches,
   foldRun,
   evolve,
   MalformedEventError,
@@ -190,5 +191,24 @@ describe('fold: pauses, so work time can be told from elapsed time (no clock: fr
     const failed = failedWithRetries();
     const f = failed.build().at(-1)!;
     expect(foldRun(resumed(failed.wait(3000)).build()).pauses).toEqual([{ from: f.at, to: new Date(Date.parse(f.at) + 4000).toISOString() }]);
+    });
+});
+
+describe('fold: sequences checked against their columns', () => {
+  const behind = { sequence: table('lagging_id_seq'), table: table('lagging'), column: 'id', nextValue: '8', columnLimit: '100' };
+  const base = () => new LogBuilder('run_seq_check_1').started([plannedTable('lagging', 100)]).phase('sequences').add({ type: 'SequencesSynced', count: 2, durationMs: 5 }).phase('verify');
+
+  it('records what was checked and which sequences are behind, and the mismatch names them', () => {
+    const before = foldRun(base().build());
+    expect(before.sequencesVerified).toBeNull();
+    const s = foldRun(base().add({ type: 'SequencesVerified', checked: 2, behind: [behind] }).build());
+    expect(s.sequencesVerified).toEqual({ checked: 2, behind: [behind] });
+    expect(describeMismatches(s)).toBe('sequence public.lagging_id_seq (next value 8, but public.lagging.id holds 100)');
+  });
+
+  it('fails closed on a second check, naming the event', () => {
+    const log = base().add({ type: 'SequencesVerified', checked: 2, behind: [] }).add({ type: 'SequencesVerified', checked: 2, behind: [] }).build();
+    expect(() => foldRun(log)).toThrow(MalformedEventError);
+    expect(() => foldRun(log)).toThrow(new RegExp(`${log.at(-1)!.id}`));
   });
 });

@@ -6,7 +6,8 @@ import { finishedText, markTarget } from '../target-state.js';
 export async function finishRun(ctx: RunContext): Promise<EngineOutcome> {
   const s = ctx.state;
   const verified = Object.values(s.verified);
-  const verification = ctx.options.verify === 'none' ? 'skipped' : verified.every((v) => v.match) ? 'passed' : 'mismatch';
+  const sequencesAhead = (s.sequencesVerified?.behind.length ?? 0) === 0;
+  const verification = ctx.options.verify === 'none' ? 'skipped' : verified.every((v) => v.match) && sequencesAhead ? 'passed' : 'mismatch';
   await record(ctx, [
     {
       type: 'RunFinished',

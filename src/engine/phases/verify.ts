@@ -1,6 +1,7 @@
 // Phase 6: exact row counts per table in source and target, and with --verify checksum an md5 over every row.
 import type pg from 'pg';
 import { quoteIdent, tableKey } from '../../events/names.js';
+import type { SequenceBehind } from '../../events/schemas.js';
 import type { RunState, TableState } from '../../events/state.js';
 import { closeTracked, openSourceReader, openTracked, record, type RunContext } from '../context.js';
 import { phaseStarted } from '../phase.js';
@@ -86,6 +87,46 @@ export async function verifyTables(ctx: RunContext, pairs: VerifyPair[], abort?:
   );
 }
 
+/** The run's sequences that a column owns (serial's OWNED BY, identity), on the target, with that column. */
+const OWNED_SQL = `
+SELECT sn.nspname AS sschema, s.relname AS sname, tn.nspname AS tschema, t.relname AS tname, a.attname AS col, q.seqincrement::text AS inc, q.seqincrement > 0 AS up
+  FROM pg_depend d
+  JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
+  JOIN pg_sequence q ON q.seqrelid = s.oid
+  JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+  JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+ WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+   AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype)
+   AND (sn.nspname, s.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+ ORDER BY 1, 2`;
+
+/**
+ * The classic "duplicate key on the first insert after a restore": a sequence whose next value is not past
+ * what its column holds. Checked on the target once the sequences are set; each one behind is a mismatch.
+ */
+export async function checkSequences(ctx: RunContext): Promise<void> {
+  const dst = await openTracked(ctx, 'target', 'verify sequences');
+  const owned = await dst.query<{ sschema: string; sname: string; tschema: string; tname: string; col: string; inc: string; up: boolean }>(OWNED_SQL, [
+    ctx.sequences.map((q) => q.schema),
+    ctx.sequences.map((q) => q.name),
+  ]);
+  const behind: SequenceBehind[] = [];
+  for (const o of owned.rows) {
+    const seq = { schema: o.sschema, name: o.sname };
+    const table = { schema: o.tschema, name: o.tname };
+    const r = await dst.query<{ next: string; lim: string | null; ahead: boolean }>(
+      `SELECT n.v::text AS next, x.m::text AS lim, (x.m IS NULL OR n.v ${o.up ? '>' : '<'} x.m) AS ahead
+         FROM (SELECT ${o.up ? 'max' : 'min'}(${quoteIdent(o.col)})::numeric AS m FROM ${tableKey(table)}) x,
+              LATERAL (SELECT CASE WHEN q.is_called THEN q.last_value::numeric + $1::numeric ELSE q.last_value::numeric END AS v FROM ${tableKey(seq)} q) n`,
+      [o.inc],
+    );
+    const row = r.rows[0];
+    if (row && !row.ahead) behind.push({ sequence: seq, table, column: o.col, nextValue: row.next, columnLimit: row.lim ?? '' });
+  }
+  await record(ctx, [{ type: 'SequencesVerified', runId: ctx.runId, checked: owned.rows.length, behind }]);
+  await closeTracked(ctx, dst);
+}
+
 /**
  * Step 6's table checks on `pairs` pairs of connections (fewer when fewer tables are left); the caller records
  * the phase's end. It also starts early, on one pair beside the last index builds, once every row is in.
@@ -105,9 +146,11 @@ export async function verifyOn(ctx: RunContext, pairs: number, abort?: AbortSign
     await closeTracked(ctx, p.src);
     await closeTracked(ctx, p.dst);
   }
+  // the early start, beside the last index builds, comes before the sequences are set
+  if (ctx.state.sequencesSynced !== null && ctx.state.sequencesVerified === null) await checkSequences(ctx);
 }
 
-/** Every planned table has its verification event. */
+/** Every planned table has its verification event, and the sequences theirs. */
 export function allVerified(state: RunState): boolean {
-  return state.tableOrder.every((k) => state.verified[k] !== undefined);
+  return state.tableOrder.every((k) => state.verified[k] !== undefined) && state.sequencesVerified !== null;
 }
