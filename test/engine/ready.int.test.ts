@@ -84,3 +84,21 @@ describe('sequences ahead of their columns', () => {
     expect(status.stdout).toMatch(/lagging_id_seq/);
   });
 });
+
+describe('--exclude-table-data on a materialized view', () => {
+  it('leaves the view unpopulated, as pg_dump does', async () => {
+    const source = await createTestDb('rd_mv_src');
+    await source.query(`
+      CREATE TABLE public.t (id int PRIMARY KEY); INSERT INTO public.t SELECT generate_series(1, 100);
+      CREATE MATERIALIZED VIEW public.mv AS SELECT count(*) AS n FROM public.t;
+      CREATE MATERIALIZED VIEW public.mv_kept AS SELECT max(id) AS m FROM public.t;`);
+    const target = await createTestDb('rd_mv_dst');
+    const r = await runCli(['clone', '--source', source.url, '--target', target.url, '--exclude-table-data', 'public.mv']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await target.query(`SELECT matviewname, ispopulated FROM pg_matviews ORDER BY 1`)).toEqual([
+      { matviewname: 'mv', ispopulated: false },
+      { matviewname: 'mv_kept', ispopulated: true },
+    ]);
+  });
+});

@@ -133,7 +133,8 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
   const planned = orderTables(tables.map((t) => planTable(t, sourceFacts.versionNum)));
   const facts = await postItemFacts(source, dump.toc.filter((e) => e.section === 'post-data'));
   const sequences = await sourceSequences(source, seqOids);
-  const postData = plannedPostData(dump, facts);
+  // --exclude-table-data on a materialized view leaves it unpopulated, as pg_dump does: no refresh, no analyze
+  const postData = plannedPostData(dump, facts).filter((p) => !(p.kind === 'matview-refresh' && p.table && matchesAny(p.table, excluded)));
   const filled = [
     ...planned.map((t) => t.table),
     ...all.filter((t) => t.relkind === 'p' && !matchesAny(t.table, excluded)).map((t) => t.table),
