@@ -150,6 +150,8 @@ export const SchemaApplied = z.object({
   type: z.literal('SchemaApplied'),
   ...envelope,
   objects: z.array(CreatedObject),
+  /** empty schemas the target already had and the run used without creating them: never dropped by a wipe; absent in older logs */
+  reusedSchemas: z.array(z.string()).optional(),
   statements: z.number().int().nonnegative(),
   durationMs: z.number().nonnegative(),
 });

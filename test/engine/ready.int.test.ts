@@ -102,3 +102,46 @@ describe('--exclude-table-data on a materialized view', () => {
     ]);
   });
 });
+
+describe('pre-created empty schemas', () => {
+  const SCHEMA = `
+    CREATE SCHEMA bar; CREATE SCHEMA "With a space";
+    CREATE TABLE bar.t (id int PRIMARY KEY); INSERT INTO bar.t SELECT generate_series(1, 10);
+    CREATE TABLE "With a space"."a table" (id serial PRIMARY KEY, v text); INSERT INTO "With a space"."a table" (v) VALUES ('x');
+    CREATE TYPE bar.mood AS ENUM ('ok');
+    CREATE TABLE public.p (id int PRIMARY KEY);`;
+
+  it('are used, not refused, and survive a wipe that empties them', async () => {
+    const source = await createTestDb('rd_ns_src');
+    await source.query(SCHEMA);
+    const target = await createTestDb('rd_ns_dst');
+    await target.query(`CREATE SCHEMA bar; CREATE SCHEMA "With a space";`);
+    const r = await runCli(['clone', '--source', source.url, '--target', target.url, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const runId = JSON.parse(r.stdout.trim().split('\n')[0]!).runId as string;
+    expect(await target.query('SELECT count(*)::int AS n FROM bar.t')).toEqual([{ n: 10 }]);
+    const applied = await target.query<{ body: { reusedSchemas: string[]; objects: { identity: string }[] } }>(`SELECT payload AS body FROM pgclone.events WHERE type = 'SchemaApplied'`);
+    expect(applied[0]!.body.reusedSchemas).toEqual(['"With a space"', 'bar']);
+    expect(applied[0]!.body.objects.map((o) => o.identity)).not.toContain('bar');
+
+    const w = await runCli(['wipe', runId, '--target', target.url, '--yes']);
+    expect(w.stderr).toBe('');
+    expect(w.code).toBe(0);
+    expect(await target.query(`SELECT nspname FROM pg_namespace WHERE nspname IN ('bar', 'With a space') ORDER BY 1`)).toEqual([{ nspname: 'With a space' }, { nspname: 'bar' }]);
+    expect(
+      await target.query(`SELECT count(*)::int AS n FROM pg_depend WHERE refclassid = 'pg_namespace'::regclass AND refobjid IN (SELECT oid FROM pg_namespace WHERE nspname IN ('bar', 'With a space'))`),
+    ).toEqual([{ n: 0 }]);
+    expect(await target.query(`SELECT to_regclass('public.p') AS p`)).toEqual([{ p: null }]);
+  });
+
+  it('a pre-existing schema that holds something is still refused', async () => {
+    const source = await createTestDb('rd_ns2_src');
+    await source.query(SCHEMA);
+    const target = await createTestDb('rd_ns2_dst');
+    await target.query(`CREATE SCHEMA bar; CREATE TABLE bar.mine (x int);`);
+    const r = await runCli(['clone', '--source', source.url, '--target', target.url]);
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/not empty/);
+  });
+});

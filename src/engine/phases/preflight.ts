@@ -214,7 +214,8 @@ export async function dryRunSchema(sides: Sides, dump: SchemaDump, options: RunO
     const msg = (e as Error).message;
     if (state !== null && DUPLICATE.has(state)) {
       const creator = await runThatCreated(target, msg).catch(() => null);
-      throw refuse(`the target is not empty: ${msg}; ${creator ? whatToDoAbout(creator) : 'clone into an empty database, or wipe the run that created it (pgclone status shows runs)'}`, state);
+      const held = state === '42P06' ? ' and holds objects (an empty one would be used as it is)' : '';
+      throw refuse(`the target is not empty: ${msg}${held}; ${creator ? whatToDoAbout(creator) : 'clone into an empty database, or wipe the run that created it (pgclone status shows runs)'}`, state);
     }
     if (state === '42704' && /role .* does not exist/.test(msg)) {
       const list = await missingRoles(source, target, options).catch(() => []);

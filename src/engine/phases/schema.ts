@@ -1,5 +1,6 @@
 // Phase 2: the pre-data schema, applied in one transaction with its event and a record of what it created.
 import type pg from 'pg';
+import { quoteIdent } from '../../events/names.js';
 import type { CreatedObject } from '../../events/schemas.js';
 import { closeTracked, commitWith, openTracked, type RunContext } from '../context.js';
 
@@ -56,12 +57,42 @@ async function describeNew(db: pg.ClientBase, before: Ref[]): Promise<CreatedObj
   return r.rows;
 }
 
+/**
+ * Schemas already on the target, holding nothing (no object depends on them), that the pre-data creates: an
+ * operator or a test harness made them ready. They are used as they are — not created, so not recorded as
+ * created and never dropped by a wipe. A schema that holds anything stays a conflict (CREATE SCHEMA fails).
+ */
+async function reusableSchemas(db: pg.ClientBase, sql: string): Promise<{ name: string; ident: string }[]> {
+  const r = await db.query<{ name: string; ident: string }>(
+    `SELECT n.nspname AS name, quote_ident(n.nspname) AS ident FROM pg_namespace n
+      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgclone') AND n.nspname !~ '^pg_'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = n.oid)
+      ORDER BY n.nspname`,
+  );
+  return r.rows.filter((x) => createSchemaLine(x.ident).test(sql) || createSchemaLine(quoteIdent(x.name)).test(sql));
+}
+
+function createSchemaLine(ident: string): RegExp {
+  return new RegExp(`^CREATE SCHEMA ${ident.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')};$`, 'm');
+}
+
+export interface PreDataResult {
+  objects: CreatedObject[];
+  /** empty schemas the target already had, used rather than created (quoted as pg_identify_object quotes) */
+  reusedSchemas: string[];
+}
+
 /** Execute pre-data SQL on a connection already in a transaction and return what it created. */
-export async function applyPreData(db: pg.ClientBase, sql: string): Promise<CreatedObject[]> {
+export async function applyPreData(db: pg.ClientBase, sql: string): Promise<PreDataResult> {
   const before = await inventory(db);
-  await db.query(sql);
+  const reused = await reusableSchemas(db, sql);
+  let text = sql;
+  for (const r of reused) {
+    for (const ident of new Set([r.ident, quoteIdent(r.name)])) text = text.replace(createSchemaLine(ident), () => `CREATE SCHEMA IF NOT EXISTS ${ident};`);
+  }
+  await db.query(text);
   // pg_dump's script sets search_path to '' for the session; the rest of this session does not rely on it
-  return describeNew(db, before);
+  return { objects: await describeNew(db, before), reusedSchemas: reused.map((r) => r.ident) };
 }
 
 export function statementCount(sql: string): number {
@@ -73,8 +104,8 @@ export async function applySchema(ctx: RunContext): Promise<void> {
   const db = await openTracked(ctx, 'target', 'schema');
   const t0 = Date.now();
   await commitWith(ctx, db, [], async () => {
-    const objects = await applyPreData(db, ctx.dump.preDataSql);
-    return [{ type: 'SchemaApplied', runId: ctx.runId, objects, statements: statementCount(ctx.dump.preDataSql), durationMs: Date.now() - t0 }];
+    const { objects, reusedSchemas } = await applyPreData(db, ctx.dump.preDataSql);
+    return [{ type: 'SchemaApplied', runId: ctx.runId, objects, reusedSchemas, statements: statementCount(ctx.dump.preDataSql), durationMs: Date.now() - t0 }];
   });
   await closeTracked(ctx, db);
 }
