@@ -30,7 +30,11 @@ export async function pickRun(target: pg.ClientBase, runId: string | undefined, 
   const candidates = wanted === 'any' ? runs : runs.filter((s) => s.outcome.kind !== 'finished' && s.outcome.kind !== 'wiped');
   const newest = candidates.sort((a, b) => b.lastEventAt.localeCompare(a.lastEventAt))[0];
   if (!newest) {
-    if (runs.length === 0) throw new PgcloneError('usage', "the target's pgclone log holds no runs");
+    if (runs.length === 0) {
+      // a clone killed before its first event (RunStarted) wrote nothing: there is no run to act on yet
+      const next = wanted === 'resumable' ? 'nothing to resume; start a run with pgclone clone --source URL --target URL' : 'nothing to wipe';
+      throw new PgcloneError('usage', `the target's pgclone log holds no runs: nothing was written to this target yet (a clone stopped before its first event leaves none); ${next}`);
+    }
     // the newest run finished with a mismatch: say so, and what to do, rather than "nothing to resume"
     const last = [...runs].sort((a, b) => b.lastEventAt.localeCompare(a.lastEventAt))[0];
     const mismatch = last && refuseResumeEarly(last, { held: 'by-us' });

@@ -145,3 +145,14 @@ describe('pre-created empty schemas', () => {
     expect(r.stderr).toMatch(/not empty/);
   });
 });
+
+describe('resume on a target nothing was written to', () => {
+  it('says nothing was written yet and that clone starts a run', async () => {
+    const target = await createTestDb('rd_empty');
+    const r = await runCli(['resume', '--target', target.url]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no runs/);
+    expect(r.stderr).toMatch(/nothing was written/);
+    expect(r.stderr).toMatch(/pgclone clone --source/);
+  });
+});
