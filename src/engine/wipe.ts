@@ -12,6 +12,7 @@ import { pickRun } from './pick-run.js';
 import { closeClient, openClient } from './pg/connect.js';
 import type { ConnInfo } from './pg/conninfo.js';
 import { clearTargetMark } from './target-state.js';
+import { undoDatabase } from './phases/database.js';
 
 function dropStatement(o: CreatedObject): string {
   const keyword = o.kind === 'foreign-data wrapper' ? 'FOREIGN DATA WRAPPER' : o.kind.toUpperCase();
@@ -75,6 +76,8 @@ export async function wipeRun(target: ConnInfo, runId: string | undefined, opts:
           if (!GONE.has(code)) throw e;
         }
       }
+      // the database's own settings, comment and grants the run set go back to what they were
+      if (state.databaseChanges) dropped.push(...(await undoDatabase(lock, state.databaseChanges)));
       // nothing of the run is left: neither is its "clone in progress" marker
       await clearTargetMark(lock, state.runId);
       const r = await appendEvents(lock, [{ type: 'RunWiped', runId: state.runId, operator: operator(), dropped, restartedAs }]);

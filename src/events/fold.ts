@@ -69,6 +69,7 @@ function started(ev: EventOf<'RunStarted'> & { id: number }): RunState {
     phase: 'preflight',
     phases: freshPhases(),
     schemaObjects: null,
+    databaseChanges: null,
     tables,
     tableOrder,
     postData,
@@ -160,7 +161,7 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
     }
     case 'SchemaApplied':
       if (s.schemaObjects !== null) fail(ev, 'the schema was already applied');
-      return { ...s, schemaObjects: ev.objects };
+      return { ...s, schemaObjects: ev.objects, databaseChanges: ev.database ?? null };
     case 'TableStarted': {
       const t = table(s, ev);
       if (t.batches !== null) fail(ev, `table ${t.key} already started`);

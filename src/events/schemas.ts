@@ -115,6 +115,14 @@ export type CopyRange = z.infer<typeof CopyRange>;
 export const CreatedObject = z.object({ kind: z.string(), identity: z.string() });
 export type CreatedObject = z.infer<typeof CreatedObject>;
 
+/** What a run changed on the target database itself (pg_dump --create's part), with the values it replaced, so a wipe puts them back. */
+export const DatabaseChanges = z.object({
+  settings: z.array(z.object({ name: z.string(), value: z.string(), previous: z.string().nullable() })),
+  comment: z.object({ value: z.string(), previous: z.string().nullable() }).nullable(),
+  grants: z.array(z.object({ grantee: z.string(), privilege: z.string(), grantable: z.boolean() })),
+});
+export type DatabaseChanges = z.infer<typeof DatabaseChanges>;
+
 export const ErrorInfo = z.object({
   message: z.string(),
   sqlstate: z.string().nullable(),
@@ -152,6 +160,8 @@ export const SchemaApplied = z.object({
   objects: z.array(CreatedObject),
   /** empty schemas the target already had and the run used without creating them: never dropped by a wipe; absent in older logs */
   reusedSchemas: z.array(z.string()).optional(),
+  /** the target database's settings, comment and grants the run set; absent when none (and in older logs) */
+  database: DatabaseChanges.optional(),
   statements: z.number().int().nonnegative(),
   durationMs: z.number().nonnegative(),
 });

@@ -4,6 +4,7 @@ import type {
   CopyRange,
   CopyStrategy,
   CreatedObject,
+  DatabaseChanges,
   ErrorInfo,
   Operator,
   Phase,
@@ -105,6 +106,8 @@ export interface RunState {
   phase: Phase;
   phases: Record<Phase, PhaseState>;
   schemaObjects: CreatedObject[] | null;
+  /** what the schema step changed on the target database itself, for a wipe to put back */
+  databaseChanges: DatabaseChanges | null;
   tables: Record<string, TableState>;
   /** table keys in plan order (largest first) */
   tableOrder: string[];

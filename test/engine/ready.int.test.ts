@@ -1,8 +1,9 @@
 // A complete clone, ready to use: planner statistics, sequences ahead of their columns, matviews left empty
-// on request, pre-created empty schemas reused, and a resume on a target nothing was written to yet.
+// on request, pre-created empty schemas reused, a resume on a target nothing was written to yet, and the
+// database's own settings, comment and grants.
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { createLoginRole, createTestDb, type TestDb } from '../helpers/db.js';
 
 type StatCols = { rel: string; cols: string };
 const STATS_SQL = `SELECT schemaname || '.' || tablename AS rel, string_agg(attname || ':' || inherited, ',' ORDER BY attname, inherited) AS cols
@@ -33,18 +34,31 @@ describe('planner statistics', () => {
     expect(r.code).toBe(0);
 
     const want = await source.query<StatCols>(STATS_SQL);
-    expect(want.map((x) => x.rel)).toEqual(['public.events', 'public.events_2024', 'public.events_2025', 'public.heap', 'public.order_counts', 'public.orders']);
+    expect(want.map((x) => x.rel)).toEqual([
+      'public.events',
+      'public.events_2024',
+      'public.events_2025',
+      'public.heap',
+      'public.order_counts',
+      'public.orders',
+    ]);
     expect(await target.query<StatCols>(STATS_SQL)).toEqual(want);
     expect(await target.query(`SELECT relname, reltuples::int AS n FROM pg_class WHERE relname IN ('heap', 'orders') ORDER BY 1`)).toEqual([
       { relname: 'heap', n: 20000 },
       { relname: 'orders', n: 30000 },
     ]);
-    for (const q of ['SELECT * FROM public.orders WHERE status = 3', 'SELECT * FROM public.heap WHERE status = 3', 'SELECT * FROM public.events WHERE kind = 2']) {
+    for (const q of [
+      'SELECT * FROM public.orders WHERE status = 3',
+      'SELECT * FROM public.heap WHERE status = 3',
+      'SELECT * FROM public.events WHERE kind = 2',
+    ]) {
       const [s, t] = [await estimate(source, q), await estimate(target, q)];
       expect(t / s, `${q}: source estimates ${s} rows, target ${t}`).toBeGreaterThan(0.5);
       expect(t / s, `${q}: source estimates ${s} rows, target ${t}`).toBeLessThan(2);
     }
-    const applied = await target.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgclone.events WHERE type = 'PostDataItemApplied' AND payload->>'kind' = 'analyze'`);
+    const applied = await target.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pgclone.events WHERE type = 'PostDataItemApplied' AND payload->>'kind' = 'analyze'`,
+    );
     expect(applied[0]!.n).toBe(6);
   });
 
@@ -121,16 +135,23 @@ describe('pre-created empty schemas', () => {
     expect(r.code).toBe(0);
     const runId = JSON.parse(r.stdout.trim().split('\n')[0]!).runId as string;
     expect(await target.query('SELECT count(*)::int AS n FROM bar.t')).toEqual([{ n: 10 }]);
-    const applied = await target.query<{ body: { reusedSchemas: string[]; objects: { identity: string }[] } }>(`SELECT payload AS body FROM pgclone.events WHERE type = 'SchemaApplied'`);
+    const applied = await target.query<{ body: { reusedSchemas: string[]; objects: { identity: string }[] } }>(
+      `SELECT payload AS body FROM pgclone.events WHERE type = 'SchemaApplied'`,
+    );
     expect(applied[0]!.body.reusedSchemas).toEqual(['"With a space"', 'bar']);
     expect(applied[0]!.body.objects.map((o) => o.identity)).not.toContain('bar');
 
     const w = await runCli(['wipe', runId, '--target', target.url, '--yes']);
     expect(w.stderr).toBe('');
     expect(w.code).toBe(0);
-    expect(await target.query(`SELECT nspname FROM pg_namespace WHERE nspname IN ('bar', 'With a space') ORDER BY 1`)).toEqual([{ nspname: 'With a space' }, { nspname: 'bar' }]);
+    expect(await target.query(`SELECT nspname FROM pg_namespace WHERE nspname IN ('bar', 'With a space') ORDER BY 1`)).toEqual([
+      { nspname: 'With a space' },
+      { nspname: 'bar' },
+    ]);
     expect(
-      await target.query(`SELECT count(*)::int AS n FROM pg_depend WHERE refclassid = 'pg_namespace'::regclass AND refobjid IN (SELECT oid FROM pg_namespace WHERE nspname IN ('bar', 'With a space'))`),
+      await target.query(
+        `SELECT count(*)::int AS n FROM pg_depend WHERE refclassid = 'pg_namespace'::regclass AND refobjid IN (SELECT oid FROM pg_namespace WHERE nspname IN ('bar', 'With a space'))`,
+      ),
     ).toEqual([{ n: 0 }]);
     expect(await target.query(`SELECT to_regclass('public.p') AS p`)).toEqual([{ p: null }]);
   });
@@ -154,5 +175,48 @@ describe('resume on a target nothing was written to', () => {
     expect(r.stderr).toMatch(/no runs/);
     expect(r.stderr).toMatch(/nothing was written/);
     expect(r.stderr).toMatch(/pgclone clone --source/);
+  });
+});
+
+describe('the database itself', () => {
+  const SETTINGS = `SELECT coalesce(array_agg(c ORDER BY c), '{}') AS s FROM pg_db_role_setting r, unnest(r.setconfig) c
+                     WHERE r.setrole = 0 AND r.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AND c NOT LIKE 'pgclone.%'`;
+  const COMMENT = `SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = current_database()`;
+  const grantsTo = (role: string) =>
+    `SELECT count(*)::int AS n FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = current_database() AND a.grantee = '${role}'::regrole AND a.privilege_type = 'CONNECT'`;
+
+  it("ALTER DATABASE … SET, COMMENT ON DATABASE and GRANT CONNECT are copied, and wipe puts the target's back", async () => {
+    const reader = await createLoginRole('pgclone_i15_reader');
+    try {
+      const source = await createTestDb('rd_db_src');
+      await source.query(`CREATE TABLE public.t (id int PRIMARY KEY); DO $$ BEGIN
+        EXECUTE format('ALTER DATABASE %I SET search_path TO public, """abc"""', current_database());
+        EXECUTE format('ALTER DATABASE %I SET work_mem = %L', current_database(), '8MB');
+        EXECUTE format('COMMENT ON DATABASE %I IS %L', current_database(), 'the shop''s db');
+        EXECUTE format('GRANT CONNECT ON DATABASE %I TO ${reader.name}', current_database());
+      END $$`);
+      const target = await createTestDb('rd_db_dst');
+      await target.query(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET work_mem = %L', current_database(), '4MB'); END $$`);
+      const r = await runCli(['clone', '--source', source.url, '--target', target.url, '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const runId = JSON.parse(r.stdout.trim().split('\n')[0]!).runId as string;
+
+      expect(await target.query(SETTINGS)).toEqual(await source.query(SETTINGS));
+      expect((await target.query<{ s: string[] }>(SETTINGS))[0]!.s).toEqual(['search_path=public, """abc"""', 'work_mem=8MB']);
+      expect(await target.query(`SHOW search_path`)).toEqual([{ search_path: 'public, """abc"""' }]);
+      expect(await target.query(COMMENT)).toEqual([{ c: "the shop's db" }]);
+      expect(await target.query(grantsTo(reader.name))).toEqual([{ n: 1 }]);
+      expect((await target.query<{ v: string | null }>(`SELECT current_setting('pgclone.state', true) AS v`))[0]!.v).toMatch(/^finished: run /);
+
+      const w = await runCli(['wipe', runId, '--target', target.url, '--yes']);
+      expect(w.stderr).toBe('');
+      expect(w.code).toBe(0);
+      expect((await target.query<{ s: string[] }>(SETTINGS))[0]!.s).toEqual(['work_mem=4MB']);
+      expect(await target.query(COMMENT)).toEqual([{ c: null }]);
+      expect(await target.query(grantsTo(reader.name))).toEqual([{ n: 0 }]);
+    } finally {
+      await reader.drop();
+    }
   });
 });

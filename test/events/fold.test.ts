@@ -212,3 +212,13 @@ describe('fold: sequences checked against their columns', () => {
     expect(() => foldRun(log)).toThrow(new RegExp(`${log.at(-1)!.id}`));
   });
 });
+
+describe('fold: what the schema step changed on the database itself', () => {
+  it('keeps the database changes SchemaApplied recorded, for a wipe to put back; none in an older log', () => {
+    const database = { settings: [{ name: 'work_mem', value: '8MB', previous: '4MB' }], comment: { value: 'shop', previous: null }, grants: [{ grantee: 'reader', privilege: 'CONNECT', grantable: false }] };
+    const b = new LogBuilder('run_db_changes_1').started([plannedTable('t', 1)]).phase('schema');
+    const s = foldRun(b.add({ type: 'SchemaApplied', objects: [], database, statements: 1, durationMs: 5 }).build());
+    expect(s.databaseChanges).toEqual(database);
+    expect(foldRun(new LogBuilder('run_db_changes_2').started([plannedTable('t', 1)]).schema().build()).databaseChanges).toBeNull();
+  });
+});

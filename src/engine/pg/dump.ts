@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Filters } from '../../events/schemas.js';
 import type { ConnInfo } from './conninfo.js';
+import type { SourceDatabase } from '../phases/database.js';
 import { PgcloneError } from '../errors.js';
 import { dbnameArg, libpqEnv, runTool, stripPsqlMeta, type PgTools } from './pg-tools.js';
 import { processAlive } from '../../local/proc.js';
@@ -31,6 +32,8 @@ export interface SchemaDump {
   toc: TocEntry[];
   postData: PostDataSql[];
   hash: string;
+  /** the database's own settings, comment and grants (what pg_dump --create adds), read beside the dump */
+  database?: SourceDatabase;
 }
 
 export interface DumpOptions {

@@ -17,6 +17,7 @@ import { orderTables, planTable } from '../plan.js';
 import { matchesAny, parseNamePattern } from '../patterns.js';
 import { plannedAnalyze, plannedPostData } from './post-data.js';
 import { applyPreData } from './schema.js';
+import { applyDatabase, readSourceDatabase } from './database.js';
 import { exportSnapshot } from '../pg/snapshot.js';
 
 export const MIN_SOURCE_VERSION = 120000;
@@ -112,6 +113,7 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
     }
     throw refuse(`could not dump the source schema: ${msg}`);
   }
+  dump = { ...dump, database: await readSourceDatabase(source, options) };
   const tableOids = dump.toc.filter((e) => e.desc === 'TABLE' && e.section === 'pre-data').map((e) => e.oid);
   const seqOids = dump.toc.filter((e) => e.desc === 'SEQUENCE' && e.section === 'pre-data').map((e) => e.oid);
   const excluded = options.filters.excludeTableData.map(parseNamePattern);
@@ -205,6 +207,7 @@ export async function dryRunSchema(sides: Sides, dump: SchemaDump, options: RunO
       target,
       async () => {
         await applyPreData(target, dump.preDataSql);
+        await applyDatabase(target, dump.database);
         for (const item of dump.postData) await target.query(dump.postPreamble + item.sql);
       },
       { rollbackIf: () => true },

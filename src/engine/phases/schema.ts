@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { quoteIdent } from '../../events/names.js';
 import type { CreatedObject } from '../../events/schemas.js';
+import { applyDatabase } from './database.js';
 import { closeTracked, commitWith, openTracked, type RunContext } from '../context.js';
 
 /** Every catalog whose rows pre-data can create; new rows are found by oid, before and after, in one transaction. */
@@ -105,7 +106,8 @@ export async function applySchema(ctx: RunContext): Promise<void> {
   const t0 = Date.now();
   await commitWith(ctx, db, [], async () => {
     const { objects, reusedSchemas } = await applyPreData(db, ctx.dump.preDataSql);
-    return [{ type: 'SchemaApplied', runId: ctx.runId, objects, reusedSchemas, statements: statementCount(ctx.dump.preDataSql), durationMs: Date.now() - t0 }];
+    const database = (await applyDatabase(db, ctx.dump.database)) ?? undefined;
+    return [{ type: 'SchemaApplied', runId: ctx.runId, objects, reusedSchemas, database, statements: statementCount(ctx.dump.preDataSql), durationMs: Date.now() - t0 }];
   });
   await closeTracked(ctx, db);
 }
