@@ -57,7 +57,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
   if (server !== 'embedded' && server !== 'local') throw new Error('--server must be embedded or local');
   let tools: ToolId[] = ALL_TOOLS.filter((t) => t !== 'pgclone-4x');
   if (values.only !== undefined) {
-    const wanted = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+    const wanted = values.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const w of wanted) if (!ALL_TOOLS.includes(w as ToolId)) throw new Error(`--only: unknown tool "${w}" (one of ${ALL_TOOLS.join(', ')})`);
     tools = ALL_TOOLS.filter((t) => wanted.includes(t));
   }

@@ -18,7 +18,6 @@ export interface ResumeRep {
   runId: string | null;
 }
 
-
 async function killAndResume(ctx: RunCtx, db: string, killAfterS: number, rep: Partial<ResumeRep>): Promise<ToolRun> {
   let runId: string | null = null;
   const first = await start(process.execPath, [...pgcloneArgs(ctx, db), '--json'], {
@@ -39,9 +38,19 @@ async function killAndResume(ctx: RunCtx, db: string, killAfterS: number, rep: P
   clearTimeout(timer);
   rep.runId = runId;
   rep.firstS = f.wallS;
-  if (f.signal !== 'SIGKILL') return { ok: false, wallS: f.wallS, rssMb: null, error: `pgclone was not killed (it ended first: exit ${f.code}); ${lastLines(f.stderr)}` };
+  if (f.signal !== 'SIGKILL')
+    return { ok: false, wallS: f.wallS, rssMb: null, error: `pgclone was not killed (it ended first: exit ${f.code}); ${lastLines(f.stderr)}` };
   // RUN from the first JSON line; without it, `resume` picks the newest stopped run of the target's log
-  const args = ['bin/pgclone.js', 'resume', ...(runId ? [runId] : []), '--target', url(ctx.clusters.target, db), '--source', url(ctx.clusters.source, ctx.sourceDb), '--plain'];
+  const args = [
+    'bin/pgclone.js',
+    'resume',
+    ...(runId ? [runId] : []),
+    '--target',
+    url(ctx.clusters.target, db),
+    '--source',
+    url(ctx.clusters.source, ctx.sourceDb),
+    '--plain',
+  ];
   const t0 = performance.now();
   let attempts = 0;
   let r;
@@ -64,7 +73,9 @@ export async function resumeCost(ctx: RunCtx, o: MeasureOpts, uninterruptedS: nu
   const killAfterS = uninterruptedS * 0.5;
   for (let i = 0; i < reps; i++) {
     const rep: Partial<ResumeRep> = { killAfterS, resumeAttempts: 0, runId: null, firstS: 0, resumeS: 0 };
-    const s = await measureOnce({ id: 'pgclone', run: async () => ({ ok: false, wallS: 0, rssMb: null }) }, 100 + i, o, (db) => killAndResume(ctx, db, killAfterS, rep));
+    const s = await measureOnce({ id: 'pgclone', run: async () => ({ ok: false, wallS: 0, rssMb: null }) }, 100 + i, o, (db) =>
+      killAndResume(ctx, db, killAfterS, rep),
+    );
     const done: ResumeRep = {
       ok: s.ok,
       ...(s.error ? { error: s.error } : {}),
@@ -75,7 +86,9 @@ export async function resumeCost(ctx: RunCtx, o: MeasureOpts, uninterruptedS: nu
       resumeAttempts: rep.resumeAttempts ?? 0,
       runId: rep.runId ?? null,
     };
-    o.log(`  kill at ${killAfterS.toFixed(2)} s + resume: ${done.firstS.toFixed(2)} + ${done.resumeS.toFixed(2)} = ${done.totalS.toFixed(2)} s  ${done.ok ? 'verified' : `FAILED: ${done.error}`}`);
+    o.log(
+      `  kill at ${killAfterS.toFixed(2)} s + resume: ${done.firstS.toFixed(2)} + ${done.resumeS.toFixed(2)} = ${done.totalS.toFixed(2)} s  ${done.ok ? 'verified' : `FAILED: ${done.error}`}`,
+    );
     out.push(done);
   }
   return out;

@@ -58,11 +58,10 @@ export async function runFloor(c: Clusters, sourceDb: string, targetDb: string, 
   let error: string | null = null;
   const worker = async (): Promise<void> => {
     for (let t = queue.shift(); t !== undefined && error === null; t = queue.shift()) {
-      const r = await run(
-        'bash',
-        ['-o', 'pipefail', '-c', `psql ${PSQL.join(' ')} -d "$SRC" -c "$OUT" | psql ${PSQL.join(' ')} -d "$TGT" -c "$IN"`],
-        { env: { ...pipeEnv, OUT: `COPY ${t} TO STDOUT`, IN: `COPY ${t} FROM STDIN` }, measureRss: true },
-      );
+      const r = await run('bash', ['-o', 'pipefail', '-c', `psql ${PSQL.join(' ')} -d "$SRC" -c "$OUT" | psql ${PSQL.join(' ')} -d "$TGT" -c "$IN"`], {
+        env: { ...pipeEnv, OUT: `COPY ${t} TO STDOUT`, IN: `COPY ${t} FROM STDIN` },
+        measureRss: true,
+      });
       results.push(r);
       error = error ?? failure(r, `COPY ${t}`);
     }

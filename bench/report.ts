@@ -51,7 +51,9 @@ function table(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
     if (!s) continue;
     const q = ratio(pg, s);
     const speed = s.ok ? f2(mbTotal / s.medianS) : '—';
-    lines.push(`| ${cell(t.label)} | ${f2(s.medianS)} | ${f2(s.minS)} | ${f2(s.maxS)} | ${speed} | ${q === null ? '—' : f2(q)} | ${mb(s.rssMb)} | ${verifyCell(s)} |`);
+    lines.push(
+      `| ${cell(t.label)} | ${f2(s.medianS)} | ${f2(s.minS)} | ${f2(s.maxS)} | ${speed} | ${q === null ? '—' : f2(q)} | ${mb(s.rssMb)} | ${verifyCell(s)} |`,
+    );
     if (t.id === 'floor' && s.parts) lines.push(`| ↳ floor: data / indexes | ${f2(s.parts.dataS)} / ${f2(s.parts.indexS)} | | | | | | |`);
   }
   return lines;
@@ -96,12 +98,18 @@ function targets(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
   const lines = [`## Targets${sizeNote}`, '', '| target | measured | status |', '|---|---|---|'];
   lines.push(`| pgclone ≤ 0.85 × pgcopydb | ${vsCopydb === null ? '—' : `${f2(vsCopydb)} ×`} | ${check(vsCopydb, 0.85, why('pgcopydb'))} |`);
   lines.push(`| pgclone ≤ 0.80 × pg_dump \\| psql | ${vsDump === null ? '—' : `${f2(vsDump)} ×`} | ${check(vsDump, 0.8, why('pgdump'))} |`);
-  lines.push(`| client peak RSS ≤ 200 MB on medium | ${rssMedium === null ? '—' : `${mb(rssMedium)} MB`} | ${check(rssMedium, 200, r.size === 'medium' ? 'pgclone failed' : 'run with --size medium')} |`);
-  lines.push(`| client peak RSS ≤ 200 MB on large | ${rssLarge === null ? '—' : `${mb(rssLarge)} MB`} | ${check(rssLarge, 200, 'run with --size large or --memory-large')} |`);
+  lines.push(
+    `| client peak RSS ≤ 200 MB on medium | ${rssMedium === null ? '—' : `${mb(rssMedium)} MB`} | ${check(rssMedium, 200, r.size === 'medium' ? 'pgclone failed' : 'run with --size medium')} |`,
+  );
+  lines.push(
+    `| client peak RSS ≤ 200 MB on large | ${rssLarge === null ? '—' : `${mb(rssLarge)} MB`} | ${check(rssLarge, 200, 'run with --size large or --memory-large')} |`,
+  );
   const resWhy = 'skipped' in r.resume ? r.resume.skipped : 'a kill/resume run failed';
   lines.push(`| kill at 50 % + resume ≤ 1.15 × uninterrupted | ${res === null ? '—' : `${f2(res)} ×`} | ${check(res, 1.15, resWhy)} |`);
   const ovWhy = big === undefined ? 'skipped: --skip-logcost, or pgclone not selected' : why('pgclone-4x');
-  lines.push(`| event log overhead ≤ 3 % | ${overhead === null ? '—' : `${((overhead - 1) * 100).toFixed(1)} %`} | ${check(overhead === null ? null : overhead - 1, 0.03, ovWhy)} |`);
+  lines.push(
+    `| event log overhead ≤ 3 % | ${overhead === null ? '—' : `${((overhead - 1) * 100).toFixed(1)} %`} | ${check(overhead === null ? null : overhead - 1, 0.03, ovWhy)} |`,
+  );
   return lines;
 }
 
@@ -113,7 +121,9 @@ function extras(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
     lines.push(`- **Resume cost** (SIGKILL at 50 % of the uninterrupted median ${f2(T)} s, then \`pgclone resume RUN\`; total = both walls):`);
     for (const x of r.resume.reps) {
       const tail = x.ok ? 'verified' : `**FAILED**: ${x.error}`;
-      lines.push(`  - killed at ${f2(x.killAfterS)} s (ran ${f2(x.firstS)} s) + resume ${f2(x.resumeS)} s${x.resumeAttempts > 1 ? ` (${x.resumeAttempts} attempts)` : ''} = ${f2(x.totalS)} s → ${f2(x.totalS / T)} × — ${tail}`);
+      lines.push(
+        `  - killed at ${f2(x.killAfterS)} s (ran ${f2(x.firstS)} s) + resume ${f2(x.resumeS)} s${x.resumeAttempts > 1 ? ` (${x.resumeAttempts} attempts)` : ''} = ${f2(x.totalS)} s → ${f2(x.totalS / T)} × — ${tail}`,
+      );
     }
     const rr = resumeRatio(r);
     lines.push(`  - median total / uninterrupted: ${rr === null ? '— (not every run verified)' : `${f2(rr)} ×`}`);
@@ -124,13 +134,18 @@ function extras(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
   else if (big === null) lines.push('- **Event log cost**: not measured (no run).');
   else {
     const ov = ratio(pg, big);
-    lines.push(`- **Event log cost**: pgclone with the default ${DEFAULT_BATCH_BYTES >> 20}MB batches ${pg ? f2(pg.medianS) : '?'} s vs ${BIG_BATCH} batches (4× fewer batches, events and commits) ${f2(big.medianS)} s → overhead ${ov === null ? '— (a run failed)' : `${((ov - 1) * 100).toFixed(1)} %`}.`);
+    lines.push(
+      `- **Event log cost**: pgclone with the default ${DEFAULT_BATCH_BYTES >> 20}MB batches ${pg ? f2(pg.medianS) : '?'} s vs ${BIG_BATCH} batches (4× fewer batches, events and commits) ${f2(big.medianS)} s → overhead ${ov === null ? '— (a run failed)' : `${((ov - 1) * 100).toFixed(1)} %`}.`,
+    );
   }
   const mem: string[] = [];
   if (pg) mem.push(`${r.size}: ${mb(pg.rssMb)} MB (max over ${pg.n} runs, ${f2(r.dataset.bytes / 2 ** 30)} GB)`);
   if (r.size !== 'large') {
     if ('skipped' in r.large) mem.push(`large: not measured (${r.large.skipped})`);
-    else mem.push(`large: ${mb(r.large.sample.rssMb)} MB (${f2(r.large.dataset.bytes / 2 ** 30)} GB, one run, ${f2(r.large.sample.wallS)} s, ${r.large.sample.ok ? 'verified' : `FAILED: ${r.large.sample.error}`})`);
+    else
+      mem.push(
+        `large: ${mb(r.large.sample.rssMb)} MB (${f2(r.large.dataset.bytes / 2 ** 30)} GB, one run, ${f2(r.large.sample.wallS)} s, ${r.large.sample.ok ? 'verified' : `FAILED: ${r.large.sample.error}`})`,
+      );
   }
   if (r.size !== 'medium') mem.push('medium: not measured in this run (run with --size medium)');
   lines.push(`- **Memory as tables grow** (pgclone client peak RSS): ${mem.join('; ')}.`);

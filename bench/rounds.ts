@@ -39,7 +39,12 @@ export async function measureOnce(tool: Pick<Tool, 'id' | 'run'>, round: number,
     const base = { tool: tool.id, round, wallS: r.wallS, rssMb: r.rssMb, ...(r.parts ? { parts: r.parts } : {}) };
     if (!r.ok) return { ...base, ok: false, error: r.error ?? 'failed' };
     const v = await verifyTarget(o.source, o.clusters.target, db);
-    if (!v.ok) return { ...base, ok: false, error: `verification: ${v.problems.slice(0, 3).join('; ')}${v.problems.length > 3 ? ` (+${v.problems.length - 3} more)` : ''}` };
+    if (!v.ok)
+      return {
+        ...base,
+        ok: false,
+        error: `verification: ${v.problems.slice(0, 3).join('; ')}${v.problems.length > 3 ? ` (+${v.problems.length - 3} more)` : ''}`,
+      };
     return { ...base, ok: true };
   } finally {
     await dropDb(o.clusters.target, db).catch(() => undefined);
@@ -56,7 +61,9 @@ export async function runRounds(tools: Tool[], reps: number, o: MeasureOpts): Pr
     for (const tool of order) {
       if (stopRequested()) break;
       const s = await measureOnce(tool, round, o);
-      o.log(`  ${tool.label.padEnd(36)} ${s.wallS.toFixed(2).padStart(7)} s  ${s.rssMb === null ? '   ? MB' : `${s.rssMb.toFixed(0).padStart(4)} MB`}  ${s.ok ? 'verified' : `FAILED: ${s.error}`}`);
+      o.log(
+        `  ${tool.label.padEnd(36)} ${s.wallS.toFixed(2).padStart(7)} s  ${s.rssMb === null ? '   ? MB' : `${s.rssMb.toFixed(0).padStart(4)} MB`}  ${s.ok ? 'verified' : `FAILED: ${s.error}`}`,
+      );
       samples.push(s);
     }
   }

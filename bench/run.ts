@@ -61,7 +61,9 @@ async function bench(a: BenchArgs): Promise<void> {
 
   log(`building the ${a.size} dataset …`);
   const dataset = await buildDataset(clusters, SOURCE_DB, a.size, log);
-  log(`  ${(dataset.bytes / 2 ** 20).toFixed(0)} MB, ${dataset.tables} tables, built in ${dataset.buildS.toFixed(0)} s; digesting the source for verification …`);
+  log(
+    `  ${(dataset.bytes / 2 ** 20).toFixed(0)} MB, ${dataset.tables} tables, built in ${dataset.buildS.toFixed(0)} s; digesting the source for verification …`,
+  );
   const source = await digest(clusters.source, SOURCE_DB);
 
   const ctx: RunCtx = { clusters, sourceDb: SOURCE_DB, env: { ...childEnv(clusters), PGCLONE_USE_DIST: '1' }, jobs: a.jobs, repoRoot: REPO, pgcopydb };
@@ -94,7 +96,11 @@ async function bench(a: BenchArgs): Promise<void> {
     size: a.size,
     reps: a.reps,
     jobs: a.jobs,
-    server: { mode: clusters.mode, source: `${srcVersion}${clusters.mode === 'embedded' ? ' (embedded)' : ''}`, target: `${tgtVersion}${clusters.mode === 'embedded' ? ' (embedded)' : ''}` },
+    server: {
+      mode: clusters.mode,
+      source: `${srcVersion}${clusters.mode === 'embedded' ? ' (embedded)' : ''}`,
+      target: `${tgtVersion}${clusters.mode === 'embedded' ? ' (embedded)' : ''}`,
+    },
     machine: { cores: cpu.length, cpu: cpu[0]?.model.trim() ?? 'unknown', memGiB: totalmem() / 2 ** 30, loadStart, loadEnd: loadavg()[0] ?? 0 },
     pgDump,
     pgcopydb,

@@ -48,7 +48,21 @@ function outcome(r: Finished): ToolRun {
 export function pgcloneArgs(ctx: RunCtx, targetDb: string, extra: string[] = []): string[] {
   const c = ctx.clusters;
   const j = String(ctx.jobs);
-  return ['bin/pgclone.js', 'clone', '--source', url(c.source, ctx.sourceDb), '--target', url(c.target, targetDb), '--jobs', j, '--index-jobs', j, '--verify', 'count', ...extra];
+  return [
+    'bin/pgclone.js',
+    'clone',
+    '--source',
+    url(c.source, ctx.sourceDb),
+    '--target',
+    url(c.target, targetDb),
+    '--jobs',
+    j,
+    '--index-jobs',
+    j,
+    '--verify',
+    'count',
+    ...extra,
+  ];
 }
 
 /** 4× pgclone's default batch: a quarter of the batches, events and commits (the log's own cost). */
@@ -110,7 +124,19 @@ function pgcopydb(ctx: RunCtx): Tool {
       if (!avail.ok) throw new Error(avail.reason);
       const tmp = await mkdtemp(join(tmpdir(), 'pgclone-bench-pgcopydb-'));
       try {
-        const args = ['clone', '--source', url(ctx.clusters.source, ctx.sourceDb), '--target', url(ctx.clusters.target, db), '--table-jobs', j, '--index-jobs', j, '--dir', join(tmp, 'work')];
+        const args = [
+          'clone',
+          '--source',
+          url(ctx.clusters.source, ctx.sourceDb),
+          '--target',
+          url(ctx.clusters.target, db),
+          '--table-jobs',
+          j,
+          '--index-jobs',
+          j,
+          '--dir',
+          join(tmp, 'work'),
+        ];
         return outcome(await run(avail.path, args, { env: ctx.env, measureRss: true }));
       } finally {
         await rm(tmp, { recursive: true, force: true });

@@ -12,11 +12,20 @@ export async function cloneCommand(flags: Flags, out: Output): Promise<number> {
   const settings = settingsFrom(flags);
   const mode = outputMode(flags);
   if (mode === 'dashboard') {
-    return (await import('./dashboard.js')).runDashboard({ target, source, mode: 'engine', settings, start: (observer, settings) => startClone({ source, target, options, settings }, observer) }, out);
+    return (await import('./dashboard.js')).runDashboard(
+      { target, source, mode: 'engine', settings, start: (observer, settings) => startClone({ source, target, options, settings }, observer) },
+      out,
+    );
   }
   const observer = textObserver(mode, out);
   try {
-    return exitFor(await stoppable(settings, (t) => out.error(t), (settings) => startClone({ source, target, options, settings }, observer)));
+    return exitFor(
+      await stoppable(
+        settings,
+        (t) => out.error(t),
+        (settings) => startClone({ source, target, options, settings }, observer),
+      ),
+    );
   } finally {
     observer.stop();
   }

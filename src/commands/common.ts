@@ -76,7 +76,9 @@ export function runOptionsFrom(flags: Flags): RunOptions {
     binary: flags.text !== true,
     noAnalyze: flags['no-analyze'] === true,
     maintenanceWorkMemBytes:
-      flags['maintenance-work-mem'] !== undefined ? parseSize(String(flags['maintenance-work-mem']), '--maintenance-work-mem') : RUN_DEFAULTS.maintenanceWorkMemBytes,
+      flags['maintenance-work-mem'] !== undefined
+        ? parseSize(String(flags['maintenance-work-mem']), '--maintenance-work-mem')
+        : RUN_DEFAULTS.maintenanceWorkMemBytes,
   };
 }
 

@@ -44,7 +44,15 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
   // while this process also copies, the screen takes little of the CPU the copy needs: two redraws a second
   // (measured: at ten a second a 1 GB clone took 10 % longer on two cores)
   const engineHere = s.mode === 'engine';
-  const feed = createFeed(db, { mode: s.mode, runId: s.runId, stallThresholdMs: s.stallThresholdMs, minIntervalMs: engineHere ? 500 : 100, pollMs: engineHere ? 500 : 250, catalogMs: engineHere ? 2000 : 1000, ...reconnecting(open) });
+  const feed = createFeed(db, {
+    mode: s.mode,
+    runId: s.runId,
+    stallThresholdMs: s.stallThresholdMs,
+    minIntervalMs: engineHere ? 500 : 100,
+    pollMs: engineHere ? 500 : 250,
+    catalogMs: engineHere ? 2000 : 1000,
+    ...reconnecting(open),
+  });
   // the feed polls on its own interval; waking it on every commit would cost a query per batch
   const observer: EngineObserver = { onNote: (t) => feed.note(t), onEvents: s.onEvents };
   let engine: Promise<void> | null = null;
@@ -124,7 +132,10 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
   await closeClient(db);
   if (lastResult) {
     const st = (lastResult as RunResult).state;
-    const last = feed.get().runs.find((r) => r.state.runId === st.runId)?.events.at(-1);
+    const last = feed
+      .get()
+      .runs.find((r) => r.state.runId === st.runId)
+      ?.events.at(-1);
     if (last) out.line(eventText(last, st));
   }
   const err = feed.get().error;

@@ -110,7 +110,8 @@ const pgcloneCommand = () => (fromCheckout() ? 'npx pgclone' : 'pgclone');
 async function step<T>(out: Output, tty: boolean, label: string, work: () => Promise<T>, done: (r: T) => string): Promise<T> {
   const t0 = Date.now();
   // one line that must not wrap, or \r would leave a copy behind each redraw
-  const show = () => process.stdout.write(`\r\x1b[2K${`${label}… ${formatDuration(Date.now() - t0)}`.slice(0, Math.max(20, (process.stdout.columns ?? 80) - 1))}`);
+  const show = () =>
+    process.stdout.write(`\r\x1b[2K${`${label}… ${formatDuration(Date.now() - t0)}`.slice(0, Math.max(20, (process.stdout.columns ?? 80) - 1))}`);
   let timer: NodeJS.Timeout | null = null;
   if (tty) {
     show();
@@ -160,7 +161,10 @@ async function checkTools(): Promise<string> {
     throw new PgcloneError('preflight', `the demo needs pg_dump and pg_restore ${SERVER_MAJOR} or newer and found none; ${installHint(SERVER_MAJOR)}`);
   }
   if (tools.major < SERVER_MAJOR) {
-    throw new PgcloneError('preflight', `the demo needs pg_dump and pg_restore ${SERVER_MAJOR} or newer; ${tools.pgDump} is ${tools.version}; ${installHint(SERVER_MAJOR)}`);
+    throw new PgcloneError(
+      'preflight',
+      `the demo needs pg_dump and pg_restore ${SERVER_MAJOR} or newer; ${tools.pgDump} is ${tools.version}; ${installHint(SERVER_MAJOR)}`,
+    );
   }
   return `${tools.pgDump} ${tools.version}`;
 }
@@ -188,7 +192,13 @@ function summary(run: { state: RunState; events: LoggedEvent[] }, target: ConnIn
     else if (from && (ev.type === 'RunSuspended' || ev.type === 'RunFailed' || ev.type === 'RunFinished')) {
       const ms = at(ev) - at(from);
       const how =
-        ev.type === 'RunSuspended' ? 'until the time limit' : ev.type === 'RunFailed' ? 'until it failed' : from.type === 'RunResumed' ? 'after the resume' : 'straight through';
+        ev.type === 'RunSuspended'
+          ? 'until the time limit'
+          : ev.type === 'RunFailed'
+            ? 'until it failed'
+            : from.type === 'RunResumed'
+              ? 'after the resume'
+              : 'straight through';
       attempts.push({ ms, how: `${formatDuration(ms)} ${how}` });
       from = undefined;
     }
@@ -197,8 +207,11 @@ function summary(run: { state: RunState; events: LoggedEvent[] }, target: ConnIn
   const finished = events.find((e) => e.type === 'RunFinished');
   if (finished && finished.type === 'RunFinished') {
     const t = finished.totals;
-    const verdict = finished.verification === 'passed' ? 'verified: row counts equal in source and target, table by table' : `verification ${finished.verification}`;
-    lines.push(`finished: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}; ${t.postDataItems} indexes and constraints; ${t.sequences} sequences`);
+    const verdict =
+      finished.verification === 'passed' ? 'verified: row counts equal in source and target, table by table' : `verification ${finished.verification}`;
+    lines.push(
+      `finished: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}; ${t.postDataItems} indexes and constraints; ${t.sequences} sequences`,
+    );
     lines.push(`  ${verdict}`);
   } else {
     lines.push(`not finished: the run stopped in ${whereStopped(s)}`);
@@ -237,7 +250,11 @@ async function stopKept(out: Output): Promise<number> {
 async function startServers(): Promise<[EmbeddedServer, EmbeddedServer]> {
   const started = await Promise.allSettled([
     // a throwaway source: loading it need not survive a power cut
-    startEmbedded({ label: 'demo-source', reap: false, settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', wal_level: 'minimal', max_wal_senders: '0' } }),
+    startEmbedded({
+      label: 'demo-source',
+      reap: false,
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', wal_level: 'minimal', max_wal_senders: '0' },
+    }),
     startEmbedded({ label: 'demo-target', reap: false }),
   ]);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -298,7 +315,10 @@ export async function demoCommand(flags: Flags, out: Output): Promise<number> {
     await run.starting.catch(() => undefined);
     if (!run.kept) {
       // a folder left here is removed at exit, or by the next demo (its owner, this process, is gone then)
-      const stopped = await run.stop().then(() => 'both demo servers are stopped and removed', (e: unknown) => `stopping the demo servers: ${errorMessage(e)}`);
+      const stopped = await run.stop().then(
+        () => 'both demo servers are stopped and removed',
+        (e: unknown) => `stopping the demo servers: ${errorMessage(e)}`,
+      );
       out.error(`pgclone: interrupted; ${stopped}`);
     }
     return EXIT.interrupted;
@@ -355,13 +375,17 @@ async function demo(flags: Flags, out: Output, run: DemoRun): Promise<number> {
     const onEvents: EngineObserver['onEvents'] = (_events, state) => {
       const t = state.tables[PANELS];
       const total = t?.exactRows ?? t?.estRows ?? 0;
-      if (!limit.signal.aborted && t && total > 0 && t.rowsDone / total >= STOP_AT) limit.abort('the function hit its time limit (the demo stops the clone as a serverless platform would)');
+      if (!limit.signal.aborted && t && total > 0 && t.rowsDone / total >= STOP_AT)
+        limit.abort('the function hit its time limit (the demo stops the clone as a serverless platform would)');
     };
     const options = runOptionsFrom({});
     // the dashboard's settings carry its own stop signal (Q confirmed, SIGTERM): the clone stops at whichever comes first
     const clone = (observer: EngineObserver, given?: EngineSettings) => {
       const signals = [settings.stopSignal, given?.stopSignal].filter((x): x is AbortSignal => x !== undefined);
-      return startClone({ source, target, options, settings: { ...settings, stopSignal: signals.length > 0 ? AbortSignal.any(signals) : undefined } }, observer);
+      return startClone(
+        { source, target, options, settings: { ...settings, stopSignal: signals.length > 0 ? AbortSignal.any(signals) : undefined } },
+        observer,
+      );
     };
     out.line('\npgclone clone demo_source → demo_target');
     if (interrupt) {

@@ -42,13 +42,32 @@ export interface CommandDoc {
 
 const o = (name: string, text: string, arg?: string, dflt?: string): OptionDoc => ({ name, text, arg, dflt });
 /** a pg_dump pattern option, repeatable */
-const pattern = (name: string, text: string, dflt?: string, short?: string): OptionDoc => ({ ...o(name, `${text} (a pg_dump pattern; repeatable)`, 'P', dflt), repeatable: true, short });
+const pattern = (name: string, text: string, dflt?: string, short?: string): OptionDoc => ({
+  ...o(name, `${text} (a pg_dump pattern; repeatable)`, 'P', dflt),
+  repeatable: true,
+  short,
+});
 
 const SOURCE = o('source', 'the database to copy from: a postgresql:// URL or a key=value string', 'URL');
 const TARGET = o('target', 'the database to copy into; it holds the log (schema pgclone)', 'URL');
-const SOURCE_OPT = o('source', "the source, when it is not the run's recorded host, port, database and user (its password is never stored)", 'URL', 'the recorded source');
-const MAX_DURATION = o('max-duration', 'stop cleanly at the next batch or item boundary once D has passed since the command started; exit 3, resumable', 'D', 'none');
-const IO_TIMEOUT = o('io-timeout', 'a connection that moves no data and answers no ping for D is cut and the step retried', 'D', seconds(DEFAULT_SETTINGS.ioTimeoutMs));
+const SOURCE_OPT = o(
+  'source',
+  "the source, when it is not the run's recorded host, port, database and user (its password is never stored)",
+  'URL',
+  'the recorded source',
+);
+const MAX_DURATION = o(
+  'max-duration',
+  'stop cleanly at the next batch or item boundary once D has passed since the command started; exit 3, resumable',
+  'D',
+  'none',
+);
+const IO_TIMEOUT = o(
+  'io-timeout',
+  'a connection that moves no data and answers no ping for D is cut and the step retried',
+  'D',
+  seconds(DEFAULT_SETTINGS.ioTimeoutMs),
+);
 const RETRIES = o('retries', 'transient failures retried in-process before the run stops as resumable (exit 3)', 'N', String(DEFAULT_SETTINGS.maxRetries));
 const JSON_OUT = o('json', 'one JSON event per line on stdout instead of the dashboard or plain lines');
 const PLAIN = o('plain', 'plain progress lines, even on a terminal', undefined, 'the dashboard on a terminal, plain lines otherwise');
@@ -58,9 +77,16 @@ const DEBUG = o('debug', 'print the stack trace of an unexpected error');
 /** How a run that this command drives may be bounded: every command that runs the engine takes them. */
 const RUN_LIMITS = [MAX_DURATION, IO_TIMEOUT, RETRIES];
 
-const CONN_ENV = ['PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT, PGCONNECT_TIMEOUT: fill in what a URL leaves out', 'PGPASSFILE (default ~/.pgpass): passwords by host, port, database and user'];
+const CONN_ENV = [
+  'PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT, PGCONNECT_TIMEOUT: fill in what a URL leaves out',
+  'PGPASSFILE (default ~/.pgpass): passwords by host, port, database and user',
+];
 const TOOLS_ENV = ['PGCLONE_PG_BIN: the folder holding pg_dump and pg_restore (default: the newest /usr/lib/postgresql/*/bin, else PATH)'];
-const SHOW_ENV = ['NO_COLOR: a dashboard without colour', 'CI: plain lines instead of the dashboard', 'PGCLONE_PROGRESS_MS: how often plain output prints a progress line (default 5000)'];
+const SHOW_ENV = [
+  'NO_COLOR: a dashboard without colour',
+  'CI: plain lines instead of the dashboard',
+  'PGCLONE_PROGRESS_MS: how often plain output prints a progress line (default 5000)',
+];
 
 /** What a command that runs the engine reads. */
 const ENGINE_ENV = [...CONN_ENV, ...TOOLS_ENV, ...SHOW_ENV];
@@ -138,7 +164,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
   status: {
     usage: 'pgclone status [RUN] --target URL [--json] [--stall-threshold D]',
     summary:
-      "Every run in the target's log (or one): running, stalled, interrupted, failed, finished, mismatched or wiped; source, where it stopped, duration, totals, verification, who holds its lock. With RUN the exit code answers \"finished and verified?\": 0 only then.",
+      'Every run in the target\'s log (or one): running, stalled, interrupted, failed, finished, mismatched or wiped; source, where it stopped, duration, totals, verification, who holds its lock. With RUN the exit code answers "finished and verified?": 0 only then.',
     args: [{ ...RUN_ARG, text: `${RUN_ARG.text}, or a unique prefix of it; default: every run (exit 0 when they are listed)` }],
     options: [TARGET, o('json', 'one JSON object per run'), STALL],
     env: CONN_ENV,
@@ -164,7 +190,8 @@ export const COMMANDS: Record<string, CommandDoc> = {
   },
   watch: {
     usage: 'pgclone watch [RUN] --target URL [--source URL] [options]',
-    summary: 'The dashboard over the target\'s log, from any terminal: R resumes a stopped run, W wipes and restarts it, L shows its events, Q quits. Without a terminal: plain lines until no run is running.',
+    summary:
+      "The dashboard over the target's log, from any terminal: R resumes a stopped run, W wipes and restarts it, L shows its events, Q quits. Without a terminal: plain lines until no run is running.",
     args: [{ name: 'RUN', text: 'show only this run; default: every run in the log' }],
     options: [TARGET, SOURCE_OPT, STALL, ...RUN_LIMITS, o('json', 'without a terminal: one JSON event per line'), PLAIN],
     env: ENGINE_ENV,
@@ -175,15 +202,19 @@ export const COMMANDS: Record<string, CommandDoc> = {
     usage: 'pgclone replay RUN --target URL [--speed N]',
     summary: 'The dashboard as it was after each event of a run, for audit: space pauses, ←/→ step, +/− speed, Q quits. Without a terminal: the log.',
     args: [RUN_ARG],
-    options: [TARGET, o('speed', 'replay speed; 1 is real time', 'N', String(DEFAULT_REPLAY_SPEED)), o('json', 'without a terminal: one JSON event per line'), PLAIN],
+    options: [
+      TARGET,
+      o('speed', 'replay speed; 1 is real time', 'N', String(DEFAULT_REPLAY_SPEED)),
+      o('json', 'without a terminal: one JSON event per line'),
+      PLAIN,
+    ],
     env: [...CONN_ENV, 'NO_COLOR: a dashboard without colour', 'CI: the log instead of the dashboard'],
     exits: READ_EXITS,
     example: 'pgclone replay Qm3v9x_Lk2PzT0aB7cD1e --target postgresql://app@staging:5432/shop --speed 50',
   },
   demo: {
     usage: 'pgclone demo [--no-interrupt] [--keep] [--plain] | pgclone demo --stop',
-    summary:
-      `The story on two embedded PostgreSQL 15 servers in a temporary folder: a storyboard app is cloned, stopped by a time limit once ${Math.round(STOP_AT * 100)} % of storyboard_panels is in (at the end of the batches in flight), shown interrupted, and resumed with R to a verified finish. The servers are removed at the end, on Ctrl-C, and (by the next demo) after a kill.`,
+    summary: `The story on two embedded PostgreSQL 15 servers in a temporary folder: a storyboard app is cloned, stopped by a time limit once ${Math.round(STOP_AT * 100)} % of storyboard_panels is in (at the end of the batches in flight), shown interrupted, and resumed with R to a verified finish. The servers are removed at the end, on Ctrl-C, and (by the next demo) after a kill.`,
     options: [
       o('no-interrupt', 'clone straight through, without the time limit'),
       o('keep', 'leave both servers running and print their connection strings, to try status, watch, log and replay'),
@@ -224,7 +255,8 @@ type ParserOption = { type: 'string' | 'boolean'; multiple?: boolean; short?: st
 export function parserOptions(): Record<string, ParserOption> {
   const out: Record<string, ParserOption> = { version: { type: 'boolean', short: 'V' } };
   for (const c of Object.values(COMMANDS)) {
-    for (const x of [...c.options, ...COMMON]) out[x.name] ??= { type: x.arg ? 'string' : 'boolean', ...(x.repeatable ? { multiple: true } : {}), ...(x.short ? { short: x.short } : {}) };
+    for (const x of [...c.options, ...COMMON])
+      out[x.name] ??= { type: x.arg ? 'string' : 'boolean', ...(x.repeatable ? { multiple: true } : {}), ...(x.short ? { short: x.short } : {}) };
   }
   return out;
 }
@@ -265,7 +297,7 @@ export function mainHelp(): string {
   for (const c of Object.values(COMMANDS)) lines.push(`  ${c.usage}`);
   lines.push(
     '',
-    'pgclone COMMAND --help tells a command\'s options, their defaults, the environment it reads and its exit codes.',
+    "pgclone COMMAND --help tells a command's options, their defaults, the environment it reads and its exit codes.",
     'URL: postgresql://user[:password]@host:port/db?sslmode=… or host=… port=… dbname=… user=…; PGHOST, PGPORT,',
     'PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass fill in what it leaves out.',
     '',

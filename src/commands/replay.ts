@@ -36,7 +36,13 @@ export async function replayCommand(runId: string, flags: Flags, out: Output): P
   let quit!: () => void;
   const done = new Promise<void>((r) => (quit = r));
   const app = render(
-    createElement(Dashboard, { source: replay, onQuit: () => quit(), onResume: () => undefined, onWipeRestart: () => undefined, onReplay: (a) => replay.act(a) }),
+    createElement(Dashboard, {
+      source: replay,
+      onQuit: () => quit(),
+      onResume: () => undefined,
+      onWipeRestart: () => undefined,
+      onReplay: (a) => replay.act(a),
+    }),
     { exitOnCtrlC: false, maxFps: 10 },
   );
   await done;

@@ -11,11 +11,20 @@ export async function resumeCommand(runId: string | undefined, flags: Flags, out
   const settings = settingsFrom(flags);
   const mode = outputMode(flags);
   if (mode === 'dashboard') {
-    return (await import('./dashboard.js')).runDashboard({ target, source, runId, mode: 'engine', settings, start: (observer, settings) => resumeRun({ target, source, runId, settings }, observer) }, out);
+    return (await import('./dashboard.js')).runDashboard(
+      { target, source, runId, mode: 'engine', settings, start: (observer, settings) => resumeRun({ target, source, runId, settings }, observer) },
+      out,
+    );
   }
   const observer = textObserver(mode, out);
   try {
-    return exitFor(await stoppable(settings, (t) => out.error(t), (settings) => resumeRun({ target, source, runId, settings }, observer)));
+    return exitFor(
+      await stoppable(
+        settings,
+        (t) => out.error(t),
+        (settings) => resumeRun({ target, source, runId, settings }, observer),
+      ),
+    );
   } finally {
     observer.stop();
   }

@@ -62,7 +62,13 @@ function jsonOf(s: RunState, c: Classification): Record<string, unknown> {
     bytesDone: s.bytesDone,
     postDataItems: s.postDataOrder.length,
     verification: verificationOf(s),
-    mismatchedTables: mismatchedTables(s).map((v) => ({ table: v.table, sourceRows: v.sourceRows, targetRows: v.targetRows, sourceChecksum: v.sourceChecksum, targetChecksum: v.targetChecksum })),
+    mismatchedTables: mismatchedTables(s).map((v) => ({
+      table: v.table,
+      sourceRows: v.sourceRows,
+      targetRows: v.targetRows,
+      sourceChecksum: v.sourceChecksum,
+      targetChecksum: v.targetChecksum,
+    })),
     retries: s.retries.length,
     snapshotLost: s.snapshotLost,
   };
@@ -77,9 +83,13 @@ function textOf(s: RunState, c: Classification): string[] {
   if (s.outcome.kind === 'finished') {
     lines.push(`    finished ${timestamp(s.outcome.at)} after ${formatDuration(s.outcome.durationMs)}: ${copied}; verification ${s.outcome.verification}`);
   } else if (s.outcome.kind !== 'wiped') {
-    lines.push(`    copied so far ${formatInt(s.rowsDone)} of ~${formatInt(checkpointOf(s).rowsTotal)} rows, ${formatBytes(s.bytesDone)}, in ${formatDuration(durationOf(s))} since it started`);
+    lines.push(
+      `    copied so far ${formatInt(s.rowsDone)} of ~${formatInt(checkpointOf(s).rowsTotal)} rows, ${formatBytes(s.bytesDone)}, in ${formatDuration(durationOf(s))} since it started`,
+    );
   } else {
-    lines.push(`    wiped ${timestamp(s.outcome.at)}: ${s.outcome.dropped.length} objects dropped${s.outcome.restartedAs ? `; restarted as ${s.outcome.restartedAs}` : ''}`);
+    lines.push(
+      `    wiped ${timestamp(s.outcome.at)}: ${s.outcome.dropped.length} objects dropped${s.outcome.restartedAs ? `; restarted as ${s.outcome.restartedAs}` : ''}`,
+    );
   }
   if (c.state === 'mismatched') {
     lines.push(`    MISMATCH in ${describeMismatches(s)}`);
@@ -103,7 +113,10 @@ export async function statusCommand(runId: string | undefined, flags: Flags, out
   try {
     const wanted = runId === undefined ? undefined : await resolveRunId(db, runId);
     const runs = [...(await readAllRuns(db)).entries()].filter(([id]) => wanted === undefined || id === wanted).map(([, events]) => foldRun(events));
-    const locks = await readRunLocks(db, runs.map((r) => r.runId));
+    const locks = await readRunLocks(
+      db,
+      runs.map((r) => r.runId),
+    );
     const now = new Date();
     const rows = runs.map((s) => ({ s, c: classifyRun(s, locks.get(s.runId) ?? null, now, threshold) }));
     if (flags.json === true) for (const { s, c } of rows) out.line(JSON.stringify(jsonOf(s, c)));

@@ -84,5 +84,8 @@ export async function watchCommand(given: string | undefined, flags: Flags, out:
   const runId = await fullRunId(target, given);
   const mode = outputMode(flags);
   if (mode !== 'dashboard') return watchText(flags, runId, out, mode === 'json');
-  return (await import('./dashboard.js')).runDashboard({ target, source, runId, mode: 'watch', settings: settingsFrom(flags), stallThresholdMs: stallThresholdFrom(flags) }, out);
+  return (await import('./dashboard.js')).runDashboard(
+    { target, source, runId, mode: 'watch', settings: settingsFrom(flags), stallThresholdMs: stallThresholdFrom(flags) },
+    out,
+  );
 }

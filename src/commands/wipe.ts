@@ -19,10 +19,17 @@ function restartOptions(state: RunState, flags: Flags): RunOptions {
 }
 
 /** The new run after a wipe: under the dashboard on a terminal, as clone runs; plain lines or JSON otherwise. */
-async function startAgain(req: { source: ConnInfo; target: ConnInfo; options: RunOptions; settings: EngineSettings; runId: string }, flags: Flags, out: Output): Promise<number> {
+async function startAgain(
+  req: { source: ConnInfo; target: ConnInfo; options: RunOptions; settings: EngineSettings; runId: string },
+  flags: Flags,
+  out: Output,
+): Promise<number> {
   const mode = outputMode(flags);
   if (mode === 'dashboard') {
-    return (await import('./dashboard.js')).runDashboard({ target: req.target, source: req.source, mode: 'engine', settings: req.settings, start: (observer) => startClone(req, observer) }, out);
+    return (await import('./dashboard.js')).runDashboard(
+      { target: req.target, source: req.source, mode: 'engine', settings: req.settings, start: (observer) => startClone(req, observer) },
+      out,
+    );
   }
   const observer = textObserver(mode, out);
   try {
@@ -40,7 +47,13 @@ export async function wipeCommand(runId: string, flags: Flags, out: Output): Pro
   if (flags.verify !== undefined && !restart) throw new UsageError('--verify applies to the new run of --restart');
   const plan = await planWipe(target, runId);
   const { state, decision } = plan;
-  const again = (id: string) => ({ source: source ?? recordedSource(state), target, options: restartOptions(state, flags), settings: settingsFrom(flags), runId: id });
+  const again = (id: string) => ({
+    source: source ?? recordedSource(state),
+    target,
+    options: restartOptions(state, flags),
+    settings: settingsFrom(flags),
+    runId: id,
+  });
 
   if (decision.kind === 'refuse') {
     // a run wiped before: --restart starts its new run now (what a plain wipe left undone)

@@ -195,12 +195,7 @@ function applyCommitted(ctx: RunContext, events: LoggedEvent[]): void {
  * transaction, and count them as done only when COMMIT says COMMIT. A step another process already
  * recorded means two engines on one run. A committed change is progress: from then on the budget may stop the run.
  */
-export async function commitWith(
-  ctx: RunContext,
-  db: pg.ClientBase,
-  events: NewEvent[],
-  change?: () => Promise<NewEvent[] | void>,
-): Promise<LoggedEvent[]> {
+export async function commitWith(ctx: RunContext, db: pg.ClientBase, events: NewEvent[], change?: () => Promise<NewEvent[] | void>): Promise<LoggedEvent[]> {
   const logged = await inTransaction(db, async () => {
     const more = change ? await change() : undefined;
     const r = await appendEvents(db, [...events, ...(more ?? [])]);

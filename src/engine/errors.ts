@@ -19,17 +19,7 @@ export const EXIT = {
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-export type ErrorKind =
-  | 'usage'
-  | 'connect'
-  | 'preflight'
-  | 'locked'
-  | 'resume-refused'
-  | 'corrupt-log'
-  | 'nothing-to-do'
-  | 'mismatch'
-  | 'transient'
-  | 'failed';
+export type ErrorKind = 'usage' | 'connect' | 'preflight' | 'locked' | 'resume-refused' | 'corrupt-log' | 'nothing-to-do' | 'mismatch' | 'transient' | 'failed';
 
 const EXIT_OF: Record<ErrorKind, ExitCode> = {
   usage: EXIT.usage,
@@ -111,7 +101,9 @@ export function isTransient(e: unknown): boolean {
   if (state !== null) return state.startsWith('08') || TRANSIENT_SQLSTATES.has(state);
   if (typeof err.code === 'string' && TRANSIENT_SOCKET_CODES.has(err.code)) return true;
   const msg = String(err.message ?? '');
-  return /Connection terminated|connection timeout|timeout expired|Query read timeout|Connection ended|not queryable|terminating connection|server closed the connection|timed out|stalled|Client has encountered a connection error|EPIPE|ECONNRESET|ECONNREFUSED|socket hang up|read ETIMEDOUT/i.test(msg);
+  return /Connection terminated|connection timeout|timeout expired|Query read timeout|Connection ended|not queryable|terminating connection|server closed the connection|timed out|stalled|Client has encountered a connection error|EPIPE|ECONNRESET|ECONNREFUSED|socket hang up|read ETIMEDOUT/i.test(
+    msg,
+  );
 }
 
 export function errorMessage(e: unknown): string {

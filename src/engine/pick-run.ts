@@ -20,7 +20,10 @@ export async function resolveRunId(target: pg.ClientBase, given: string): Promis
     throw new PgcloneError('usage', `there is no run ${given} in the target's pgclone log (pgclone status lists them)`);
   }
   const shown = matches.slice(0, 10).join(', ');
-  throw new PgcloneError('usage', `run id ${given} is ambiguous: ${matches.length > 10 ? 'more than 10' : matches.length} runs start with it (${shown}${matches.length > 10 ? ', …' : ''}); give more of it`);
+  throw new PgcloneError(
+    'usage',
+    `run id ${given} is ambiguous: ${matches.length > 10 ? 'more than 10' : matches.length} runs start with it (${shown}${matches.length > 10 ? ', …' : ''}); give more of it`,
+  );
 }
 
 /** The run to act on when none is named: the newest one that stopped without finishing (or any, for wipe). */
@@ -33,7 +36,10 @@ export async function pickRun(target: pg.ClientBase, runId: string | undefined, 
     if (runs.length === 0) {
       // a clone killed before its first event (RunStarted) wrote nothing: there is no run to act on yet
       const next = wanted === 'resumable' ? 'nothing to resume; start a run with pgclone clone --source URL --target URL' : 'nothing to wipe';
-      throw new PgcloneError('usage', `the target's pgclone log holds no runs: nothing was written to this target yet (a clone stopped before its first event leaves none); ${next}`);
+      throw new PgcloneError(
+        'usage',
+        `the target's pgclone log holds no runs: nothing was written to this target yet (a clone stopped before its first event leaves none); ${next}`,
+      );
     }
     // the newest run finished with a mismatch: say so, and what to do, rather than "nothing to resume"
     const last = [...runs].sort((a, b) => b.lastEventAt.localeCompare(a.lastEventAt))[0];

@@ -61,7 +61,10 @@ async function reconnect(ctx: RunContext, error: ErrorInfo, attempt: number, del
     }
     if (!locked) {
       const holder = (await readRunLocks(ctx.lock, [ctx.runId])).get(ctx.runId);
-      throw new PgcloneError('locked', `while reconnecting, run ${ctx.runId} was taken over by ${holder ? describeHolder(holder) : 'another process'}; stopping`);
+      throw new PgcloneError(
+        'locked',
+        `while reconnecting, run ${ctx.runId} was taken over by ${holder ? describeHolder(holder) : 'another process'}; stopping`,
+      );
     }
   }
   ctx.state = foldRun(await readRun(ctx.lock, ctx.runId));
@@ -99,7 +102,9 @@ export async function runWithRetries(ctx: RunContext, steps: (ctx: RunContext) =
     for (;;) {
       try {
         if (retry) {
-          ctx.observer.onNote?.(`retrying in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${attempt} of ${ctx.settings.maxRetries}): ${retry.error.message}`);
+          ctx.observer.onNote?.(
+            `retrying in ${(retry.delayMs / 1000).toFixed(1)} s (attempt ${attempt} of ${ctx.settings.maxRetries}): ${retry.error.message}`,
+          );
           await sleep(retry.delayMs);
           await recover(ctx, retry.error, attempt, retry.delayMs);
           retry = null;
@@ -118,7 +123,12 @@ export async function runWithRetries(ctx: RunContext, steps: (ctx: RunContext) =
           const lockedOut = e instanceof PgcloneError && e.kind === 'locked';
           if (!lockedOut) await recordFailure(ctx, e, true);
           if (transient) {
-            throw new PgcloneError('transient', `stopped after ${attempt} retries; the run is resumable (${suggest('resume', ctx.state)}): ${errorInfo(e).message}`, errorInfo(e).sqlstate, { cause: e });
+            throw new PgcloneError(
+              'transient',
+              `stopped after ${attempt} retries; the run is resumable (${suggest('resume', ctx.state)}): ${errorInfo(e).message}`,
+              errorInfo(e).sqlstate,
+              { cause: e },
+            );
           }
           throw e;
         }

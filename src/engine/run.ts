@@ -11,11 +11,21 @@ import { allVerified, verifyOn } from './phases/verify.js';
 export async function steps(ctx: RunContext): Promise<EngineOutcome> {
   // 1. preflight — checked before RunStarted / RunResumed was written (start.ts, phases/preflight.ts)
   // 2. schema
-  await runPhase(ctx, 'schema', (s) => s.schemaObjects !== null, () => applySchema(ctx));
+  await runPhase(
+    ctx,
+    'schema',
+    (s) => s.schemaObjects !== null,
+    () => applySchema(ctx),
+  );
   // 3 + 4. data and post-data, overlapping: a table's indexes start as soon as its rows are in
   await runPhase(ctx, ['data', 'post-data'], dataAndPostDataDone, () => copyDataAndPostData(ctx));
   // 5. sequences
-  await runPhase(ctx, 'sequences', (s) => s.sequencesSynced !== null, () => syncSequences(ctx));
+  await runPhase(
+    ctx,
+    'sequences',
+    (s) => s.sequencesSynced !== null,
+    () => syncSequences(ctx),
+  );
   // 6. verify
   if (ctx.options.verify !== 'none') await runPhase(ctx, 'verify', allVerified, () => verifyOn(ctx, ctx.options.jobs));
   // 7. finished

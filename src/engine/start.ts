@@ -78,24 +78,29 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
     // the first write to the target
     await ensureLog(sides.target);
     if (!(await tryLockRun(sides.target, runId))) throw new PgcloneError('locked', `run ${runId} is already locked by another process`);
-    const r = await appendStandalone(sides.target, [
-      {
-        type: 'RunStarted',
-        runId,
-        at: startedAt,
-        toolVersion: TOOL_VERSION,
-        operator: operator(),
-        source: identityOf(req.source, sides.sourceFacts.version, sides.sourceFacts.fingerprint),
-        target: identityOf(req.target, sides.targetFacts.version, sides.targetFacts.fingerprint),
-        options: req.options,
-        plan: prepared.plan,
-        schemaHash: prepared.dump.hash,
+    const r = await appendStandalone(
+      sides.target,
+      [
+        {
+          type: 'RunStarted',
+          runId,
+          at: startedAt,
+          toolVersion: TOOL_VERSION,
+          operator: operator(),
+          source: identityOf(req.source, sides.sourceFacts.version, sides.sourceFacts.fingerprint),
+          target: identityOf(req.target, sides.targetFacts.version, sides.targetFacts.fingerprint),
+          options: req.options,
+          plan: prepared.plan,
+          schemaHash: prepared.dump.hash,
+        },
+        { type: 'PhaseStarted', runId, phase: 'preflight' },
+        { type: 'PhaseCompleted', runId, phase: 'preflight', durationMs: Date.now() - t0 },
+      ],
+      async () => {
+        if (!(await markTarget(sides.target, cloningText(runId, startedAt))))
+          observer.onNote?.(`the target role does not own the database, so ${STATE_SETTING} (clone in progress) is not set on it`);
       },
-      { type: 'PhaseStarted', runId, phase: 'preflight' },
-      { type: 'PhaseCompleted', runId, phase: 'preflight', durationMs: Date.now() - t0 },
-    ], async () => {
-      if (!(await markTarget(sides.target, cloningText(runId, startedAt)))) observer.onNote?.(`the target role does not own the database, so ${STATE_SETTING} (clone in progress) is not set on it`);
-    });
+    );
     if (!r.ok) throw new PgcloneError('locked', `run ${runId} already exists in the target's log`);
     state = foldRun(r.events);
     observer.onEvents?.(r.events, state);
@@ -131,7 +136,8 @@ export function recordedSource(state: RunState, env: NodeJS.ProcessEnv = process
 
 /** A finished or wiped run: nothing to do (5); one whose verification failed keeps saying so (4), so no script reads it as done. */
 function refused(reason: string, message: string): PgcloneError {
-  const kind = reason === 'finished' || reason === 'wiped' ? 'nothing-to-do' : reason === 'mismatched' ? 'mismatch' : reason === 'locked' ? 'locked' : 'resume-refused';
+  const kind =
+    reason === 'finished' || reason === 'wiped' ? 'nothing-to-do' : reason === 'mismatched' ? 'mismatch' : reason === 'locked' ? 'locked' : 'resume-refused';
   return new PgcloneError(kind, message);
 }
 

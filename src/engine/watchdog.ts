@@ -24,7 +24,10 @@ export async function alive(c: pg.Client | null | undefined, timeoutMs: number):
 async function check(ctx: RunContext): Promise<void> {
   const lock = ctx.lock;
   const holder = ctx.snapshot?.holder;
-  const [target, source] = await Promise.all([ping(lock, ctx.settings.ioTimeoutMs), holder ? ping(holder, ctx.settings.ioTimeoutMs) : Promise.resolve<Ping>('ok')]);
+  const [target, source] = await Promise.all([
+    ping(lock, ctx.settings.ioTimeoutMs),
+    holder ? ping(holder, ctx.settings.ioTimeoutMs) : Promise.resolve<Ping>('ok'),
+  ]);
   if (ctx.recovering) return;
   const secs = Math.round(ctx.settings.ioTimeoutMs / 1000);
   if (target === 'silent') {

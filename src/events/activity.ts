@@ -35,7 +35,17 @@ export interface LiveIndexBuild {
 }
 
 export async function liveIndexBuilds(db: ClientBase): Promise<LiveIndexBuild[]> {
-  const r = await db.query<{ nspname: string; relname: string; idx: string | null; command: string; phase: string; bd: string; bt: string; td: string; tt: string }>(
+  const r = await db.query<{
+    nspname: string;
+    relname: string;
+    idx: string | null;
+    command: string;
+    phase: string;
+    bd: string;
+    bt: string;
+    td: string;
+    tt: string;
+  }>(
     `SELECT n.nspname, c.relname, i.relname AS idx, p.command, p.phase,
             p.blocks_done AS bd, p.blocks_total AS bt, p.tuples_done AS td, p.tuples_total AS tt
        FROM pg_stat_progress_create_index p JOIN pg_class c ON c.oid = p.relid JOIN pg_namespace n ON n.oid = c.relnamespace

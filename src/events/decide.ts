@@ -32,9 +32,7 @@ export function checkpointOf(state: RunState): Checkpoint {
   return {
     phase: state.phase,
     completedTables,
-    currentTable: cur
-      ? { table: tableLabel(cur.table), rowsDone: cur.rowsDone, rowsTotal: tableTotal(cur).rows, exact: tableTotal(cur).exact }
-      : null,
+    currentTable: cur ? { table: tableLabel(cur.table), rowsDone: cur.rowsDone, rowsTotal: tableTotal(cur).rows, exact: tableTotal(cur).exact } : null,
     rowsDone: state.rowsDone,
     rowsTotal,
   };
@@ -103,7 +101,8 @@ const int = (n: number) => n.toLocaleString('en-US');
 /** "public.blobs (source 1,199,000 rows, target 1,200,000)": one per mismatched table, and one per sequence behind its column. */
 export function mismatchLines(state: RunState): string[] {
   const list = mismatchedTables(state).map(
-    (v) => `${tableLabel(v.table)} (source ${int(v.sourceRows)} rows, target ${int(v.targetRows)}${v.sourceChecksum !== v.targetChecksum ? ', checksums differ' : ''})`,
+    (v) =>
+      `${tableLabel(v.table)} (source ${int(v.sourceRows)} rows, target ${int(v.targetRows)}${v.sourceChecksum !== v.targetChecksum ? ', checksums differ' : ''})`,
   );
   for (const b of state.sequencesVerified?.behind ?? []) {
     list.push(`sequence ${tableLabel(b.sequence)} (next value ${b.nextValue}, but ${tableLabel(b.table)}.${b.column} holds ${b.columnLimit})`);
@@ -136,7 +135,11 @@ export function refuseResumeEarly(state: RunState, lock: LockFact): Refusal | nu
     return { kind: 'refuse', reason: 'finished', message: `run ${id} already finished at ${state.outcome.at}; nothing to resume` };
   }
   if (state.outcome.kind === 'wiped') {
-    return { kind: 'refuse', reason: 'wiped', message: `run ${id} was wiped at ${state.outcome.at}; to start it again with its options: ${suggest('wipe', state, ['--restart'])}` };
+    return {
+      kind: 'refuse',
+      reason: 'wiped',
+      message: `run ${id} was wiped at ${state.outcome.at}; to start it again with its options: ${suggest('wipe', state, ['--restart'])}`,
+    };
   }
   return lockedRefusal(state, lock, 'wait for it, or stop that process first');
 }
@@ -194,7 +197,11 @@ function dropRank(kind: string): number {
 /** Wipe: what to drop (what the run recorded creating, in drop order), or why not. */
 export function decideWipe(state: RunState, lock: LockFact): WipeDecision {
   if (state.outcome.kind === 'wiped') {
-    return { kind: 'refuse', reason: 'wiped', message: `run ${state.runId} was already wiped at ${state.outcome.at}; to start it again with its options: ${suggest('wipe', state, ['--restart'])}` };
+    return {
+      kind: 'refuse',
+      reason: 'wiped',
+      message: `run ${state.runId} was already wiped at ${state.outcome.at}; to start it again with its options: ${suggest('wipe', state, ['--restart'])}`,
+    };
   }
   const locked = lockedRefusal(state, lock, 'stop that process before wiping');
   if (locked) return locked;

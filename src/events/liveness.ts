@@ -40,6 +40,7 @@ export function classifyRun(state: RunState, holder: LockHolder | null, now: Dat
 }
 
 export function describeHolder(h: LockHolder): string {
-  const who = h.clientPid !== null ? `pid ${h.clientPid} on ${h.clientHost ?? h.clientAddr ?? 'an unknown host'}` : `a client at ${h.clientAddr ?? 'an unknown address'}`;
+  const who =
+    h.clientPid !== null ? `pid ${h.clientPid} on ${h.clientHost ?? h.clientAddr ?? 'an unknown host'}` : `a client at ${h.clientAddr ?? 'an unknown address'}`;
   return `${who} (backend pid ${h.backendPid})`;
 }

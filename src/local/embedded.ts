@@ -166,7 +166,10 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
   // its folder, for reapOrphanedServers at the next start.
   const removeAtExit = () => {
     const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-    for (const [signal, tries] of [['SIGQUIT', 40], ['SIGKILL', 20]] as const) {
+    for (const [signal, tries] of [
+      ['SIGQUIT', 40],
+      ['SIGKILL', 20],
+    ] as const) {
       if (pid === null || !processAlive(pid)) break;
       try {
         process.kill(pid, signal);

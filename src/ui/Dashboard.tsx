@@ -65,5 +65,16 @@ export function Dashboard({ source, onResume, onWipeRestart, onQuit, onStop, onR
   );
   const { width, height } = useTerminalSize();
   // one row less than the terminal: a frame as tall as the screen makes Ink clear and redraw it all
-  return <App model={model} onResume={onResume} onWipeRestart={onWipeRestart} onQuit={onQuit} onStop={onStop} onReplay={onReplay} width={width} height={height - 1} />;
+  return (
+    <App
+      model={model}
+      onResume={onResume}
+      onWipeRestart={onWipeRestart}
+      onQuit={onQuit}
+      onStop={onStop}
+      onReplay={onReplay}
+      width={width}
+      height={height - 1}
+    />
+  );
 }

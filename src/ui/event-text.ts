@@ -72,7 +72,10 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
       const t = ev.totals;
       // work time and elapsed time apart: a run stopped and resumed did not take the time it was stopped
       const paused = pausedWithin(state.pauses, Date.parse(state.startedAt), Date.parse(ev.at));
-      const took = paused > 0 ? `${formatDuration(Math.max(0, ev.durationMs - paused))} of work (${formatDuration(ev.durationMs)} elapsed)` : formatDuration(ev.durationMs);
+      const took =
+        paused > 0
+          ? `${formatDuration(Math.max(0, ev.durationMs - paused))} of work (${formatDuration(ev.durationMs)} elapsed)`
+          : formatDuration(ev.durationMs);
       return `finished in ${took}: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}, ${t.postDataItems} post-data items, ${t.sequences} sequences; verification ${ev.verification}`;
     }
     case 'RunWiped':

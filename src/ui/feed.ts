@@ -95,13 +95,28 @@ export function createFeed(callersDb: LogDb, opts: FeedOptions): Feed {
     for (const [runId, d] of runs) {
       if (d.state === null) continue;
       const state: RunState = d.state;
-      views.push({ state, liveness: classifyRun(state, holders.get(runId) ?? null, new Date(t), opts.stallThresholdMs ?? DEFAULT_STALL_THRESHOLD_MS), events: d.events });
+      views.push({
+        state,
+        liveness: classifyRun(state, holders.get(runId) ?? null, new Date(t), opts.stallThresholdMs ?? DEFAULT_STALL_THRESHOLD_MS),
+        events: d.events,
+      });
     }
     views.sort((a, b) => b.state.startedAt.localeCompare(a.state.startedAt));
     const samples: Record<string, Sample[]> = {};
     for (const [runId, d] of runs) samples[runId] = d.samples;
     const broken = [...runs.values()].map((d) => d.broken).find((b) => b !== null) ?? null;
-    return { runs: views, now: t, samples, liveCopies: copies, liveIndexes: builds, notes: notes.slice(-3), mode: opts.mode, replay: null, busy, error: error ?? malformed ?? broken ?? readError };
+    return {
+      runs: views,
+      now: t,
+      samples,
+      liveCopies: copies,
+      liveIndexes: builds,
+      notes: notes.slice(-3),
+      mode: opts.mode,
+      replay: null,
+      busy,
+      error: error ?? malformed ?? broken ?? readError,
+    };
   }
 
   // coalesced: at most one snapshot per minIntervalMs, however many events arrive
@@ -164,7 +179,10 @@ export function createFeed(callersDb: LogDb, opts: FeedOptions): Feed {
         if (runs.size > known || now() - lastCatalog >= (opts.catalogMs ?? 1000)) {
           lastCatalog = now();
           holders = await readRunLocks(db, [...runs.keys()]);
-          copies = stampCopies(await liveCopies(db), [...runs.values()].flatMap((d) => (d.state ? [d.state] : [])));
+          copies = stampCopies(
+            await liveCopies(db),
+            [...runs.values()].flatMap((d) => (d.state ? [d.state] : [])),
+          );
           builds = await liveIndexBuilds(db);
         }
         readError = null;

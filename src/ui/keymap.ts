@@ -5,9 +5,7 @@ import type { Action } from './actions.js';
 import type { UiState } from './ui-state.js';
 
 /** The parts of Ink's Key the dashboard reads; absent means not pressed. */
-export type KeyLike = Partial<
-  Pick<Key, 'upArrow' | 'downArrow' | 'leftArrow' | 'rightArrow' | 'pageUp' | 'pageDown' | 'return' | 'escape' | 'ctrl'>
->;
+export type KeyLike = Partial<Pick<Key, 'upArrow' | 'downArrow' | 'leftArrow' | 'rightArrow' | 'pageUp' | 'pageDown' | 'return' | 'escape' | 'ctrl'>>;
 
 const PAGE = 10;
 
@@ -21,7 +19,8 @@ export function keyToAction(input: string, key: KeyLike, ui: UiState, mode: Dash
 
   // A pending confirmation takes only its own answers, so a stray key cannot wipe or quit.
   if (ui.confirm) {
-    if (input === 'y' || input === 'Y') return ui.confirm.kind === 'quit' ? { type: 'confirm-quit', key: ui.confirm.key } : { type: 'confirm-wipe', runId: ui.confirm.runId };
+    if (input === 'y' || input === 'Y')
+      return ui.confirm.kind === 'quit' ? { type: 'confirm-quit', key: ui.confirm.key } : { type: 'confirm-wipe', runId: ui.confirm.runId };
     if (input === 'n' || input === 'N' || key.escape) return { type: 'cancel' };
     return null;
   }

@@ -38,12 +38,15 @@ export function createPlainPrinter(write: (line: string) => void, intervalMs = 5
   let lastProgress = now();
   const stamp = () => new Date(now()).toISOString().slice(11, 19);
   const out = (line: string) => write(`${stamp()} ${line}`);
-  const timer = setInterval(() => {
-    if (!state || state.outcome.kind !== 'open') return;
-    if (now() - lastProgress < intervalMs) return;
-    lastProgress = now();
-    out(progressLine(state, samples));
-  }, Math.min(1000, intervalMs));
+  const timer = setInterval(
+    () => {
+      if (!state || state.outcome.kind !== 'open') return;
+      if (now() - lastProgress < intervalMs) return;
+      lastProgress = now();
+      out(progressLine(state, samples));
+    },
+    Math.min(1000, intervalMs),
+  );
   timer.unref();
   return {
     onEvents(events, s) {

@@ -113,7 +113,8 @@ export function tablesForDisplay(state: RunState): TableState[] {
 /** Stamp each COPY read with the batches its table had in the log at the read (see SeenCopy). */
 export function stampCopies(copies: LiveCopy[], states: RunState[]): SeenCopy[] {
   const logged = new Map<string, number>();
-  for (const st of states) for (const k of st.tableOrder) logged.set(tableLabel((st.tables[k] as TableState).table), (st.tables[k] as TableState).batchesDone.length);
+  for (const st of states)
+    for (const k of st.tableOrder) logged.set(tableLabel((st.tables[k] as TableState).table), (st.tables[k] as TableState).batchesDone.length);
   return copies.map((c) => {
     const n = logged.get(c.table);
     return n === undefined ? c : { ...c, batchesLogged: n };
@@ -147,7 +148,7 @@ export function postDataEta(state: RunState, fmt: (ms: number) => string): Eta |
   if (applied.length === 0 || left === 0) return null;
   const mean = applied.reduce((n, i) => n + (i.durationMs ?? 0), 0) / applied.length;
   const jobs = Math.max(1, Math.min(state.options.indexJobs, left));
-  return { ms: (Math.ceil(left / jobs) * mean), basis: `${left} item${left === 1 ? '' : 's'} left, ${fmt(mean)} each as measured, ${jobs} at a time` };
+  return { ms: Math.ceil(left / jobs) * mean, basis: `${left} item${left === 1 ? '' : 's'} left, ${fmt(mean)} each as measured, ${jobs} at a time` };
 }
 
 /** Verify: the rows still to count at the rows per second of work the tables verified so far took. */

@@ -31,7 +31,18 @@ export function replayFrames(events: LoggedEvent[]): Frame[] {
 function livenessAt(frame: Frame, isLast: boolean, final: Classification): Classification {
   if (isLast) return final;
   const o = frame.state.outcome.kind;
-  const state = o === 'finished' ? (frame.state.outcome.kind === 'finished' && frame.state.outcome.verification === 'mismatch' ? 'mismatched' : 'finished') : o === 'wiped' ? 'wiped' : o === 'failed' ? 'failed' : o === 'suspended' ? 'interrupted' : 'running';
+  const state =
+    o === 'finished'
+      ? frame.state.outcome.kind === 'finished' && frame.state.outcome.verification === 'mismatch'
+        ? 'mismatched'
+        : 'finished'
+      : o === 'wiped'
+        ? 'wiped'
+        : o === 'failed'
+          ? 'failed'
+          : o === 'suspended'
+            ? 'interrupted'
+            : 'running';
   return { state, silentForMs: 0, holder: null };
 }
 

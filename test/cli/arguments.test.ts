@@ -17,8 +17,12 @@ function explain(argv: string[]): string | null {
 
 describe('argument errors', () => {
   it('a mistyped option: the nearest of the command’s options, then its usage line', () => {
-    expect(explain(['clone', '--sorce', 'x'])).toBe('unknown option --sorce (did you mean --source?)\nusage: pgclone clone --source URL --target URL [options]');
-    expect(explain(['status', '--trget', 'x'])).toBe('unknown option --trget (did you mean --target?)\nusage: pgclone status [RUN] --target URL [--json] [--stall-threshold D]');
+    expect(explain(['clone', '--sorce', 'x'])).toBe(
+      'unknown option --sorce (did you mean --source?)\nusage: pgclone clone --source URL --target URL [options]',
+    );
+    expect(explain(['status', '--trget', 'x'])).toBe(
+      'unknown option --trget (did you mean --target?)\nusage: pgclone status [RUN] --target URL [--json] [--stall-threshold D]',
+    );
     expect(explain(['clone', '--frobnicate'])).toMatch(/^unknown option --frobnicate\nusage: pgclone clone /);
     expect(explain(['clone', '-x'])).toMatch(/^unknown option -x\nusage: /);
   });
@@ -30,7 +34,12 @@ describe('argument errors', () => {
   });
 
   it('pg_dump’s short flags, and -V', () => {
-    const v = parseArgs({ args: ['clone', '-j', '3', '-t', 'a', '-T', 'b', '-n', 'c', '-N', 'd', '-V'], options: parserOptions(), allowPositionals: true, strict: true }).values;
+    const v = parseArgs({
+      args: ['clone', '-j', '3', '-t', 'a', '-T', 'b', '-n', 'c', '-N', 'd', '-V'],
+      options: parserOptions(),
+      allowPositionals: true,
+      strict: true,
+    }).values;
     expect(v).toMatchObject({ jobs: '3', table: ['a'], 'exclude-table': ['b'], schema: ['c'], 'exclude-schema': ['d'], version: true });
     expect(commandHelp('clone')).toMatch(/^ {2}-j, --jobs N /m);
   });

@@ -11,7 +11,11 @@ import { createTestDb, type TestDb } from '../helpers/db.js';
 import { bulkSql } from '../fixtures/fidelity.js';
 
 /** Like `pgclone ARGS | head -n LINES`: read that many lines, then close the pipe; the exit code and stderr. */
-async function headOf(args: string[], lines: number, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; signal: string | null; stderr: string; read: string[]; pid: number }> {
+async function headOf(
+  args: string[],
+  lines: number,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; signal: string | null; stderr: string; read: string[]; pid: number }> {
   const child: ChildProcess = spawnCli(args, env);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -65,7 +69,10 @@ describe('a closed stdout', () => {
     expect(r.read).toHaveLength(3);
     expect(r.stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
     expect(r.code, r.stderr).toBe(0);
-    const status = (await runCli(['status', '--target', dst.url, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const status = (await runCli(['status', '--target', dst.url, '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(status.map((x) => x.state)).toEqual(['finished']);
     expect(await compareDatabases(source.url, dst.url)).toEqual([]);
   }, 120_000);

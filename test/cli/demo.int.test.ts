@@ -58,7 +58,9 @@ describe('pgclone demo', () => {
     const none = await runCli(['demo', '--no-interrupt'], { PGCLONE_PG_BIN: '/nonexistent/bin' });
     expect(none.code).toBe(7);
     expect(none.stderr.trim().split('\n')).toHaveLength(1);
-    expect(none.stderr).toMatch(/^pgclone: the demo needs pg_dump and pg_restore 15 or newer and found none; install .*apt install postgresql-client-15 .*brew install libpq/);
+    expect(none.stderr).toMatch(
+      /^pgclone: the demo needs pg_dump and pg_restore 15 or newer and found none; install .*apt install postgresql-client-15 .*brew install libpq/,
+    );
     const dir = await mkdtemp(join(tmpdir(), 'pgclone-oldtools-'));
     try {
       for (const tool of ['pg_dump', 'pg_restore']) {
@@ -86,7 +88,9 @@ describe('pgclone demo', () => {
     // nothing stopped them: the servers outlive the demo
     expect(orphans.filter(processAlive)).toHaveLength(2);
 
-    const npm = watched(spawn('npm', ['run', 'demo', '--', '--no-interrupt'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const npm = watched(
+      spawn('npm', ['run', 'demo', '--', '--no-interrupt'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     const [code] = await npm.exit;
     const out = npm.out();
     expect(code, out).toBe(0);
@@ -126,7 +130,10 @@ describe('pgclone demo', () => {
     expect(passfile).toBeDefined();
     expect(target).toBeDefined();
     expect(statSync(passfile).mode & 0o777).toBe(0o600);
-    const passwords = readFileSync(passfile, 'utf8').trim().split('\n').map((l) => l.split(':')[4] as string);
+    const passwords = readFileSync(passfile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(':')[4] as string);
     expect(passwords).toHaveLength(2);
     expect(out).toMatch(/^look at it again \(the servers are still running\):$/m);
     expect(out).toMatch(/^ {2}(npx )?pgclone replay \S+ --target 'postgresql:\/\/postgres@127\.0\.0\.1:\d+\/demo_target'$/m);

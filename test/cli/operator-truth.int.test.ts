@@ -30,7 +30,10 @@ const events = (r: CliResult): JsonEvent[] =>
 /** A run SIGKILLed after its first batch: schema in, some rows in, no finish. */
 async function killedRun(label: string): Promise<{ target: TestDb; runId: string }> {
   const target = await createTestDb(label);
-  const r = await runUntil(['clone', '--source', source.url, '--target', target.url, '--batch-size', '256kB', '--jobs', '1'], (ev) => ev.type === 'BatchCopied');
+  const r = await runUntil(
+    ['clone', '--source', source.url, '--target', target.url, '--batch-size', '256kB', '--jobs', '1'],
+    (ev) => ev.type === 'BatchCopied',
+  );
   expect(r.killed).toBe(true);
   return { target, runId: runIdOf(r.events) };
 }
@@ -78,7 +81,11 @@ async function untouched(target: TestDb, fn: () => Promise<void>): Promise<void>
 describe('a failed verification never looks finished (item 1)', () => {
   it('status shows mismatched with the table, --json carries verification, status RUN exits 4, resume says what to do (exit 4)', async () => {
     const target = await createTestDb('truth_mismatch');
-    await tamperWith(target, 'AFTER', `IF NEW.id > 0 AND NEW.id % 1000 = 0 THEN INSERT INTO public.bulk VALUES (-NEW.id, NEW.grp, NEW.body); END IF; RETURN NULL;`);
+    await tamperWith(
+      target,
+      'AFTER',
+      `IF NEW.id > 0 AND NEW.id % 1000 = 0 THEN INSERT INTO public.bulk VALUES (-NEW.id, NEW.grp, NEW.body); END IF; RETURN NULL;`,
+    );
     const c = await runCli(['clone', '--source', source.url, '--target', target.url, '--json']);
     expect(c.code, c.stderr).toBe(4);
     const runId = runIdOf(events(c));
@@ -92,7 +99,12 @@ describe('a failed verification never looks finished (item 1)', () => {
     const j = await runCli(['status', '--target', target.url, '--json']);
     expect(j.code).toBe(0);
     const row = JSON.parse(j.stdout.trim()) as Record<string, unknown>;
-    expect(row).toMatchObject({ runId, state: 'mismatched', verification: 'mismatch', mismatchedTables: [{ table: { schema: 'public', name: 'bulk' }, sourceRows: 30_000, targetRows: 30_030 }] });
+    expect(row).toMatchObject({
+      runId,
+      state: 'mismatched',
+      verification: 'mismatch',
+      mismatchedTables: [{ table: { schema: 'public', name: 'bulk' }, sourceRows: 30_000, targetRows: 30_030 }],
+    });
 
     for (const args of [['resume', runId], ['resume']]) {
       const r = await runCli([...args, '--target', target.url, '--source', source.url]);
@@ -155,7 +167,20 @@ describe('a clone run again after a crash (items 3, 4, 8)', () => {
 
   it('the line a stopped run prints ends with a resume command that runs as printed', async () => {
     const target = await createTestDb('truth_suspend');
-    const r = await runCli(['clone', '--source', source.url, '--target', target.url, '--batch-size', '256kB', '--jobs', '1', '--max-duration', '1ms', '--plain']);
+    const r = await runCli([
+      'clone',
+      '--source',
+      source.url,
+      '--target',
+      target.url,
+      '--batch-size',
+      '256kB',
+      '--jobs',
+      '1',
+      '--max-duration',
+      '1ms',
+      '--plain',
+    ]);
     expect(r.code, r.stderr).toBe(3);
     const line = r.stdout.split('\n').find((l) => l.includes(' stopped in '));
     expect(line).toMatch(/ — pgclone resume \S+ --target '[^']+'$/);
@@ -170,7 +195,9 @@ describe('wipe (item 5)', () => {
     await untouched(target, async () => {
       const no = await runCli(['wipe', runId, '--target', target.url]);
       expect(no.code).toBe(2);
-      expect(no.stderr.trim()).toMatch(/^pgclone: wipe drops the \d+ objects run \S+ created, and without a terminal it cannot ask: add --yes \(--dry-run lists them\)$/);
+      expect(no.stderr.trim()).toMatch(
+        /^pgclone: wipe drops the \d+ objects run \S+ created, and without a terminal it cannot ask: add --yes \(--dry-run lists them\)$/,
+      );
       const dry = await runCli(['wipe', runId, '--target', target.url, '--dry-run']);
       expect(dry.code, dry.stderr).toBe(0);
       expect(dry.stdout).toMatch(/pgclone wipe would drop the \d+ objects run \S+ created \(nothing written/);
@@ -197,7 +224,10 @@ describe('arguments (item 6)', () => {
   it('a mistyped option names the nearest and the usage line (exit 2); a missing value says so', async () => {
     const r = await runCli(['clone', '--sorce', source.url, '--target', source.url]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual(['pgclone: unknown option --sorce (did you mean --source?)', 'usage: pgclone clone --source URL --target URL [options]']);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'pgclone: unknown option --sorce (did you mean --source?)',
+      'usage: pgclone clone --source URL --target URL [options]',
+    ]);
     const m = await runCli(['clone', '--source', '--target', source.url]);
     expect(m.code).toBe(2);
     expect(m.stderr.trim().split('\n')[0]).toBe('pgclone: --source needs a value (URL)');

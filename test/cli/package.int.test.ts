@@ -19,7 +19,10 @@ describe('npm pack and npm install -g', () => {
   it('packs bin, the compiled JavaScript, README and LICENSE only; the installed pgclone runs from any directory', async () => {
     // --ignore-scripts: dist/ is built by the test setup; prepack's rebuild would rewrite it under the feet of
     // the tests running the CLI beside this one
-    const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT)) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], ROOT)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     const files = packed[0]!.files.map((f) => f.path).sort();
     expect(files.filter((f) => !/^dist\/.+\.js$/.test(f))).toEqual(['LICENSE', 'README.md', 'bin/pgclone.js', 'package.json']);
     expect(files).toContain('dist/cli.js');

@@ -70,7 +70,10 @@ describe('signals to a plain clone', () => {
     await c.release();
     expect(code, c.stderr()).toBe(3);
     expect(c.stderr()).toContain('pgclone: a second SIGTERM: stopped at once; the run is interrupted and resumable');
-    const status = (await runCli(['status', '--target', target.url, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const status = (await runCli(['status', '--target', target.url, '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(status.map((x) => x.state)).toEqual(['interrupted']);
   }, 120_000);
 });

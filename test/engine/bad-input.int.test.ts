@@ -102,7 +102,9 @@ describe('bad input', () => {
   });
 
   it('a source role without SELECT on a table → exit 7, naming it', async () => {
-    expect(await refused(clone(limited.url(source.name)), 7)).toMatch(/the source role cannot read everything to be cloned: no SELECT on .*public.guarded.*public.hidden/);
+    expect(await refused(clone(limited.url(source.name)), 7)).toMatch(
+      /the source role cannot read everything to be cloned: no SELECT on .*public.guarded.*public.hidden/,
+    );
   });
 
   it('a target role that may not create → exit 7', async () => {
@@ -170,7 +172,12 @@ describe('passwords', () => {
     expect(viaEnv.code).toBe(0);
     outputs.push(viaEnv.stdout, viaEnv.stderr);
     const runId = JSON.parse(viaEnv.stdout.split('\n')[0]!).runId as string;
-    for (const args of [['status', '--target', noPw('t2')], ['status', '--target', noPw('t2'), '--json'], ['log', runId, '--target', noPw('t2'), '--json'], ['log', runId, '--target', noPw('t2')]]) {
+    for (const args of [
+      ['status', '--target', noPw('t2')],
+      ['status', '--target', noPw('t2'), '--json'],
+      ['log', runId, '--target', noPw('t2'), '--json'],
+      ['log', runId, '--target', noPw('t2')],
+    ]) {
       const r = await runCli(args, { PGPASSWORD: server.password });
       expect(r.code).toBe(0);
       outputs.push(r.stdout, r.stderr);
@@ -180,7 +187,7 @@ describe('passwords', () => {
     outputs.push(refusedAgain.stdout, refusedAgain.stderr);
     for (const db of ['t1', 't2']) {
       const c = await connect(url(db, server.password));
-      const log = await c.query<{ t: string }>('SELECT string_agg(payload::text, E\'\\n\') AS t FROM pgclone.events');
+      const log = await c.query<{ t: string }>("SELECT string_agg(payload::text, E'\\n') AS t FROM pgclone.events");
       outputs.push(log.rows[0]!.t);
       await c.end();
     }

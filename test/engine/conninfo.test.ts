@@ -19,7 +19,14 @@ describe('parseConnString', () => {
 
   it('fills what is missing from PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, like libpq', () => {
     const env = { PGHOST: 'envhost', PGPORT: '7777', PGUSER: 'envuser', PGDATABASE: 'envdb', PGPASSWORD: 'envpw', PGSSLMODE: 'disable' };
-    expect(parseConnString('', 'source', env)).toMatchObject({ host: 'envhost', port: 7777, user: 'envuser', database: 'envdb', password: 'envpw', sslmode: 'disable' });
+    expect(parseConnString('', 'source', env)).toMatchObject({
+      host: 'envhost',
+      port: 7777,
+      user: 'envuser',
+      database: 'envdb',
+      password: 'envpw',
+      sslmode: 'disable',
+    });
     expect(parseConnString('postgresql:///other', 'source', env)).toMatchObject({ host: 'envhost', database: 'other' });
     expect(parseConnString('justadb', 'source', env)).toMatchObject({ database: 'justadb', host: 'envhost' });
     // the database defaults to the user name, the host to the local socket directory

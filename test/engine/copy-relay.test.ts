@@ -47,14 +47,21 @@ async function relay(wire: Buffer, cuts: number[]): Promise<{ out: Buffer; back:
 
 function rng(seed: number) {
   let a = seed;
-  return () => ((a = (a * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (a = (a * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 describe('CopyOutFrames', () => {
   const rows = [Buffer.from('1\tone\n'), Buffer.alloc(70_000, 7), Buffer.from('3\tthree\n'), Buffer.from('')];
   const frames = rows.map((r) => msg('d', r));
   const tail = Buffer.concat([msg('C', Buffer.from('COPY 4\0')), msg('Z', Buffer.from('I'))]);
-  const wire = Buffer.concat([msg('H', Buffer.from([0, 0, 0])), frames[0]!, msg('N', Buffer.from('notice\0')), ...frames.slice(1), msg('c', Buffer.alloc(0)), tail]);
+  const wire = Buffer.concat([
+    msg('H', Buffer.from([0, 0, 0])),
+    frames[0]!,
+    msg('N', Buffer.from('notice\0')),
+    ...frames.slice(1),
+    msg('c', Buffer.alloc(0)),
+    tail,
+  ]);
 
   it('forwards exactly the CopyData frames and hands the rest (after CopyDone) back, read in one piece', async () => {
     const r = await relay(wire, []);
@@ -75,8 +82,18 @@ describe('CopyOutFrames', () => {
   });
 
   it('cut one byte at a time', async () => {
-    const small = Buffer.concat([msg('H', Buffer.from([0])), msg('d', Buffer.from('a\n')), msg('S', Buffer.from('x\0y\0')), msg('d', Buffer.from('bb\n')), msg('c', Buffer.alloc(0)), tail]);
-    const r = await relay(small, Array.from({ length: small.length - 1 }, (_, i) => i + 1));
+    const small = Buffer.concat([
+      msg('H', Buffer.from([0])),
+      msg('d', Buffer.from('a\n')),
+      msg('S', Buffer.from('x\0y\0')),
+      msg('d', Buffer.from('bb\n')),
+      msg('c', Buffer.alloc(0)),
+      tail,
+    ]);
+    const r = await relay(
+      small,
+      Array.from({ length: small.length - 1 }, (_, i) => i + 1),
+    );
     expect(r.out.equals(Buffer.concat([msg('d', Buffer.from('a\n')), msg('d', Buffer.from('bb\n'))]))).toBe(true);
     expect(r.back.equals(tail)).toBe(true);
   });

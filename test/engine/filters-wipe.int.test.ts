@@ -31,8 +31,17 @@ describe('filters', () => {
   it('--schema, --exclude-table and --exclude-table-data clone what they say', async () => {
     const target = await createTestDb('fw_filter');
     const r = await runCli([
-      'clone', '--source', source.url, '--target', target.url,
-      '--schema', 'app', '--exclude-table', 'app.secrets', '--exclude-table-data', 'app.big_*',
+      'clone',
+      '--source',
+      source.url,
+      '--target',
+      target.url,
+      '--schema',
+      'app',
+      '--exclude-table',
+      'app.secrets',
+      '--exclude-table-data',
+      'app.big_*',
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -69,7 +78,9 @@ describe('wipe', () => {
     expect(left.map((x) => x.r)).toEqual(['keep.t', 'unrelated']);
     expect(await target.query('SELECT * FROM public.unrelated')).toEqual([{ id: 42 }]);
     expect(await target.query(`SELECT count(*)::int AS n FROM pg_type WHERE typname = 'kind'`)).toEqual([{ n: 0 }]);
-    const after = await target.query<{ n: number; wiped: number }>(`SELECT count(*)::int AS n, count(*) FILTER (WHERE type = 'RunWiped')::int AS wiped FROM pgclone.events`);
+    const after = await target.query<{ n: number; wiped: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE type = 'RunWiped')::int AS wiped FROM pgclone.events`,
+    );
     expect(after[0]).toEqual({ n: eventsBefore + 1, wiped: 1 });
     const s2 = await runCli(['status', '--target', target.url, '--json']);
     expect(JSON.parse(s2.stdout.trim().split('\n')[0]!)).toMatchObject({ runId, state: 'wiped' });
@@ -80,14 +91,22 @@ describe('wipe', () => {
 
     const restart = await runCli(['clone', '--source', source.url, '--target', target.url, '--json']);
     expect(restart.code).toBe(0);
-    const newRun = runIdOf(restart.stdout.trim().split('\n').map((l) => JSON.parse(l)));
+    const newRun = runIdOf(
+      restart.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
     const w2 = await runCli(['wipe', newRun, '--target', target.url, '--restart', '--source', source.url, '--yes']);
     expect(w2.stderr).toBe('');
     expect(w2.code).toBe(0);
     const restartedAs = /restarting from scratch as run (\S+)/.exec(w2.stdout)?.[1];
     expect(restartedAs).toBeTruthy();
     expect(w2.stdout).toMatch(/verification passed/);
-    const runs = (await runCli(['status', '--target', target.url, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const runs = (await runCli(['status', '--target', target.url, '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(runs.map((x) => [x.runId, x.state])).toEqual([
       [runId, 'wiped'],
       [newRun, 'wiped'],
@@ -102,10 +121,18 @@ describe('log', () => {
   it('log --json prints every event of the run as one JSON object per line; log prints them for people', async () => {
     const target = await createTestDb('fw_log');
     const r = await runCli(['clone', '--source', source.url, '--target', target.url, '--json']);
-    const runId = runIdOf(r.stdout.trim().split('\n').map((l) => JSON.parse(l)));
+    const runId = runIdOf(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
     const j = await runCli(['log', runId, '--target', target.url, '--json']);
     expect(j.code).toBe(0);
-    const events = j.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = j.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events[0].type).toBe('RunStarted');
     expect(events.at(-1).type).toBe('RunFinished');
     expect(events.filter((e: { type: string }) => e.type === 'TableVerified').every((e: { match: boolean }) => e.match)).toBe(true);

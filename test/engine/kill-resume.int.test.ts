@@ -34,9 +34,11 @@ describe('SIGKILL and resume', () => {
     const exited = new Promise((r) => child.on('exit', r));
     const deadline = Date.now() + 60_000;
     while (!caught && Date.now() < deadline && child.exitCode === null) {
-      const r = await watcher.query(
-        `SELECT bytes_processed FROM pg_stat_progress_copy WHERE datname = current_database() AND command = 'COPY FROM' AND relid = 'public.bulk'::regclass AND bytes_processed > 0`,
-      ).catch(() => ({ rows: [] }));
+      const r = await watcher
+        .query(
+          `SELECT bytes_processed FROM pg_stat_progress_copy WHERE datname = current_database() AND command = 'COPY FROM' AND relid = 'public.bulk'::regclass AND bytes_processed > 0`,
+        )
+        .catch(() => ({ rows: [] }));
       if (r.rows.length > 0) {
         child.kill('SIGKILL');
         caught = true;
@@ -45,7 +47,12 @@ describe('SIGKILL and resume', () => {
     await exited;
     await watcher.end();
     expect(caught).toBe(true);
-    const runId = runIdOf(out.trim().split('\n').map((l) => JSON.parse(l) as JsonEvent));
+    const runId = runIdOf(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as JsonEvent),
+    );
     expect(await logVersusTarget(target.url, runId), 'rows of each table vs its log').toEqual([]);
     const status = await runCli(['status', '--target', target.url]);
     expect(status.stdout).toMatch(new RegExp(`${runId}\\s+interrupted`));

@@ -80,8 +80,14 @@ describe('post-data order', () => {
 
   it('gives items ids from their content, stable across dumps whose dump ids shift', () => {
     const entry = (dumpId: number) => ({ dumpId, tableoid: 1259, oid: 1, desc: 'INDEX', rest: 'public i x', section: 'post-data' as const });
-    const a = postItemIds([{ entry: entry(10), sql: 'CREATE INDEX i ON t (x);' }, { entry: entry(11), sql: 'CREATE INDEX j ON t (y);' }]);
-    const b = postItemIds([{ entry: entry(99), sql: 'CREATE INDEX i ON t (x);' }, { entry: entry(100), sql: 'CREATE INDEX j ON t (y);' }]);
+    const a = postItemIds([
+      { entry: entry(10), sql: 'CREATE INDEX i ON t (x);' },
+      { entry: entry(11), sql: 'CREATE INDEX j ON t (y);' },
+    ]);
+    const b = postItemIds([
+      { entry: entry(99), sql: 'CREATE INDEX i ON t (x);' },
+      { entry: entry(100), sql: 'CREATE INDEX j ON t (y);' },
+    ]);
     expect(a).toEqual(b);
     expect(new Set(a).size).toBe(2);
   });

@@ -12,7 +12,10 @@ const SMALL = `${bulkSql(40_000)} CREATE TABLE notes (id int PRIMARY KEY, body t
 
 async function interruptedRun(source: TestDb): Promise<{ target: TestDb; runId: string }> {
   const target = await createTestDb('ref_dst');
-  const r = await runUntil(['clone', '--source', source.url, '--target', target.url, '--batch-size', '256kB', '--jobs', '1'], (ev) => ev.type === 'BatchCopied');
+  const r = await runUntil(
+    ['clone', '--source', source.url, '--target', target.url, '--batch-size', '256kB', '--jobs', '1'],
+    (ev) => ev.type === 'BatchCopied',
+  );
   expect(r.killed).toBe(true);
   return { target, runId: runIdOf(r.events) };
 }
@@ -83,7 +86,12 @@ describe('resume refusals', () => {
     const target = await createTestDb('ref_done');
     const done = await runCli(['clone', '--source', source.url, '--target', target.url, '--json']);
     expect(done.code).toBe(0);
-    const runId = runIdOf(done.stdout.trim().split('\n').map((l) => JSON.parse(l)));
+    const runId = runIdOf(
+      done.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
     await untouched(target, async () => {
       const r = await runCli(['resume', runId, '--target', target.url, '--source', source.url]);
       expect(r.code).toBe(5);

@@ -11,7 +11,9 @@ describe('in-process retries', () => {
     await source.query(FIDELITY_SQL);
     await source.query(bulkSql(500_000));
     const target = await createTestDb('retry_dst');
-    const child = spawnCli(['clone', '--source', source.url, '--target', target.url, '--batch-size', '1MB', '--jobs', '1', '--plain'], { PGCLONE_PROGRESS_MS: '60000' });
+    const child = spawnCli(['clone', '--source', source.url, '--target', target.url, '--batch-size', '1MB', '--jobs', '1', '--plain'], {
+      PGCLONE_PROGRESS_MS: '60000',
+    });
     let out = '';
     let err = '';
     child.stdout?.on('data', (d) => (out += d));
@@ -19,7 +21,12 @@ describe('in-process retries', () => {
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
 
     const killAll = async (db: string) =>
-      (await adminQuery(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'pgclone %' AND pid <> pg_backend_pid()`, [db]))[0]!.n as number;
+      (
+        await adminQuery(
+          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'pgclone %' AND pid <> pg_backend_pid()`,
+          [db],
+        )
+      )[0]!.n as number;
     const copying = async () =>
       (await adminQuery(`SELECT count(*)::int AS n FROM pg_stat_progress_copy WHERE datname = $1 AND command = 'COPY FROM'`, [target.name]))[0]!.n as number;
 

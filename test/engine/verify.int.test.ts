@@ -31,7 +31,11 @@ describe('verification', () => {
   it('an uninterrupted clone counts the source from its batches; rows the batches did not put in the target fail it (exit 4)', async () => {
     const target = await createTestDb('verify_extra');
     // every 1000th row copied gets a twin under a negative id: the target holds 20 rows no batch sent
-    await tamperWith(target, 'AFTER', `IF NEW.id > 0 AND NEW.id % 1000 = 0 THEN INSERT INTO public.bulk VALUES (-NEW.id, NEW.grp, NEW.body); END IF; RETURN NULL;`);
+    await tamperWith(
+      target,
+      'AFTER',
+      `IF NEW.id > 0 AND NEW.id % 1000 = 0 THEN INSERT INTO public.bulk VALUES (-NEW.id, NEW.grp, NEW.body); END IF; RETURN NULL;`,
+    );
     const r = await runUntil(['clone', '--source', source.url, '--target', target.url, '--batch-size', '256kB'], () => false);
     expect(r.code, r.stderr).toBe(4);
     // the key ranges are planned from enough sampled pages that no batch is far from the size asked for

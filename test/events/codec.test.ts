@@ -62,7 +62,14 @@ describe('identities never carry a password', () => {
     const text = JSON.stringify(ev);
     expect(text).not.toContain(secret);
     expect(text).not.toContain(encodeURIComponent(secret));
-    expect(ev.type === 'RunStarted' && ev.source).toEqual({ host: 'prod.db', port: 6432, database: 'shop', user: 'app', serverVersion: '15.8', fingerprint: 'fp1' });
+    expect(ev.type === 'RunStarted' && ev.source).toEqual({
+      host: 'prod.db',
+      port: 6432,
+      database: 'shop',
+      user: 'app',
+      serverVersion: '15.8',
+      fingerprint: 'fp1',
+    });
   });
 
   it('rejects an identity that smuggles a password field', () => {

@@ -32,16 +32,28 @@ function argvOf(line: string): string[] {
 describe('suggest', () => {
   it('names the run and its recorded target, quoted, so the command runs as printed', () => {
     expect(suggest('resume', { runId: 'NQt4abc', target })).toBe("pgclone resume NQt4abc --target 'postgresql://app@staging.example:5433/shop'");
-    expect(suggest('wipe', { runId: 'NQt4abc', target }, ['--restart'])).toBe("pgclone wipe NQt4abc --target 'postgresql://app@staging.example:5433/shop' --restart");
+    expect(suggest('wipe', { runId: 'NQt4abc', target }, ['--restart'])).toBe(
+      "pgclone wipe NQt4abc --target 'postgresql://app@staging.example:5433/shop' --restart",
+    );
   });
 
   it('the URL parses back to the same host, port, database and user, for awkward names too (no password: none is recorded)', () => {
-    for (const t of [target, { ...target, user: "o'brien@corp", database: 'my db?x=1&y' }, { ...target, host: '/var/run/postgresql' }, { ...target, host: '::1' }]) {
+    for (const t of [
+      target,
+      { ...target, user: "o'brien@corp", database: 'my db?x=1&y' },
+      { ...target, host: '/var/run/postgresql' },
+      { ...target, host: '::1' },
+    ]) {
       const line = suggest('resume', { runId: 'r1', target: t });
       const argv = argvOf(line);
       expect(argv.slice(0, 3)).toEqual(['resume', 'r1', '--target']);
       const back = parseConnString(argv[3] as string, 'target', {});
-      expect({ host: back.host, port: back.port, database: back.database, user: back.user }).toEqual({ host: t.host, port: t.port, database: t.database, user: t.user });
+      expect({ host: back.host, port: back.port, database: back.database, user: back.user }).toEqual({
+        host: t.host,
+        port: t.port,
+        database: t.database,
+        user: t.user,
+      });
       expect(back.password).toBeUndefined();
       expect(identityUrl(t)).not.toContain(':@');
     }

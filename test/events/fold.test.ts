@@ -40,11 +40,7 @@ describe('fold: the seed interruption at 29 %', () => {
   });
 
   it('leaves the post-data items pending and the snapshot consistent', () => {
-    expect(pendingPostData(state).map((i) => i.name)).toEqual([
-      'storyboard_panels_pkey',
-      'storyboard_panels_project_idx',
-      'storyboard_panels_project_fk',
-    ]);
+    expect(pendingPostData(state).map((i) => i.name)).toEqual(['storyboard_panels_pkey', 'storyboard_panels_project_idx', 'storyboard_panels_project_fk']);
     expect(state.snapshotLost).toBe(false);
     expect(nextPhase(state)).toBe('data');
     expect(state.outcome.kind).toBe('open');
@@ -68,7 +64,12 @@ describe('fold: resume point with batches committed out of order', () => {
 
   it('marks a table copied when its last batch lands, before TableCompleted', () => {
     const r = keyBatches(2, 10);
-    const b = new LogBuilder().started([plannedTable('t', 20)]).phase('data').tableStarted('t', r, 20).batch('t', 1, r[1]!, 10).batch('t', 0, r[0]!, 10);
+    const b = new LogBuilder()
+      .started([plannedTable('t', 20)])
+      .phase('data')
+      .tableStarted('t', r, 20)
+      .batch('t', 1, r[1]!, 10)
+      .batch('t', 0, r[0]!, 10);
     const s = foldRun(b.build());
     expect(s.tables[tableKey(table('t'))]!.status).toBe('copied');
     expect(s.tables[tableKey(table('t'))]!.completedLogged).toBe(false);
@@ -153,7 +154,10 @@ describe('fold: fails closed, naming the event id', () => {
 
 describe('fold: overlapping phases', () => {
   it('a run with data and post-data both running is in data; when data completes it is in post-data', () => {
-    const b = new LogBuilder().started([plannedTable('t', 10)]).phase('data').phase('post-data');
+    const b = new LogBuilder()
+      .started([plannedTable('t', 10)])
+      .phase('data')
+      .phase('post-data');
     expect(foldRun(b.build()).phase).toBe('data');
     expect(foldRun(b.phaseDone('data').build()).phase).toBe('post-data');
   });
@@ -191,17 +195,26 @@ describe('fold: pauses, so work time can be told from elapsed time (no clock: fr
     const failed = failedWithRetries();
     const f = failed.build().at(-1)!;
     expect(foldRun(resumed(failed.wait(3000)).build()).pauses).toEqual([{ from: f.at, to: new Date(Date.parse(f.at) + 4000).toISOString() }]);
-    });
+  });
 });
 
 describe('fold: sequences checked against their columns', () => {
   const behind = { sequence: table('lagging_id_seq'), table: table('lagging'), column: 'id', nextValue: '8', columnLimit: '100' };
-  const base = () => new LogBuilder('run_seq_check_1').started([plannedTable('lagging', 100)]).phase('sequences').add({ type: 'SequencesSynced', count: 2, durationMs: 5 }).phase('verify');
+  const base = () =>
+    new LogBuilder('run_seq_check_1')
+      .started([plannedTable('lagging', 100)])
+      .phase('sequences')
+      .add({ type: 'SequencesSynced', count: 2, durationMs: 5 })
+      .phase('verify');
 
   it('records what was checked and which sequences are behind, and the mismatch names them', () => {
     const before = foldRun(base().build());
     expect(before.sequencesVerified).toBeNull();
-    const s = foldRun(base().add({ type: 'SequencesVerified', checked: 2, behind: [behind] }).build());
+    const s = foldRun(
+      base()
+        .add({ type: 'SequencesVerified', checked: 2, behind: [behind] })
+        .build(),
+    );
     expect(s.sequencesVerified).toEqual({ checked: 2, behind: [behind] });
     expect(describeMismatches(s)).toBe('sequence public.lagging_id_seq (next value 8, but public.lagging.id holds 100)');
   });
@@ -215,10 +228,21 @@ describe('fold: sequences checked against their columns', () => {
 
 describe('fold: what the schema step changed on the database itself', () => {
   it('keeps the database changes SchemaApplied recorded, for a wipe to put back; none in an older log', () => {
-    const database = { settings: [{ name: 'work_mem', value: '8MB', previous: '4MB' }], comment: { value: 'shop', previous: null }, grants: [{ grantee: 'reader', privilege: 'CONNECT', grantable: false }] };
+    const database = {
+      settings: [{ name: 'work_mem', value: '8MB', previous: '4MB' }],
+      comment: { value: 'shop', previous: null },
+      grants: [{ grantee: 'reader', privilege: 'CONNECT', grantable: false }],
+    };
     const b = new LogBuilder('run_db_changes_1').started([plannedTable('t', 1)]).phase('schema');
     const s = foldRun(b.add({ type: 'SchemaApplied', objects: [], database, statements: 1, durationMs: 5 }).build());
     expect(s.databaseChanges).toEqual(database);
-    expect(foldRun(new LogBuilder('run_db_changes_2').started([plannedTable('t', 1)]).schema().build()).databaseChanges).toBeNull();
+    expect(
+      foldRun(
+        new LogBuilder('run_db_changes_2')
+          .started([plannedTable('t', 1)])
+          .schema()
+          .build(),
+      ).databaseChanges,
+    ).toBeNull();
   });
 });

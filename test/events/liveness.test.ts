@@ -75,7 +75,9 @@ describe('decideResume', () => {
     expect(decideResume(state, { ...ok, source: { ...state.source, fingerprint: 'fp-other' } })).toMatchObject({ reason: 'different-source' });
     const d = decideResume(state, { ...ok, schemaHash: 'hash-2' });
     expect(d).toMatchObject({ reason: 'schema-changed' });
-    expect(d.kind === 'refuse' && d.message).toMatch(/pgclone wipe run_seed_29pct --target 'postgresql:\/\/cloner@db.example.internal:5433\/staging' --restart/);
+    expect(d.kind === 'refuse' && d.message).toMatch(
+      /pgclone wipe run_seed_29pct --target 'postgresql:\/\/cloner@db.example.internal:5433\/staging' --restart/,
+    );
   });
 
   it('refuses finished and wiped runs before anything else is asked', () => {
@@ -89,7 +91,9 @@ describe('decideWipe', () => {
     const s = foldRun(interruptedAt29().build());
     const d = decideWipe(s, { held: 'by-us' });
     expect(d.kind).toBe('wipe');
-    expect(d.kind === 'wipe' && d.drop.map((o) => o.kind)).toEqual([...(s.schemaObjects ?? [])].map((o) => o.kind).sort((a, b) => (a === 'schema' ? -1 : b === 'schema' ? 1 : 0)));
+    expect(d.kind === 'wipe' && d.drop.map((o) => o.kind)).toEqual(
+      [...(s.schemaObjects ?? [])].map((o) => o.kind).sort((a, b) => (a === 'schema' ? -1 : b === 'schema' ? 1 : 0)),
+    );
     expect(decideWipe(s, { held: 'by-another', holder })).toMatchObject({ reason: 'locked' });
     expect(decideWipe(s, { held: 'by-another', holder: null })).toMatchObject({ reason: 'locked' });
     expect(decideWipe(foldRun(wipedRun().build()), { held: 'by-us' })).toMatchObject({ reason: 'wiped' });

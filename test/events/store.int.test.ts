@@ -1,17 +1,7 @@
 // The log's storage on a real server: creation, append in the caller's transaction, reads, append-only, privileges.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import {
-  appendEvents,
-  appendStandalone,
-  ensureLog,
-  foldRun,
-  listRuns,
-  logExists,
-  readAllRuns,
-  readRun,
-  tableKey,
-} from '../../src/events/index.js';
+import { appendEvents, appendStandalone, ensureLog, foldRun, listRuns, logExists, readAllRuns, readRun, tableKey } from '../../src/events/index.js';
 import { adminQuery, connect, createLoginRole, createTestDb, dropTestDb, type TestDb, type TestRole } from '../helpers/db.js';
 import { interruptedAt29 } from '../fixtures/stories.js';
 import { LogBuilder, plannedTable } from '../fixtures/events.js';
@@ -125,11 +115,18 @@ describe('append-only in the database itself', () => {
   });
 
   it('is owned by the non-superuser who created it', async () => {
-    const r = await owner.query(`SELECT pg_get_userbyid(relowner) AS o, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su FROM pg_class WHERE oid = 'pgclone.events'::regclass`);
+    const r = await owner.query(
+      `SELECT pg_get_userbyid(relowner) AS o, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su FROM pg_class WHERE oid = 'pgclone.events'::regclass`,
+    );
     expect(r.rows[0]).toEqual({ o: role.name, su: false });
   });
 
-  for (const sql of ['UPDATE pgclone.events SET type = type', 'DELETE FROM pgclone.events', 'TRUNCATE pgclone.events', "DELETE FROM pgclone.events WHERE run_id = 'no such run'"]) {
+  for (const sql of [
+    'UPDATE pgclone.events SET type = type',
+    'DELETE FROM pgclone.events',
+    'TRUNCATE pgclone.events',
+    "DELETE FROM pgclone.events WHERE run_id = 'no such run'",
+  ]) {
     it(`rejects "${sql}" even for the table's owner`, async () => {
       await expect(owner.query(sql)).rejects.toThrow(/pgclone.events is append-only: (UPDATE|DELETE|TRUNCATE) is not allowed/);
       expect((await owner.query('SELECT count(*)::int AS n FROM pgclone.events')).rows[0].n).toBe(1);
@@ -142,7 +139,9 @@ describe('append-only in the database itself', () => {
       const s = await connect(stranger.url(ownedDb.name));
       try {
         await expect(s.query('SELECT * FROM pgclone.events')).rejects.toThrow(/permission denied/);
-        await expect(s.query(`INSERT INTO pgclone.events (run_id, type, version, at, payload) VALUES ('x','x',1,now(),'{}')`)).rejects.toThrow(/permission denied/);
+        await expect(s.query(`INSERT INTO pgclone.events (run_id, type, version, at, payload) VALUES ('x','x',1,now(),'{}')`)).rejects.toThrow(
+          /permission denied/,
+        );
       } finally {
         await s.end();
       }

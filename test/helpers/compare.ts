@@ -144,7 +144,10 @@ export async function rowDiffs(sourceUrl: string, targetUrl: string, only?: Read
       const rel = `${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`;
       const cols = table.cols.length > 0 ? table.cols.join(', ') : '1';
       const sql = `SELECT md5(r::text) AS h, count(*)::int AS n FROM (SELECT ${cols} FROM ONLY ${rel}) r GROUP BY 1`;
-      const [a, b] = await Promise.all([s.query<{ h: string; n: number }>(sql), t.query<{ h: string; n: number }>(sql).catch(() => ({ rows: [] as { h: string; n: number }[] }))]);
+      const [a, b] = await Promise.all([
+        s.query<{ h: string; n: number }>(sql),
+        t.query<{ h: string; n: number }>(sql).catch(() => ({ rows: [] as { h: string; n: number }[] })),
+      ]);
       const counts = new Map<string, number>();
       for (const r of a.rows) counts.set(r.h, r.n);
       let lost = 0;

@@ -35,7 +35,12 @@ async function main(): Promise<number> {
   try {
     kills = await killTrials(env, source, { trials, seed });
     const one = async (f: () => Promise<FaultResult>) => {
-      const r = await f().catch((e: unknown): FaultResult => ({ name: 'scenario crashed', ok: false, detail: e instanceof Error ? e.message : String(e), outcome: null }));
+      const r = await f().catch((e: unknown): FaultResult => ({
+        name: 'scenario crashed',
+        ok: false,
+        detail: e instanceof Error ? e.message : String(e),
+        outcome: null,
+      }));
       env.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}`);
       faults.push(r);
     };

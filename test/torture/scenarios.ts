@@ -80,7 +80,12 @@ export async function finish(source: Db, target: Db, runId: string | undefined, 
   for (let i = 0; i < 5; i++) {
     if (!id) {
       last = await runCli(['clone', '--source', source.url, '--target', target.url, '--json', ...extra]);
-      id = runIdIn(last.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as JsonEvent));
+      id = runIdIn(
+        last.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as JsonEvent),
+      );
     } else last = await runCli(['resume', id, '--target', target.url, '--source', source.url, '--json']);
     if (last.code === 0 || last.code === 5) return { runId: id!, last };
   }
@@ -139,7 +144,9 @@ async function killOnce(
   args: string[],
   probe: pg.Client,
 ): Promise<{ killed: boolean; midCopy: boolean; runId: string | undefined }> {
-  const cmd = runId ? ['resume', runId, '--target', target.url, '--source', source.url, '--json'] : ['clone', '--source', source.url, '--target', target.url, '--json', ...args];
+  const cmd = runId
+    ? ['resume', runId, '--target', target.url, '--source', source.url, '--json']
+    : ['clone', '--source', source.url, '--target', target.url, '--json', ...args];
   const child = spawnCli(cmd);
   let killed = false;
   let midCopy = false;
@@ -172,7 +179,14 @@ async function killOnce(
   return { killed: killed && child.signalCode === 'SIGKILL', midCopy, runId: id };
 }
 
-async function phaseAfterKill(target: Db, runId: string | undefined, midCopy: boolean, wasResume: boolean, eventsBefore: number, atBoundary: boolean): Promise<KillPhase> {
+async function phaseAfterKill(
+  target: Db,
+  runId: string | undefined,
+  midCopy: boolean,
+  wasResume: boolean,
+  eventsBefore: number,
+  atBoundary: boolean,
+): Promise<KillPhase> {
   if (!runId) return 'preflight';
   const c = await connect(target.url);
   try {
@@ -273,7 +287,9 @@ export async function killTrials(env: TortureEnv, source: Db, opts: { trials: nu
       report.schemaDifferences += o.schemaDifferences;
       report.sequenceDifferences += o.sequenceDifferences;
       report.failures.push(...o.details.map((d) => `trial ${trial}: ${d}`));
-      env.log(`trial ${trial}/${opts.trials}: killed in ${hits.join(', ') || 'nothing (finished first)'} → ${o.details.length === 0 ? 'equal' : `DIFFERENT: ${o.details.join('; ')}`}`);
+      env.log(
+        `trial ${trial}/${opts.trials}: killed in ${hits.join(', ') || 'nothing (finished first)'} → ${o.details.length === 0 ? 'equal' : `DIFFERENT: ${o.details.join('; ')}`}`,
+      );
     } catch (e) {
       report.failures.push(`trial ${trial}: ${e instanceof Error ? e.message : String(e)}`);
       env.log(`trial ${trial}: FAILED ${e instanceof Error ? e.message : String(e)}`);
@@ -369,7 +385,22 @@ export async function networkCut(
   const dstUrl = side === 'target' ? viaProxy.toString() : target.url;
   try {
     const retries = opts.cutMs === null ? '1' : '10';
-    const child = spawnCli(['clone', '--source', srcUrl, '--target', dstUrl, '--batch-size', '1MB', '--jobs', '2', '--plain', '--io-timeout', `${opts.ioTimeoutMs}ms`, '--retries', retries]);
+    const child = spawnCli([
+      'clone',
+      '--source',
+      srcUrl,
+      '--target',
+      dstUrl,
+      '--batch-size',
+      '1MB',
+      '--jobs',
+      '2',
+      '--plain',
+      '--io-timeout',
+      `${opts.ioTimeoutMs}ms`,
+      '--retries',
+      retries,
+    ]);
     const c = collect(child);
     await waitFor('a COPY on the target', copyingInto(target));
     const cutAt = Date.now();
@@ -389,7 +420,10 @@ export async function networkCut(
     if (code === 'hung') {
       child.kill('SIGKILL');
       // the progress lines repeat while it hangs; what it said before them is what tells
-      const said = (c.out() + c.err()).trim().split('\n').filter((l) => !/^\S+ data: \d+ % —/.test(l));
+      const said = (c.out() + c.err())
+        .trim()
+        .split('\n')
+        .filter((l) => !/^\S+ data: \d+ % —/.test(l));
       const tail = said.slice(-12).join('\n    ');
       return { name, ok: false, detail: `the engine hung for more than ${hangLimit / 1000} s; its last lines:\n    ${tail}`, outcome: null, noticedMs };
     }
@@ -429,7 +463,12 @@ export async function stalledThenContinued(env: TortureEnv, source: Db): Promise
     child.kill('SIGCONT');
     const code = await c.exit;
     if (!stalledOk || !refusedOk || code !== 0) {
-      return { name, ok: false, detail: `status ${stalledOk ? 'ok' : `wrong:\n${s.stdout}`}; resume while stopped exit ${r.code} ${r.stderr.trim()}; engine exit ${code}`, outcome: null };
+      return {
+        name,
+        ok: false,
+        detail: `status ${stalledOk ? 'ok' : `wrong:\n${s.stdout}`}; resume while stopped exit ${r.code} ${r.stderr.trim()}; engine exit ${code}`,
+        outcome: null,
+      };
     }
     return await judged(name, source, target, `status: stalled, holder pid ${child.pid}; resume refused (exit 8); continued to finished`);
   } finally {
@@ -442,8 +481,9 @@ export async function concurrentResumes(env: TortureEnv, source: Db): Promise<Fa
   const name = 'two resumes at the same instant';
   const target = await newDb(env, 'twins');
   try {
-    const first = await runUntil(['clone', '--source', source.url, '--target', target.url, '--batch-size', '1MB', '--jobs', '1'], (_, seen) =>
-      seen.filter((e) => e.type === 'BatchCopied').length > 3,
+    const first = await runUntil(
+      ['clone', '--source', source.url, '--target', target.url, '--batch-size', '1MB', '--jobs', '1'],
+      (_, seen) => seen.filter((e) => e.type === 'BatchCopied').length > 3,
     );
     if (!first.killed) return { name, ok: false, detail: `the clone ended (exit ${first.code}) before it could be killed`, outcome: null };
     const runId = runIdOf(first.events);
@@ -491,7 +531,21 @@ export async function randomSlices(env: TortureEnv, source: Db, opts: { seed: nu
         await c.end();
       }
     };
-    let r = await runCli(['clone', '--source', source.url, '--target', target.url, '--batch-size', '512kB', '--jobs', '1', '--index-jobs', '2', '--max-duration', budget()]);
+    let r = await runCli([
+      'clone',
+      '--source',
+      source.url,
+      '--target',
+      target.url,
+      '--batch-size',
+      '512kB',
+      '--jobs',
+      '1',
+      '--index-jobs',
+      '2',
+      '--max-duration',
+      budget(),
+    ]);
     const runId = /run (\S+):/.exec(r.stdout)?.[1] ?? '';
     while (r.code === 3 && slices < 400) {
       await stoppedIn(runId);
@@ -499,7 +553,9 @@ export async function randomSlices(env: TortureEnv, source: Db, opts: { seed: nu
     }
     if (r.code !== 0) return { name, ok: false, detail: `slice ${slices} exit ${r.code}: ${r.stderr}`, outcome: null, slices };
     const tiny = Math.min(slices, opts.minSlices - 1);
-    const detail = `${slices} slices (${tiny} of 1 ms, ${slices - tiny} of 100–350 ms); stopped in ${Object.entries(stops).map(([p, n]) => `${p} ${n}`).join(', ')}`;
+    const detail = `${slices} slices (${tiny} of 1 ms, ${slices - tiny} of 100–350 ms); stopped in ${Object.entries(stops)
+      .map(([p, n]) => `${p} ${n}`)
+      .join(', ')}`;
     const res = await judged(name, source, target, slices >= opts.minSlices ? detail : `${detail}: fewer than ${opts.minSlices}, the source is too small`);
     return { ...res, ok: res.ok && slices >= opts.minSlices, slices };
   } finally {

@@ -19,12 +19,25 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const sessions: string[] = [];
 // a private tmux server (its own socket), as in terminal.int.test.ts
 let socketDir = '';
-const tmux = (...args: string[]) => execFileSync('tmux', ['-u', '-S', join(socketDir, 'server'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const tmux = (...args: string[]) =>
+  execFileSync('tmux', ['-u', '-S', join(socketDir, 'server'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 function openTerminal(command: string[]): string {
   const name = `pgclone-cut-${randomBytes(3).toString('hex')}`;
   const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  tmux('new-session', '-d', '-s', name, '-c', ROOT, '-x', '80', '-y', '24', `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${quoted}; echo "EXIT=$?"; sleep 600`);
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    name,
+    '-c',
+    ROOT,
+    '-x',
+    '80',
+    '-y',
+    '24',
+    `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${quoted}; echo "EXIT=$?"; sleep 600`,
+  );
   sessions.push(name);
   return name;
 }

@@ -84,7 +84,9 @@ describe('the feed when its connection is cut', () => {
     const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     await until('the first events printed', () => lines.length === 2);
     // the watch's own sessions: application_name is "pgclone <pid>@<host>"
-    const cut = await writer.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgclone ' || $1 || '@%'`, [String(child.pid)]);
+    const cut = await writer.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgclone ' || $1 || '@%'`, [
+      String(child.pid),
+    ]);
     expect(cut.rowCount).toBeGreaterThanOrEqual(1);
     await append(events.slice(2));
     await until('every event printed', () => lines.length === events.length || child.exitCode !== null);

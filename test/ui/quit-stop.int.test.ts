@@ -16,12 +16,25 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const sessions: string[] = [];
 // a private tmux server (its own socket), as in terminal.int.test.ts
 let socketDir = '';
-const tmux = (...args: string[]) => execFileSync('tmux', ['-u', '-S', join(socketDir, 'server'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const tmux = (...args: string[]) =>
+  execFileSync('tmux', ['-u', '-S', join(socketDir, 'server'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 function openTerminal(command: string[]): string {
   const name = `pgclone-quit-${randomBytes(3).toString('hex')}`;
   const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  tmux('new-session', '-d', '-s', name, '-c', ROOT, '-x', '80', '-y', '24', `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${quoted}; echo "EXIT=$?"; sleep 600`);
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    name,
+    '-c',
+    ROOT,
+    '-x',
+    '80',
+    '-y',
+    '24',
+    `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${quoted}; echo "EXIT=$?"; sleep 600`,
+  );
   sessions.push(name);
   return name;
 }
@@ -90,7 +103,8 @@ async function heldClone() {
     await gate.query('COMMIT');
     await gate.end();
   };
-  const lastEvents = async () => target.query<{ type: string; reason: string | null }>(`SELECT type, payload->>'reason' AS reason FROM pgclone.events ORDER BY id`);
+  const lastEvents = async () =>
+    target.query<{ type: string; reason: string | null }>(`SELECT type, payload->>'reason' AS reason FROM pgclone.events ORDER BY id`);
   return { target, s, release, lastEvents };
 }
 

@@ -202,7 +202,15 @@ export function mismatched(): DashboardModel {
   // plan order is largest first; the bad table is the second of four, so a short list would fold it away
   for (const [name, rows] of sizes) {
     const targetRows = name === 'assets' ? rows - 3 : rows;
-    b.add({ type: 'TableVerified', table: { schema: 'public', name }, sourceRows: rows, targetRows, sourceChecksum: null, targetChecksum: null, match: targetRows === rows });
+    b.add({
+      type: 'TableVerified',
+      table: { schema: 'public', name },
+      sourceRows: rows,
+      targetRows,
+      sourceChecksum: null,
+      targetChecksum: null,
+      match: targetRows === rows,
+    });
   }
   b.phaseDone('verify', 100);
   b.add({ type: 'RunFinished', durationMs: 9000, totals: { tables: 4, rows: 4387, bytes: 438_700, postDataItems: 3, sequences: 3 }, verification: 'mismatch' });

@@ -17,14 +17,27 @@ const sessions: string[] = [];
 // test run's — shares, sees or stops it; -u because the screen holds UTF-8 whatever the locale says
 // (made in beforeAll: a file whose tests are all filtered out runs no hooks, and would leave it behind)
 let socketDir = '';
-const tmux = (...args: string[]) => execFileSync('tmux', ['-u', '-S', join(socketDir, 'server'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const tmux = (...args: string[]) =>
+  execFileSync('tmux', ['-u', '-S', join(socketDir, 'server'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 function openTerminal(command: string[], env: string[] = []): string {
   const name = `pgclone-test-${randomBytes(3).toString('hex')}`;
   const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   // an operator's terminal, not CI's: a CI runner's CI=true (inherited by the tmux server) makes pgclone and Ink
   // choose plain output, which is what the CI run of this file once tested by mistake
-  tmux('new-session', '-d', '-s', name, '-c', ROOT, '-x', '80', '-y', '24', `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${env.join(' ')} ${quoted}; echo "EXIT=$?"; sleep 600`);
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    name,
+    '-c',
+    ROOT,
+    '-x',
+    '80',
+    '-y',
+    '24',
+    `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${env.join(' ')} ${quoted}; echo "EXIT=$?"; sleep 600`,
+  );
   sessions.push(name);
   return name;
 }
@@ -69,8 +82,9 @@ beforeAll(async () => {
 
 async function interrupted(): Promise<{ target: TestDb; runId: string }> {
   const target = await createTestDb('tty_dst');
-  const r = await runUntil(['clone', '--source', source.url, '--target', target.url, '--batch-size', '512kB', '--jobs', '1'], (ev, seen) =>
-    ev.type === 'BatchCopied' && seen.filter((e) => e.type === 'BatchCopied').length === 3,
+  const r = await runUntil(
+    ['clone', '--source', source.url, '--target', target.url, '--batch-size', '512kB', '--jobs', '1'],
+    (ev, seen) => ev.type === 'BatchCopied' && seen.filter((e) => e.type === 'BatchCopied').length === 3,
   );
   expect(r.killed).toBe(true);
   return { target, runId: runIdOf(r.events) };
@@ -101,7 +115,10 @@ describe('the dashboard in tmux', () => {
     await screenUntil(s, /2 runs/);
     const done = await screenUntil(s, /finished/);
     expect(done).toMatch(new RegExp(`${runId}\\s+wiped`));
-    const status = (await runCli(['status', '--target', target.url, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const status = (await runCli(['status', '--target', target.url, '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(status.map((x) => x.state)).toEqual(['wiped', 'finished']);
     expect(await compareDatabases(source.url, target.url)).toEqual([]);
   }, 180_000);
@@ -138,7 +155,8 @@ describe('the dashboard on a resize, and on a dumb terminal', () => {
       screen = tmux('capture-pane', '-p', '-t', session);
       const lines = screen.split('\n');
       const headers = lines.filter((l) => l.startsWith('pgclone · watching')).length;
-      if (headers === 1 && lines[0]?.startsWith('pgclone · watching') && lines.every((l) => l.length <= width) && /verification\s+passed/.test(screen)) return screen;
+      if (headers === 1 && lines[0]?.startsWith('pgclone · watching') && lines.every((l) => l.length <= width) && /verification\s+passed/.test(screen))
+        return screen;
       await new Promise((r) => setTimeout(r, 150));
     }
     throw new Error(`the screen never showed one clean frame at ${width} columns; it shows:\n${screen}`);
@@ -186,7 +204,12 @@ describe('without a terminal', () => {
     const r = await runCli(['clone', '--source', source.url, '--target', target.url]);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('\u001b[');
-    expect(r.stdout.split('\n').filter(Boolean).every((l) => /^\d\d:\d\d:\d\d /.test(l))).toBe(true);
+    expect(
+      r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => /^\d\d:\d\d:\d\d /.test(l)),
+    ).toBe(true);
     expect(r.stdout).toMatch(/finished in/);
     const w = await runCli(['watch', '--target', target.url]);
     expect(w.code, w.stderr).toBe(0);

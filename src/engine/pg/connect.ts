@@ -150,12 +150,18 @@ export async function openClient(info: ConnInfo, opts: OpenOptions): Promise<pg.
     await within(
       client.query(sql),
       timeoutMs,
-      () => new PgcloneError('connect', `the ${opts.side} did not answer for ${Math.round(timeoutMs / 1000)} s after connecting (${describeConn(info)})`, null, { retryable: true }),
+      () =>
+        new PgcloneError('connect', `the ${opts.side} did not answer for ${Math.round(timeoutMs / 1000)} s after connecting (${describeConn(info)})`, null, {
+          retryable: true,
+        }),
     );
   } catch (e) {
     destroyClient(client);
     if (e instanceof PgcloneError) throw e;
-    throw new PgcloneError('connect', `cannot apply session settings on the ${opts.side}: ${(e as Error).message}`, sqlstateOf(e), { cause: e, retryable: isTransient(e) });
+    throw new PgcloneError('connect', `cannot apply session settings on the ${opts.side}: ${(e as Error).message}`, sqlstateOf(e), {
+      cause: e,
+      retryable: isTransient(e),
+    });
   }
   return client;
 }

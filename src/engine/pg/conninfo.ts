@@ -157,7 +157,6 @@ export function describeConn(c: ConnInfo): string {
   return `${c.user}@${host}:${c.port}/${c.database}`;
 }
 
-
 /** A URL for this connection without its password: safe for argv, logs and events. */
 export function toSafeUrl(c: ConnInfo): string {
   const enc = encodeURIComponent;

@@ -14,7 +14,6 @@ export interface CopySpec {
   binary: boolean;
 }
 
-
 /**
  * COPY takes no bind parameters, so range bounds are written as literals: always through the driver's
  * literal escaping and cast to the key column's own type (format_type output from the catalog).
@@ -113,7 +112,11 @@ export async function copyRange(
   const into = dst.query(new CopyInFrames(copyInSql(spec)));
   const meter = new Meter(ioTimeoutMs);
   await pipeline(out, meter, into);
-  await within(out.completed, ioTimeoutMs, () => new PgcloneError('transient', `the source did not finish its COPY within ${Math.round(ioTimeoutMs / 1000)} s`));
+  await within(
+    out.completed,
+    ioTimeoutMs,
+    () => new PgcloneError('transient', `the source did not finish its COPY within ${Math.round(ioTimeoutMs / 1000)} s`),
+  );
   if (out.rowCount !== into.rowCount) {
     throw new Error(`batch of ${tableKey(spec.table)}: the source sent ${out.rowCount} rows but the target took ${into.rowCount}; nothing of it was committed`);
   }

@@ -38,7 +38,13 @@ export async function copyDataAndPostData(ctx: RunContext): Promise<void> {
         ctx.changed.notify();
         // the last index builds leave a core idle: row counts need only the rows, so they start now
         // (on one pair of connections, beside the index builds)
-        if (allTablesCopied(ctx.state) && !ac.signal.aborted && !ctx.budget.expired() && ctx.options.verify !== 'none' && ctx.state.phases.verify.status !== 'done') {
+        if (
+          allTablesCopied(ctx.state) &&
+          !ac.signal.aborted &&
+          !ctx.budget.expired() &&
+          ctx.options.verify !== 'none' &&
+          ctx.state.phases.verify.status !== 'done'
+        ) {
           verifying = verifyOn(ctx, 1, ac.signal).catch((e: unknown) => fail(e));
         }
       }),

@@ -8,22 +8,26 @@ export async function finishRun(ctx: RunContext): Promise<EngineOutcome> {
   const verified = Object.values(s.verified);
   const sequencesAhead = (s.sequencesVerified?.behind.length ?? 0) === 0;
   const verification = ctx.options.verify === 'none' ? 'skipped' : verified.every((v) => v.match) && sequencesAhead ? 'passed' : 'mismatch';
-  await record(ctx, [
-    {
-      type: 'RunFinished',
-      runId: ctx.runId,
-      durationMs: Math.max(0, Date.now() - Date.parse(s.startedAt)),
-      totals: {
-        tables: s.tableOrder.length,
-        rows: s.rowsDone,
-        bytes: s.bytesDone,
-        postDataItems: s.postDataOrder.length,
-        sequences: s.sequencesSynced ?? 0,
+  await record(
+    ctx,
+    [
+      {
+        type: 'RunFinished',
+        runId: ctx.runId,
+        durationMs: Math.max(0, Date.now() - Date.parse(s.startedAt)),
+        totals: {
+          tables: s.tableOrder.length,
+          rows: s.rowsDone,
+          bytes: s.bytesDone,
+          postDataItems: s.postDataOrder.length,
+          sequences: s.sequencesSynced ?? 0,
+        },
+        verification,
       },
-      verification,
+    ],
+    async (db) => {
+      await markTarget(db, finishedText(ctx.runId, new Date().toISOString(), verification));
     },
-  ], async (db) => {
-    await markTarget(db, finishedText(ctx.runId, new Date().toISOString(), verification));
-  });
+  );
   return verification === 'mismatch' ? 'mismatch' : 'finished';
 }

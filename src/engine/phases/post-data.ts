@@ -159,7 +159,9 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
           const t0 = Date.now();
           await commitWith(ctx, c, [], async () => {
             await c.query(ctx.dump.postPreamble + text);
-            return [{ type: 'PostDataItemApplied', runId: ctx.runId, itemId: item.id, kind: item.kind, name: item.name, durationMs: Date.now() - t0, worker: id }];
+            return [
+              { type: 'PostDataItemApplied', runId: ctx.runId, itemId: item.id, kind: item.kind, name: item.name, durationMs: Date.now() - t0, worker: id },
+            ];
           });
         } finally {
           inFlight.delete(item.id);

@@ -68,15 +68,23 @@ export async function openSides(sourceInfo: ConnInfo, targetInfo: ConnInfo): Pro
     target = await openClient(targetInfo, { side: 'target', purpose: 'lock' });
     const [sourceFacts, targetFacts] = await Promise.all([serverFacts(source), serverFacts(target)]);
     if (sourceFacts.fingerprint === targetFacts.fingerprint) {
-      throw refuse(`the source and the target are the same database (${sourceFacts.database} on one server, reached as ${describeConn(sourceInfo)} and ${describeConn(targetInfo)}); clone into another database`);
+      throw refuse(
+        `the source and the target are the same database (${sourceFacts.database} on one server, reached as ${describeConn(sourceInfo)} and ${describeConn(targetInfo)}); clone into another database`,
+      );
     }
     if (sourceFacts.versionNum < MIN_SOURCE_VERSION) throw refuse(`the source runs PostgreSQL ${sourceFacts.version}; pgclone needs 12 or newer`);
-    if (targetFacts.versionNum < MIN_TARGET_VERSION) throw refuse(`the target runs PostgreSQL ${targetFacts.version}; pgclone needs 13 or newer (its log uses xid8)`);
+    if (targetFacts.versionNum < MIN_TARGET_VERSION)
+      throw refuse(`the target runs PostgreSQL ${targetFacts.version}; pgclone needs 13 or newer (its log uses xid8)`);
     const srcMajor = Math.floor(sourceFacts.versionNum / 10000);
     const dstMajor = Math.floor(targetFacts.versionNum / 10000);
-    if (dstMajor < srcMajor) throw refuse(`the target runs PostgreSQL ${targetFacts.version}, older than the source's ${sourceFacts.version}; a dump may not load into an older server`);
+    if (dstMajor < srcMajor)
+      throw refuse(
+        `the target runs PostgreSQL ${targetFacts.version}, older than the source's ${sourceFacts.version}; a dump may not load into an older server`,
+      );
     if (tools.major < srcMajor) {
-      throw refuse(`${tools.pgDump} is version ${tools.version}, older than the source server (${sourceFacts.version}); install pg_dump ${srcMajor} or newer (or point PGCLONE_PG_BIN at it)`);
+      throw refuse(
+        `${tools.pgDump} is version ${tools.version}, older than the source server (${sourceFacts.version}); install pg_dump ${srcMajor} or newer (or point PGCLONE_PG_BIN at it)`,
+      );
     }
     if (await behindTransactionPooler(source)) throw refuse(poolerMessage(sourceInfo, 'source'));
     if (await behindTransactionPooler(target)) throw refuse(poolerMessage(targetInfo, 'target'));
@@ -133,7 +141,10 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
   if (los > 0) throw refuse(`the source holds ${los} large object(s), which pgclone does not copy; use pg_dump for them`);
 
   const planned = orderTables(tables.map((t) => planTable(t, sourceFacts.versionNum)));
-  const facts = await postItemFacts(source, dump.toc.filter((e) => e.section === 'post-data'));
+  const facts = await postItemFacts(
+    source,
+    dump.toc.filter((e) => e.section === 'post-data'),
+  );
   const sequences = await sourceSequences(source, seqOids);
   // --exclude-table-data on a materialized view leaves it unpopulated, as pg_dump does: no refresh, no analyze
   const postData = plannedPostData(dump, facts).filter((p) => !(p.kind === 'matview-refresh' && p.table && matchesAny(p.table, excluded)));
@@ -218,14 +229,21 @@ export async function dryRunSchema(sides: Sides, dump: SchemaDump, options: RunO
     if (state !== null && DUPLICATE.has(state)) {
       const creator = await runThatCreated(target, msg).catch(() => null);
       const held = state === '42P06' ? ' and holds objects (an empty one would be used as it is)' : '';
-      throw refuse(`the target is not empty: ${msg}${held}; ${creator ? whatToDoAbout(creator) : 'clone into an empty database, or wipe the run that created it (pgclone status shows runs)'}`, state);
+      throw refuse(
+        `the target is not empty: ${msg}${held}; ${creator ? whatToDoAbout(creator) : 'clone into an empty database, or wipe the run that created it (pgclone status shows runs)'}`,
+        state,
+      );
     }
     if (state === '42704' && /role .* does not exist/.test(msg)) {
       const list = await missingRoles(source, target, options).catch(() => []);
-      throw refuse(`roles the schema names do not exist on the target: ${list.length ? list.join(', ') : msg}; create them there, or use --no-owner / --no-acl`, state);
+      throw refuse(
+        `roles the schema names do not exist on the target: ${list.length ? list.join(', ') : msg}; create them there, or use --no-owner / --no-acl`,
+        state,
+      );
     }
     if (state === '42501') throw refuse(`the target role may not create part of the schema: ${msg}`, state);
-    if (state === '58P01' || state === '0A000' || /extension/i.test(msg)) throw refuse(`an extension of the source is not available on the target: ${msg}`, state);
+    if (state === '58P01' || state === '0A000' || /extension/i.test(msg))
+      throw refuse(`an extension of the source is not available on the target: ${msg}`, state);
     throw refuse(`the source schema does not apply to the target: ${msg}`, state);
   }
   // pg_dump's script emptied search_path for this session; put the engine's back

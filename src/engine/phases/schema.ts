@@ -107,7 +107,17 @@ export async function applySchema(ctx: RunContext): Promise<void> {
   await commitWith(ctx, db, [], async () => {
     const { objects, reusedSchemas } = await applyPreData(db, ctx.dump.preDataSql);
     const database = (await applyDatabase(db, ctx.dump.database)) ?? undefined;
-    return [{ type: 'SchemaApplied', runId: ctx.runId, objects, reusedSchemas, database, statements: statementCount(ctx.dump.preDataSql), durationMs: Date.now() - t0 }];
+    return [
+      {
+        type: 'SchemaApplied',
+        runId: ctx.runId,
+        objects,
+        reusedSchemas,
+        database,
+        statements: statementCount(ctx.dump.preDataSql),
+        durationMs: Date.now() - t0,
+      },
+    ];
   });
   await closeTracked(ctx, db);
 }

@@ -156,7 +156,8 @@ export function buildText(b: LiveIndexBuild, state: RunState): string {
     .map((id) => state.postData[id])
     .filter((i) => i !== undefined && !i.applied && i.table !== null && tableLabel(i.table) === b.table && i.kind !== 'fk-constraint');
   const name = b.index ?? (pending.length === 1 ? pending[0]?.name : null) ?? `an index on ${b.table}`;
-  const of = (d: number, t: number, what: string) => (t > 0 ? ` · ${what} ${Math.min(100, Math.floor((d / t) * 100))} % (${formatInt(d)} / ${formatInt(t)})` : '');
+  const of = (d: number, t: number, what: string) =>
+    t > 0 ? ` · ${what} ${Math.min(100, Math.floor((d / t) * 100))} % (${formatInt(d)} / ${formatInt(t)})` : '';
   const progress = b.blocksTotal > 0 ? of(b.blocksDone, b.blocksTotal, 'blocks') : of(b.tuplesDone, b.tuplesTotal, 'tuples');
   return `${name} · ${b.phase.replace(/^building index: /, '')}${progress}`;
 }
@@ -213,7 +214,8 @@ export function RunDetail({ run, now, samples, liveCopies, liveIndexes = [], not
     ];
     before.push(...lines('totals', fitParts(parts, width)));
   }
-  if (live && s.phase === 'data') before.push(...lines('rate', fitParts(rateLine(s, samples, run.liveness.silentForMs, run.liveness.state === 'stalled').split(' · '), width)));
+  if (live && s.phase === 'data')
+    before.push(...lines('rate', fitParts(rateLine(s, samples, run.liveness.silentForMs, run.liveness.state === 'stalled').split(' · '), width)));
   if (live && s.phases['post-data'].status === 'running' && s.phase !== 'data') before.push(...lines('post', fitParts(postDataLine(s).split(' · '), width)));
   if (live && s.phases.verify.status === 'running') before.push(...lines('verify', fitParts(verifyLine(s).split(' · '), width)));
 
@@ -228,7 +230,11 @@ export function RunDetail({ run, now, samples, liveCopies, liveIndexes = [], not
     }
     if (s.phases['post-data'].status === 'running') {
       const ours = new Set(s.tableOrder.map((k) => tableLabel((s.tables[k] as TableState).table)));
-      for (const [i, b] of liveIndexes.filter((x) => ours.has(x.table)).slice(0, 4).entries()) after.push(...lines(`build-${i}`, fitParts(`Building ${buildText(b, s)}`.split(' · '), width)));
+      for (const [i, b] of liveIndexes
+        .filter((x) => ours.has(x.table))
+        .slice(0, 4)
+        .entries())
+        after.push(...lines(`build-${i}`, fitParts(`Building ${buildText(b, s)}`.split(' · '), width)));
     }
   }
   const outcome = outcomeLine(s);

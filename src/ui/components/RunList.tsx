@@ -51,7 +51,10 @@ export function visibleWindow(count: number, selected: number, maxRows: number):
 export function RunList({ runs, selectedRunId, now, width, maxRows, starting = false }: RunListProps) {
   if (runs.length === 0) return <Text {...theme.tone('dim')}>{starting ? 'starting…' : "No runs in the target's pgclone log yet."}</Text>;
   const idWidth = Math.min(22, Math.max(...runs.map((r) => r.state.runId.length)));
-  const selected = Math.max(0, runs.findIndex((r) => r.state.runId === selectedRunId));
+  const selected = Math.max(
+    0,
+    runs.findIndex((r) => r.state.runId === selectedRunId),
+  );
   const { start, end } = visibleWindow(runs.length, selected, maxRows);
   const hidden = runs.length - (end - start);
   // what is left after the fixed columns goes to how far each run got; the age column goes first when that is short
