@@ -207,12 +207,16 @@ function summary(run: { state: RunState; events: LoggedEvent[] }, target: ConnIn
   const finished = events.find((e) => e.type === 'RunFinished');
   if (finished && finished.type === 'RunFinished') {
     const t = finished.totals;
+    // the plan names each item's kind: the tables analyzed are not indexes or constraints
+    const started = events.find((e) => e.type === 'RunStarted');
+    const analyzed = started && started.type === 'RunStarted' ? started.plan.postData.filter((p) => p.kind === 'analyze').length : 0;
     const verdict =
       finished.verification === 'passed' ? 'verified: row counts equal in source and target, table by table' : `verification ${finished.verification}`;
     lines.push(
-      `finished: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}; ${t.postDataItems} indexes and constraints; ${t.sequences} sequences`,
+      `finished: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}; ${t.postDataItems - analyzed} indexes/constraints; ${t.sequences} sequences`,
     );
     lines.push(`  ${verdict}`);
+    if (analyzed > 0) lines.push(`  planner statistics: ${analyzed} tables analyzed on the target`);
   } else {
     lines.push(`not finished: the run stopped in ${whereStopped(s)}`);
   }

@@ -102,7 +102,8 @@ describe('pgclone demo', () => {
     expect(out).toMatch(/loading the source: .* 152,960 rows, 1\.\d GB/);
     expect(out).not.toMatch(/stopped in data/);
     expect(out).toMatch(/finished in .*: 5 tables, 152,960 rows, .* verification passed/);
-    expect(out).toMatch(/^finished: 5 tables, 152,960 rows, 1\.\d GB; 16 indexes and constraints; 5 sequences$/m);
+    expect(out).toMatch(/^finished: 5 tables, 152,960 rows, 1\.\d GB; 16 indexes\/constraints; 5 sequences$/m);
+    expect(out).toMatch(/^  planner statistics: 5 tables analyzed on the target$/m);
     expect(out).toMatch(/^ {2}verified: row counts equal in source and target, table by table$/m);
     expect(out).toMatch(/^ {2}1 attempt, .* of work: .* straight through$/m);
     // its servers are gone when the summary is printed: no commands against them, only how to keep them

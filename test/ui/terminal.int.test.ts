@@ -138,7 +138,8 @@ describe('the demo in a terminal', () => {
     const all = tmux('capture-pane', '-p', '-J', '-S', '-400', '-t', s);
     expect(all).toMatch(/^EXIT=0$/m);
     expect(all).toMatch(/starting two PostgreSQL 15 servers \(embedded, temporary\): source on port \d+, target on port \d+/);
-    expect(all).toMatch(/finished: 5 tables, 152,960 rows, 1\.\d GB; 16 indexes and constraints; 5 sequences/);
+    expect(all).toMatch(/finished: 5 tables, 152,960 rows, 1\.\d GB; 16 indexes\/constraints; 5 sequences/);
+    expect(all).toMatch(/planner statistics: 5 tables analyzed on the target/);
     expect(all).toMatch(/verified: row counts equal in source and target, table by table/);
     expect(all).toMatch(/2 attempts, .* of work: .* until the time limit, .* after the resume/);
     expect(all).toMatch(/the demo's servers are stopped and removed now/);
