@@ -20,6 +20,7 @@ import { resumeRun, startClone } from '../engine/start.js';
 import { formatBytes, formatDuration, formatInt, whereStopped } from '../ui/format.js';
 import { outputMode, runOptionsFrom, secretsOf, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';
+import { wrapIndented } from '../ui/text.js';
 
 /** The embedded servers' major version: pg_dump must be at least this. */
 const SERVER_MAJOR = 15;
@@ -331,10 +332,17 @@ export async function demoCommand(flags: Flags, out: Output): Promise<number> {
   }
 }
 
-async function demo(flags: Flags, out: Output, run: DemoRun): Promise<number> {
+/** On a terminal the demo's lines wrap between words: the terminal itself would cut a word or a URL anywhere. */
+function wrappedAt(out: Output, width: number): Output {
+  return { ...out, line: (t) => t.split('\n').forEach((l) => wrapIndented(l, width).forEach((w) => out.line(w))) };
+}
+
+async function demo(flags: Flags, plainOut: Output, run: DemoRun): Promise<number> {
   const mode = outputMode(flags) === 'dashboard' ? 'dashboard' : 'plain';
   // the live elapsed-time lines only where the dashboard would be: a terminal, outside CI, without --plain
   const tty = mode === 'dashboard';
+  // lines for pipes and files stay whole (they are read by programs and grep)
+  const out = tty ? wrappedAt(plainOut, process.stdout.columns || 80) : plainOut;
   const interrupt = flags['no-interrupt'] !== true;
   const keep = flags.keep === true;
 

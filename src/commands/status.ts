@@ -12,6 +12,8 @@ import { EXIT, type ExitCode } from '../engine/errors.js';
 import { resolveRunId } from '../engine/pick-run.js';
 import { ago, formatBytes, formatDuration, formatInt, timestamp, whereStopped } from '../ui/format.js';
 import { connFlag, secretsOf, stallThresholdFrom, type Flags, type Output } from './common.js';
+import { eventNoun } from '../ui/event-text.js';
+import type { LoggedEvent } from '../events/schemas.js';
 
 /**
  * `status RUN` answers "did this run finish, verified?" by its exit code: 0 only for a finished run whose
@@ -76,9 +78,10 @@ function jsonOf(s: RunState, c: Classification): Record<string, unknown> {
 
 function textOf(s: RunState, c: Classification): string[] {
   const done = c.state === 'finished' || c.state === 'mismatched' || c.state === 'wiped';
-  const lines = [`${s.runId}  ${c.state.padEnd(11)} ${s.phase.padEnd(9)}${done ? '' : `  ${whereStopped(s)}`}`];
+  // a phase name only where it says where the run is (a finished run's last phase says nothing)
+  const lines = [`${s.runId}  ${c.state}${done ? '' : `  in ${whereStopped(s)}`}`];
   lines.push(`    from ${where(s.source)} into ${where(s.target)}`);
-  lines.push(`    started ${timestamp(s.startedAt)} by ${s.operator.user}@${s.operator.host}; last event ${ago(c.silentForMs)} (${s.lastEventType})`);
+  lines.push(`    started ${timestamp(s.startedAt)} by ${s.operator.user}@${s.operator.host}; last event ${ago(c.silentForMs)} (${eventNoun(s.lastEventType as LoggedEvent['type'])})`);
   const copied = `${s.tableOrder.length} tables, ${formatInt(s.rowsDone)} rows, ${formatBytes(s.bytesDone)}`;
   if (s.outcome.kind === 'finished') {
     lines.push(`    finished ${timestamp(s.outcome.at)} after ${formatDuration(s.outcome.durationMs)}: ${copied}; verification ${s.outcome.verification}`);

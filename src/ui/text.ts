@@ -44,6 +44,15 @@ export function wrapWords(s: string, width: number): string[] {
   return out;
 }
 
+/** wrapWords for a line that may be indented: its lines keep the indent, continuations two more. */
+export function wrapIndented(s: string, width: number): string[] {
+  const indent = /^ */.exec(s)?.[0] ?? '';
+  const rest = s.slice(indent.length);
+  const [first = '', ...more] = wrapWords(rest, Math.max(10, width - indent.length));
+  const tail = more.length > 0 ? wrapWords(rest.slice(first.length).trimStart(), Math.max(10, width - indent.length - 2)) : [];
+  return [`${indent}${first}`, ...tail.map((l) => `${indent}  ${l}`)];
+}
+
 /** Parts joined by " · ", onto as many lines as the width needs: a part is never cut in two. */
 export function fitParts(parts: string[], width: number, sep = ' · '): string[] {
   const lines: string[] = [];

@@ -1,6 +1,6 @@
 // NO_COLOR and the text-fitting helpers the components lean on.
 import { describe, expect, it } from 'vitest';
-import { bar, clock, padStart, shortDuration, truncate, wrappedRows } from '../../src/ui/text.js';
+import { bar, clock, padStart, shortDuration, truncate, wrapIndented, wrappedRows } from '../../src/ui/text.js';
 import { makeTheme } from '../../src/ui/theme.js';
 
 describe('theme', () => {
@@ -42,5 +42,18 @@ describe('text', () => {
     expect(clock('2026-11-28T10:00:12.000Z')).toBe('10:00:12');
     expect(wrappedRows('x'.repeat(81), 80)).toBe(2);
     expect(wrappedRows('', 80)).toBe(1);
+  });
+
+  it('wraps a demo line between words at 80 columns, keeping its indent (a terminal would cut storyboard_panels in two)', () => {
+    const line =
+      'loading the source: a storyboard app (2,430 panels with images): users, projects, storyboards, storyboard_panels, comments — 152,960 rows, 1.7 GB (9.5 s)';
+    const lines = wrapIndented(line, 80);
+    expect(lines.length).toBe(3);
+    expect(lines.every((l) => l.length <= 80)).toBe(true);
+    expect(lines.map((l) => l.trim()).join(' ')).toBe(line);
+    expect(lines.some((l) => l.endsWith('storyboard_panels,') || l.includes(' storyboard_panels,'))).toBe(true);
+    const indented = wrapIndented(`  ${'word '.repeat(30).trim()}`, 40);
+    expect(indented.every((l) => l.startsWith('  ') && l.length <= 40)).toBe(true);
+    expect(indented.slice(1).every((l) => l.startsWith('    '))).toBe(true);
   });
 });
