@@ -173,10 +173,12 @@ export function createFeed(callersDb: LogDb, opts: FeedOptions): Feed {
         // past a row that does not parse the follower cannot move: stop re-reading it, keep the locks fresh
         const evs = malformed === null ? await follower.poll() : [];
         const known = runs.size;
+        // an event of a run nobody was seen holding: a resume (or a new run) has taken its lock
+        const takenOver = evs.some((ev) => !holders.has(ev.runId));
         if (evs.length > 0) take(evs);
-        // a run seen for the first time has its lock read at once: without it, a run that just started reads
-        // as interrupted (nobody holds its lock) until the next catalog read
-        if (runs.size > known || now() - lastCatalog >= (opts.catalogMs ?? 1000)) {
+        // such a run has its lock read at once: without it, a run that just started or was just resumed reads
+        // as interrupted (nobody holds its lock) until the next catalog read, seconds later
+        if (runs.size > known || takenOver || now() - lastCatalog >= (opts.catalogMs ?? 1000)) {
           lastCatalog = now();
           holders = await readRunLocks(db, [...runs.keys()]);
           copies = stampCopies(

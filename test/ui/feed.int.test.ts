@@ -76,4 +76,30 @@ describe('feed', () => {
     await feed.stop();
     expect(run?.liveness.state).toBe('running');
   });
+
+  it('a stopped run that a resume takes over shows as running at its next event, not as interrupted until the next lock read', async () => {
+    const runId = 'run_feed_04';
+    const events = interruptedAt29(runId).build();
+    const append = async (e: (typeof events)[number]) => {
+      const { id: _id, v: _v, ...rest } = e;
+      await appendStandalone(writer, [{ ...rest, at: new Date().toISOString() } as NewEvent]);
+    };
+    // written with no lock held: the feed reads the run as interrupted
+    for (const e of events.slice(0, -1)) await append(e);
+    const feed = createFeed(reader, { mode: 'engine', pollMs: 20, catalogMs: 60_000, minIntervalMs: 10 });
+    const seen = async (state: string) => {
+      const deadline = Date.now() + 5000;
+      while (feed.get().runs.find((r) => r.state.runId === runId)?.liveness.state !== state && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
+      return feed.get().runs.find((r) => r.state.runId === runId)?.liveness.state;
+    };
+    expect(await seen('interrupted')).toBe('interrupted');
+    // a resume takes the lock and writes: the next catalog read is a minute away, the event is not
+    expect(await tryLockRun(writer, runId)).toBe(true);
+    await append(events.at(-1)!);
+    const state = await seen('running');
+    await feed.stop();
+    await writer.query('SELECT pg_advisory_unlock_all()');
+    expect(state).toBe('running');
+  });
 });
