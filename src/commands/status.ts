@@ -81,7 +81,9 @@ function textOf(s: RunState, c: Classification): string[] {
   // a phase name only where it says where the run is (a finished run's last phase says nothing)
   const lines = [`${s.runId}  ${c.state}${done ? '' : `  in ${whereStopped(s)}`}`];
   lines.push(`    from ${where(s.source)} into ${where(s.target)}`);
-  lines.push(`    started ${timestamp(s.startedAt)} by ${s.operator.user}@${s.operator.host}; last event ${ago(c.silentForMs)} (${eventNoun(s.lastEventType as LoggedEvent['type'])})`);
+  lines.push(
+    `    started ${timestamp(s.startedAt)} by ${s.operator.user}@${s.operator.host}; last event ${ago(c.silentForMs)} (${eventNoun(s.lastEventType as LoggedEvent['type'])})`,
+  );
   const copied = `${s.tableOrder.length} tables, ${formatInt(s.rowsDone)} rows, ${formatBytes(s.bytesDone)}`;
   if (s.outcome.kind === 'finished') {
     lines.push(`    finished ${timestamp(s.outcome.at)} after ${formatDuration(s.outcome.durationMs)}: ${copied}; verification ${s.outcome.verification}`);
