@@ -145,7 +145,7 @@ describe('pgclone demo', () => {
     // the demo has ended; its servers answer
     const status = await runCli(['status', '--target', target], { PGPASSFILE: passfile });
     expect(status.stderr).toBe('');
-    expect(status.stdout).toMatch(/^\S+ {2}finished /);
+    expect(status.stdout).toMatch(/^\S+ {2}finished$/m);
     expect((await runCli(['demo', '--stop', '--keep'])).code).toBe(2);
     const stop = await runCli(['demo', '--stop']);
     expect(stop.stdout).toMatch(/stopped and removed [2-9] kept demo servers/);
