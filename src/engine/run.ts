@@ -3,6 +3,7 @@ import type { EngineOutcome, RunContext } from './context.js';
 import { runPhase } from './phase.js';
 import { copyDataAndPostData, dataAndPostDataDone } from './phases/data-and-post-data.js';
 import { finishRun } from './phases/finish.js';
+import { copyLargeObjects, verifyLargeObjects } from './phases/large-objects.js';
 import { applySchema } from './phases/schema.js';
 import { syncSequences } from './phases/sequences.js';
 import { allVerified, verifyOn } from './phases/verify.js';
@@ -19,15 +20,27 @@ export async function steps(ctx: RunContext): Promise<EngineOutcome> {
   );
   // 3 + 4. data and post-data, overlapping: a table's indexes start as soon as its rows are in
   await runPhase(ctx, ['data', 'post-data'], dataAndPostDataDone, () => copyDataAndPostData(ctx));
-  // 5. sequences
+  // 5. large objects
+  await runPhase(
+    ctx,
+    'large-objects',
+    (s) => s.phases['large-objects'].status === 'done',
+    () => copyLargeObjects(ctx),
+  );
+  // 6. sequences
   await runPhase(
     ctx,
     'sequences',
     (s) => s.sequencesSynced !== null,
     () => syncSequences(ctx),
   );
-  // 6. verify
-  if (ctx.options.verify !== 'none') await runPhase(ctx, 'verify', allVerified, () => verifyOn(ctx, ctx.options.jobs));
-  // 7. finished
+  // 7. verify
+  if (ctx.options.verify !== 'none') {
+    await runPhase(ctx, 'verify', allVerified, async () => {
+      await verifyOn(ctx, ctx.options.jobs);
+      await verifyLargeObjects(ctx);
+    });
+  }
+  // 8. finished
   return finishRun(ctx);
 }

@@ -14,7 +14,7 @@ import { newRunId, operator } from './operator.js';
 import { pickRun } from './pick-run.js';
 import { closeClient, openClient } from './pg/connect.js';
 import type { ConnInfo } from './pg/conninfo.js';
-import { dryRunSchema, openSides, prepare, type Prepared, type Sides } from './phases/preflight.js';
+import { checkTargetLargeObjects, dryRunSchema, openSides, prepare, type Prepared, type Sides } from './phases/preflight.js';
 import { runWithRetries } from './retry.js';
 import { steps } from './run.js';
 import { cloningText, markTarget, STATE_SETTING } from './target-state.js';
@@ -66,6 +66,7 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
   try {
     prepared = await prepare(sides, req.source, req.options, req.settings.ioTimeoutMs);
     await dryRunSchema(sides, prepared.dump, req.options, req.target);
+    await checkTargetLargeObjects(sides, prepared.largeObjects, req.target);
   } catch (e) {
     await closeClient(sides.source);
     await closeClient(sides.target);

@@ -76,6 +76,16 @@ export async function wipeRun(target: ConnInfo, runId: string | undefined, opts:
           if (!GONE.has(code)) throw e;
         }
       }
+      // the run's large objects: every one in the oid ranges its batches recorded (preflight saw none there before)
+      if (decision.largeObjects.length > 0) {
+        const r = await lock.query<{ n: number }>(
+          `SELECT count(pg_catalog.lo_unlink(m.oid))::int AS n FROM pg_catalog.pg_largeobject_metadata m
+             JOIN unnest($1::int8[], $2::int8[]) AS r(lo, hi) ON m.oid::int8 BETWEEN r.lo AND r.hi`,
+          [decision.largeObjects.map((b) => b.fromOid), decision.largeObjects.map((b) => b.toOid)],
+        );
+        const n = r.rows[0]?.n ?? 0;
+        if (n > 0) dropped.push(`${n} large object(s)`);
+      }
       // the database's own settings, comment and grants the run set go back to what they were
       if (state.databaseChanges) dropped.push(...(await undoDatabase(lock, state.databaseChanges)));
       // nothing of the run is left: neither is its "clone in progress" marker

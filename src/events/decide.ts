@@ -104,6 +104,12 @@ export function mismatchLines(state: RunState): string[] {
     (v) =>
       `${tableLabel(v.table)} (source ${int(v.sourceRows)} rows, target ${int(v.targetRows)}${v.sourceChecksum !== v.targetChecksum ? ', checksums differ' : ''})`,
   );
+  const lo = state.largeObjects.verified;
+  if (lo && !lo.match) {
+    list.push(
+      `large objects (source ${int(lo.sourceCount)}, target ${int(lo.targetCount)}${lo.sourceChecksum !== lo.targetChecksum ? ', checksums differ' : ''})`,
+    );
+  }
   for (const b of state.sequencesVerified?.behind ?? []) {
     list.push(`sequence ${tableLabel(b.sequence)} (next value ${b.nextValue}, but ${tableLabel(b.table)}.${b.column} holds ${b.columnLimit})`);
   }
@@ -183,7 +189,8 @@ export function decideResume(state: RunState, facts: ResumeFacts): ResumeDecisio
   };
 }
 
-export type WipeDecision = { kind: 'wipe'; drop: CreatedObject[] } | Refusal;
+/** `largeObjects`: the oid ranges of the batches the run committed, each unlinked whole. */
+export type WipeDecision = { kind: 'wipe'; drop: CreatedObject[]; largeObjects: { fromOid: number; toOid: number }[] } | Refusal;
 
 /** Drop order: schemas (their contents go with them), relations, sequences, routines, types, the rest, extensions last. */
 const DROP_ORDER = ['schema', 'materialized view', 'view', 'foreign table', 'table', 'sequence', 'function', 'procedure', 'aggregate', 'domain', 'type'];
@@ -205,5 +212,9 @@ export function decideWipe(state: RunState, lock: LockFact): WipeDecision {
   }
   const locked = lockedRefusal(state, lock, 'stop that process before wiping');
   if (locked) return locked;
-  return { kind: 'wipe', drop: [...(state.schemaObjects ?? [])].sort((a, b) => dropRank(a.kind) - dropRank(b.kind)) };
+  return {
+    kind: 'wipe',
+    drop: [...(state.schemaObjects ?? [])].sort((a, b) => dropRank(a.kind) - dropRank(b.kind)),
+    largeObjects: state.largeObjects.batches.map((b) => ({ fromOid: b.fromOid, toOid: b.toOid })),
+  };
 }

@@ -77,6 +77,7 @@ function started(ev: EventOf<'RunStarted'> & { id: number }): RunState {
     sequencesSynced: null,
     verified: {},
     sequencesVerified: null,
+    largeObjects: { batches: [], count: 0, bytes: 0, verified: null },
     retries: [],
     lastError: null,
     snapshotLost: false,
@@ -229,6 +230,20 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
     case 'SequencesVerified':
       if (s.sequencesVerified !== null) fail(ev, 'the sequences were already verified');
       return { ...s, sequencesVerified: { checked: ev.checked, behind: ev.behind } };
+    case 'LargeObjectsCopied': {
+      if (ev.toOid < ev.fromOid) fail(ev, `the oid range ${ev.fromOid}–${ev.toOid} is empty`);
+      const lo = s.largeObjects;
+      const clash = lo.batches.find((b) => b.fromOid <= ev.toOid && ev.fromOid <= b.toOid);
+      if (clash) fail(ev, `large objects ${ev.fromOid}–${ev.toOid} overlap the batch ${clash.fromOid}–${clash.toOid} already recorded`);
+      const batch = { fromOid: ev.fromOid, toOid: ev.toOid, count: ev.count, bytes: ev.bytes };
+      const batches = [...lo.batches, batch].sort((a, b) => a.fromOid - b.fromOid);
+      return { ...s, largeObjects: { ...lo, batches, count: lo.count + ev.count, bytes: lo.bytes + ev.bytes } };
+    }
+    case 'LargeObjectsVerified': {
+      if (s.largeObjects.verified !== null) fail(ev, 'the large objects were already verified');
+      const { sourceCount, targetCount, sourceChecksum, targetChecksum, match } = ev;
+      return { ...s, largeObjects: { ...s.largeObjects, verified: { sourceCount, targetCount, sourceChecksum, targetChecksum, match } } };
+    }
     case 'RetryScheduled':
       return {
         ...s,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 export const EVENT_VERSION = 1 as const;
 
-export const PHASES = ['preflight', 'schema', 'data', 'post-data', 'sequences', 'verify'] as const;
+export const PHASES = ['preflight', 'schema', 'data', 'post-data', 'large-objects', 'sequences', 'verify'] as const;
 export const Phase = z.enum(PHASES);
 export type Phase = z.infer<typeof Phase>;
 
@@ -239,6 +239,26 @@ export const SequencesVerified = z.object({
   checked: z.number().int().nonnegative(),
   behind: z.array(SequenceBehind),
 });
+/** One batch of large objects, in oid order: every source object with fromOid <= oid <= toOid, with its owner, ACL and contents. */
+export const LargeObjectsCopied = z.object({
+  type: z.literal('LargeObjectsCopied'),
+  ...envelope,
+  fromOid: z.number().int().nonnegative(),
+  toOid: z.number().int().nonnegative(),
+  count: z.number().int().positive(),
+  bytes: z.number().int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+});
+/** The large objects compared: count and an order-independent checksum of (oid, md5 of contents) on each side. */
+export const LargeObjectsVerified = z.object({
+  type: z.literal('LargeObjectsVerified'),
+  ...envelope,
+  sourceCount: z.number().int().nonnegative(),
+  targetCount: z.number().int().nonnegative(),
+  sourceChecksum: z.string(),
+  targetChecksum: z.string(),
+  match: z.boolean(),
+});
 export const RetryScheduled = z.object({
   type: z.literal('RetryScheduled'),
   ...envelope,
@@ -303,6 +323,8 @@ export const PgcloneEvent = z.discriminatedUnion('type', [
   SequencesSynced,
   TableVerified,
   SequencesVerified,
+  LargeObjectsCopied,
+  LargeObjectsVerified,
   RetryScheduled,
   RunResumed,
   RunSuspended,

@@ -72,6 +72,22 @@ export interface VerifiedTable {
   at: string;
 }
 
+/** A committed batch of large objects: the oid range it covers (both ends inclusive). */
+export interface LargeObjectBatch {
+  fromOid: number;
+  toOid: number;
+  count: number;
+  bytes: number;
+}
+
+export interface LargeObjectsState {
+  /** committed batches, ascending and disjoint */
+  batches: LargeObjectBatch[];
+  count: number;
+  bytes: number;
+  verified: { sourceCount: number; targetCount: number; sourceChecksum: string; targetChecksum: string; match: boolean } | null;
+}
+
 export interface RetryRecord {
   eventId: number;
   at: string;
@@ -117,6 +133,7 @@ export interface RunState {
   verified: Record<string, VerifiedTable>;
   /** the check of owned sequences against their columns, once made: those found behind */
   sequencesVerified: { checked: number; behind: SequenceBehind[] } | null;
+  largeObjects: LargeObjectsState;
   retries: RetryRecord[];
   lastError: (ErrorInfo & { at: string; eventId: number }) | null;
   snapshotLost: boolean;

@@ -97,6 +97,11 @@ export function uniqueKeyOf(ev: NewEvent): string | null {
       return `post-data ${ev.itemId}`;
     case 'SequencesSynced':
       return 'sequences';
+    case 'LargeObjectsCopied':
+      // a batch starts at the first oid after the committed ones: the same batch twice has the same start
+      return `large-objects ${ev.fromOid}`;
+    case 'LargeObjectsVerified':
+      return 'large-objects-verified';
     case 'RunFinished':
       return 'finished';
     case 'RunWiped':

@@ -62,6 +62,12 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
       return ev.behind.length === 0
         ? `verify: ${ev.checked} owned sequences ahead of their columns`
         : `verify: MISMATCH: ${ev.behind.map(behindText).join('; ')}`;
+    case 'LargeObjectsCopied':
+      return `large objects: ${formatInt(ev.count)} (oids ${ev.fromOid}–${ev.toOid}), ${formatBytes(ev.bytes)} in ${formatDuration(ev.durationMs)}`;
+    case 'LargeObjectsVerified':
+      return ev.match
+        ? `verify: large objects match — ${formatInt(ev.sourceCount)}`
+        : `verify: MISMATCH in large objects: source ${formatInt(ev.sourceCount)}, target ${formatInt(ev.targetCount)}${ev.sourceChecksum !== ev.targetChecksum ? ' (checksums differ)' : ''}`;
     case 'RetryScheduled':
       return `retry ${ev.attempt} after ${formatDuration(ev.delayMs)} in ${ev.phase}: ${ev.error.message}${ev.snapshotLost ? ' (new source snapshot)' : ''}`;
     case 'RunSuspended':
@@ -114,6 +120,10 @@ export function eventNoun(type: LoggedEvent['type']): string {
       return 'sequences checked against their columns';
     case 'TableVerified':
       return 'a table verified';
+    case 'LargeObjectsCopied':
+      return 'a batch of large objects copied';
+    case 'LargeObjectsVerified':
+      return 'the large objects verified';
     case 'RetryScheduled':
       return 'a retry scheduled';
     case 'RunSuspended':
@@ -144,6 +154,8 @@ export function printedInPlain(ev: LoggedEvent): boolean {
       return !ev.match;
     case 'SequencesVerified':
       return ev.behind.length > 0;
+    case 'LargeObjectsVerified':
+      return !ev.match;
     default:
       return true;
   }

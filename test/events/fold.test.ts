@@ -138,6 +138,44 @@ describe('fold: fails closed, naming the event id', () => {
     expect(() => foldRun(evs)).toThrow(/event 5 .*recorded twice/);
   });
 
+  it('folds large-object batches in oid order and fails closed on one recorded twice or overlapping', () => {
+    const lo = (fromOid: number, toOid: number, count: number) => ({
+      type: 'LargeObjectsCopied' as const,
+      fromOid,
+      toOid,
+      count,
+      bytes: count * 10,
+      durationMs: 1,
+    });
+    const s = foldRun(
+      base()
+        .add(lo(200, 300, 5))
+        .add(lo(100, 199, 3))
+        .build(),
+    );
+    expect(s.largeObjects.batches.map((b) => [b.fromOid, b.toOid])).toEqual([
+      [100, 199],
+      [200, 300],
+    ]);
+    expect([s.largeObjects.count, s.largeObjects.bytes]).toEqual([8, 80]);
+    expect(() =>
+      foldRun(
+        base()
+          .add(lo(100, 199, 3))
+          .add(lo(100, 199, 3))
+          .build(),
+      ),
+    ).toThrow(/LargeObjectsCopied: .*overlap/);
+    expect(() =>
+      foldRun(
+        base()
+          .add(lo(100, 199, 3))
+          .add(lo(150, 250, 3))
+          .build(),
+      ),
+    ).toThrow(/overlap the batch 100–199/);
+  });
+
   it('rejects an event of another run', () => {
     const s = foldRun(base().build());
     const other = new LogBuilder('other').started([]).build()[0] as LoggedEvent;

@@ -82,7 +82,7 @@ describe('App', () => {
     await shows('▶ run_finished_01');
     // the report is an effect: React may run it a little after the frame is drawn
     await vi.waitFor(() => expect(calls.onSelect).toHaveBeenLastCalledWith('run_finished_01'));
-    await shows('Finished 2026-11-28 10:00:34 UTC in 9.0 s — verification passed');
+    await shows('Finished 2026-11-28 10:00:36 UTC in 9.0 s — verification passed');
   });
 
   it('When q, Then it asks the caller to quit', async () => {

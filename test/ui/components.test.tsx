@@ -124,8 +124,9 @@ describe('RunDetail', () => {
   it('Given a finished run, Then every phase has its duration and the outcome line says verification passed', () => {
     const frame = detail(S.finished());
     expect(frame).toContain('✓ preflight 900ms  ✓ schema 300ms  ✓ data 4.0s');
-    expect(frame).toContain('✓ post-data 200ms  ✓ sequences 10ms  ✓ verify 100ms');
-    expect(frame).toContain('Finished 2026-11-28 10:00:34 UTC in 9.0 s — verification passed');
+    expect(frame).toContain('✓ post-data 200ms');
+    expect(frame).toContain('✓ large-objects 5ms  ✓ sequences 10ms  ✓ verify 100ms');
+    expect(frame).toContain('Finished 2026-11-28 10:00:36 UTC in 9.0 s — verification passed');
   });
 
   it('Given a wiped run, Then it says what was dropped and what it restarted as', () => {

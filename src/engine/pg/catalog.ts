@@ -200,7 +200,11 @@ export async function sourceSequences(db: ClientBase, oids: number[]): Promise<T
   return r.rows.map((x) => ({ schema: x.nspname, name: x.relname }));
 }
 
-export async function largeObjectCount(db: ClientBase): Promise<number> {
-  const r = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_largeobject_metadata');
-  return r.rows[0]?.n ?? 0;
+/** How many large objects a database holds, and the oid range they span (0–0 when none). */
+export async function largeObjectSpan(db: ClientBase): Promise<{ count: number; minOid: number; maxOid: number }> {
+  const r = await db.query<{ n: number; lo: string | null; hi: string | null }>(
+    'SELECT count(*)::int AS n, min(oid::int8)::text AS lo, max(oid::int8)::text AS hi FROM pg_catalog.pg_largeobject_metadata',
+  );
+  const row = r.rows[0];
+  return { count: row?.n ?? 0, minOid: Number(row?.lo ?? 0), maxOid: Number(row?.hi ?? 0) };
 }

@@ -7,7 +7,9 @@ export async function finishRun(ctx: RunContext): Promise<EngineOutcome> {
   const s = ctx.state;
   const verified = Object.values(s.verified);
   const sequencesAhead = (s.sequencesVerified?.behind.length ?? 0) === 0;
-  const verification = ctx.options.verify === 'none' ? 'skipped' : verified.every((v) => v.match) && sequencesAhead ? 'passed' : 'mismatch';
+  const largeObjectsMatch = s.largeObjects.verified?.match ?? true;
+  const verification =
+    ctx.options.verify === 'none' ? 'skipped' : verified.every((v) => v.match) && sequencesAhead && largeObjectsMatch ? 'passed' : 'mismatch';
   await record(
     ctx,
     [

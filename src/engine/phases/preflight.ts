@@ -7,7 +7,8 @@ import { foldRun } from '../../events/fold.js';
 import type { RunState } from '../../events/state.js';
 import { logExists, readAllRuns } from '../../events/store.js';
 import type { Plan, RunOptions, TableRef } from '../../events/schemas.js';
-import { largeObjectCount, postItemFacts, serverFacts, sourceSequences, sourceTables, type ServerFacts, type SourceTable } from '../pg/catalog.js';
+import { largeObjectsIncluded } from './large-objects.js';
+import { largeObjectSpan, postItemFacts, serverFacts, sourceSequences, sourceTables, type ServerFacts, type SourceTable } from '../pg/catalog.js';
 import { closeClient, openClient } from '../pg/connect.js';
 import { describeConn, type ConnInfo } from '../pg/conninfo.js';
 import { dumpSchema, type SchemaDump } from '../pg/dump.js';
@@ -38,6 +39,8 @@ export interface Prepared {
   plan: Plan;
   /** the source client, now idle inside the exported snapshot's transaction */
   snapshotId: string;
+  /** the source's large objects in the snapshot: how many, and the oid range they span */
+  largeObjects: { count: number; minOid: number; maxOid: number };
 }
 
 const refuse = (msg: string, state: string | null = null) => new PgcloneError('preflight', msg, state);
@@ -137,8 +140,7 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
       );
     }
   }
-  const los = await largeObjectCount(source);
-  if (los > 0) throw refuse(`the source holds ${los} large object(s), which pgclone does not copy; use pg_dump for them`);
+  const largeObjects = largeObjectsIncluded(options) ? await largeObjectSpan(source) : { count: 0, minOid: 0, maxOid: 0 };
 
   const planned = orderTables(tables.map((t) => planTable(t, sourceFacts.versionNum)));
   const facts = await postItemFacts(
@@ -154,7 +156,26 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
     ...postData.filter((p) => p.kind === 'matview-refresh' && p.table).map((p) => p.table as TableRef),
   ];
   const analyze = options.noAnalyze ? [] : plannedAnalyze(filled);
-  return { dump, tables, sequences, plan: { tables: planned, postData: [...postData, ...analyze] }, snapshotId };
+  return { dump, tables, sequences, plan: { tables: planned, postData: [...postData, ...analyze] }, snapshotId, largeObjects };
+}
+
+/**
+ * Large objects keep their oids, so the target may hold none inside the range the source's span: not one the
+ * source uses (it could not be created), nor one between them (a wipe unlinks the run's recorded oid ranges).
+ */
+export async function checkTargetLargeObjects(sides: Sides, span: Prepared['largeObjects'], targetInfo: ConnInfo): Promise<void> {
+  if (span.count === 0) return;
+  const r = await sides.target.query<{ oid: string }>(
+    `SELECT m.oid::int8::text AS oid FROM pg_catalog.pg_largeobject_metadata m
+      WHERE m.oid::int8 BETWEEN $1 AND $2 ORDER BY m.oid LIMIT 1`,
+    [span.minOid, span.maxOid],
+  );
+  const hit = r.rows[0];
+  if (!hit) return;
+  const used = await sides.source.query('SELECT 1 FROM pg_catalog.pg_largeobject_metadata WHERE oid = $1::int8::oid', [hit.oid]);
+  throw refuse(
+    `the target ${describeConn(targetInfo)} already holds large object ${hit.oid}, ${used.rowCount ? 'an oid the source uses' : `inside the oid range of the source's large objects (${span.minOid}–${span.maxOid})`}; remove it (SELECT lo_unlink(${hit.oid})) or clone into another database`,
+  );
 }
 
 const DUPLICATE = new Set(['42P07', '42710', '42P06', '42723', '42P04', '42P16']);

@@ -150,7 +150,7 @@ export async function verifyOn(ctx: RunContext, pairs: number, abort?: AbortSign
   if (ctx.state.sequencesSynced !== null && ctx.state.sequencesVerified === null) await checkSequences(ctx);
 }
 
-/** Every planned table has its verification event, and the sequences theirs. */
+/** Every planned table has its verification event, and the sequences and large objects theirs. */
 export function allVerified(state: RunState): boolean {
-  return state.tableOrder.every((k) => state.verified[k] !== undefined) && state.sequencesVerified !== null;
+  return state.tableOrder.every((k) => state.verified[k] !== undefined) && state.sequencesVerified !== null && state.largeObjects.verified !== null;
 }

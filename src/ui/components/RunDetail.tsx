@@ -54,8 +54,9 @@ export function phaseWorkMs(state: RunState, p: (typeof PHASES)[number], end: nu
  * running phase is marked stopped, timed to its last event. A verification that found a difference is ✗, never ✓.
  */
 export function phaseParts(state: RunState, live: boolean, now: number): { text: string; tone: Tone }[] {
-  const mismatch = Object.values(state.verified).some((v) => !v.match);
-  return PHASES.map((p) => {
+  const mismatch = Object.values(state.verified).some((v) => !v.match) || state.largeObjects.verified?.match === false;
+  // a log written before large objects were copied never opens that phase: it is shown once it has started
+  return PHASES.filter((p) => p !== 'large-objects' || state.phases[p].status !== 'pending').map((p) => {
     const ph = state.phases[p];
     if (ph.status === 'done') {
       const took = shortDuration(phaseWorkMs(state, p, now) ?? 0);
