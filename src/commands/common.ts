@@ -3,6 +3,7 @@ import type { Filters, RunOptions, VerifyMode } from '../events/schemas.js';
 import { DEFAULT_SETTINGS, type EngineSettings } from '../engine/context.js';
 import { parseConnString, type ConnInfo } from '../engine/pg/conninfo.js';
 import { UsageError } from '../engine/errors.js';
+import type { RoleMapping } from '../engine/role-map.js';
 import { DEFAULT_STALL_THRESHOLD_MS } from '../events/liveness.js';
 import { DEFAULT_BATCH_BYTES } from '../engine/plan.js';
 
@@ -75,11 +76,31 @@ export function runOptionsFrom(flags: Flags): RunOptions {
     noAcl: flags['no-acl'] === true,
     binary: flags.text !== true,
     noAnalyze: flags['no-analyze'] === true,
+    ...(flags.roles === true ? { roles: true } : {}),
+    ...(list(flags['role-map']).length ? { roleMap: roleMapFrom(list(flags['role-map'])) } : {}),
     maintenanceWorkMemBytes:
       flags['maintenance-work-mem'] !== undefined
         ? parseSize(String(flags['maintenance-work-mem']), '--maintenance-work-mem')
         : RUN_DEFAULTS.maintenanceWorkMemBytes,
   };
+}
+
+/** --role-map SRC=DST, repeatable: one target name per source name, never a role PostgreSQL reserves. */
+export function roleMapFrom(args: string[]): RoleMapping[] {
+  const out: RoleMapping[] = [];
+  for (const a of args) {
+    const at = a.indexOf('=');
+    const from = a.slice(0, at);
+    const to = a.slice(at + 1);
+    if (at <= 0 || to === '') throw new UsageError(`--role-map takes SRC=DST (role names as they are, unquoted), not ${a}`);
+    if (to.startsWith('pg_'))
+      throw new UsageError(
+        `--role-map ${a}: ${to} is one of PostgreSQL's predefined roles (pg_*); objects are not given to them — map ${from} to a role of your own`,
+      );
+    if (out.some((m) => m.from === from)) throw new UsageError(`--role-map names ${from} twice`);
+    out.push({ from, to });
+  }
+  return out;
 }
 
 export function settingsFrom(flags: Flags): EngineSettings {

@@ -115,6 +115,14 @@ export const COMMANDS: Record<string, CommandDoc> = {
       o('verify', 'after the copy compare row counts, or checksums of every row, or nothing', 'count|checksum|none', 'count'),
       o('no-owner', 'do not set owners (pg_dump --no-owner)'),
       o('no-acl', 'do not copy grants (pg_dump --no-acl)'),
+      o(
+        'roles',
+        'create the roles the schema names that the target lacks (attributes, memberships, comments; never passwords); wipe drops them when nothing else uses them',
+      ),
+      {
+        ...o('role-map', 'owners and grantees named SRC on the source are DST on the target (repeatable; DST must exist there, never pg_*)', 'SRC=DST'),
+        repeatable: true,
+      },
       o('text', 'COPY in text format', undefined, 'binary for built-in types and enums between servers of one major version'),
       o('maintenance-work-mem', 'maintenance_work_mem of each index job', 'SIZE', megabytes(RUN_DEFAULTS.maintenanceWorkMemBytes)),
       o('no-analyze', 'do not ANALYZE each table once its rows and indexes are in: leave planner statistics to autovacuum'),

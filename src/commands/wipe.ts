@@ -5,6 +5,7 @@ import { planWipe, wipeRun } from '../engine/wipe.js';
 import type { RunOptions, VerifyMode } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import type { ConnInfo } from '../engine/pg/conninfo.js';
+import { quoteIdent } from '../events/names.js';
 import type { EngineSettings } from '../engine/context.js';
 import { confirm } from './confirm.js';
 import { connFlag, outputMode, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
@@ -68,7 +69,10 @@ export async function wipeCommand(runId: string, flags: Flags, out: Output): Pro
     throw new PgcloneError(decision.reason === 'locked' ? 'locked' : 'nothing-to-do', decision.message);
   }
 
-  const drops = decision.drop.map((o) => `${o.kind} ${o.identity}`);
+  const drops = [
+    ...decision.drop.map((o) => `${o.kind} ${o.identity}`),
+    ...(state.rolesCreated ?? []).map((n) => `role ${quoteIdent(n)} (kept if anything else on the cluster still uses it)`),
+  ];
   const what = `${drops.length} object${drops.length === 1 ? '' : 's'} run ${state.runId} created`;
   if (flags['dry-run'] === true) {
     out.line(`pgclone wipe would drop the ${what} (nothing written; its log is kept)${restart ? ', then start a new run with its options' : ''}:`);
@@ -88,6 +92,7 @@ export async function wipeCommand(runId: string, flags: Flags, out: Output): Pro
   const w = await wipeRun(target, state.runId, { restart });
   out.line(`run ${w.state.runId} wiped: dropped ${w.dropped.length} objects; its log is kept`);
   for (const d of w.dropped) out.line(`  dropped ${d}`);
+  for (const k of w.kept) out.line(`  kept ${k}`);
   if (!restart || !w.restartedAs) return EXIT.finished;
   out.line(`restarting from scratch as run ${w.restartedAs}`);
   return startAgain(again(w.restartedAs), flags, out);

@@ -13,10 +13,31 @@ import { closeClient, openClient } from './pg/connect.js';
 import type { ConnInfo } from './pg/conninfo.js';
 import { clearTargetMark } from './target-state.js';
 import { undoDatabase } from './phases/database.js';
+import { quoteIdent } from '../events/names.js';
+import type pg from 'pg';
 
 function dropStatement(o: CreatedObject): string {
   const keyword = o.kind === 'foreign-data wrapper' ? 'FOREIGN DATA WRAPPER' : o.kind.toUpperCase();
   return `DROP ${keyword} IF EXISTS ${o.identity} CASCADE`;
+}
+
+/**
+ * Drop a role the run created, in a savepoint: null when dropped (or already gone), else why it stays — PostgreSQL
+ * refuses (2BP01) while the role owns anything or holds a privilege anywhere on the cluster, and says what.
+ */
+async function dropRole(db: pg.ClientBase, name: string): Promise<string | null> {
+  await db.query('SAVEPOINT pgclone_drop_role');
+  try {
+    await db.query(`DROP ROLE IF EXISTS ${quoteIdent(name)}`);
+    await db.query('RELEASE SAVEPOINT pgclone_drop_role');
+    return null;
+  } catch (e) {
+    await db.query('ROLLBACK TO SAVEPOINT pgclone_drop_role');
+    const err = e as { code?: string; detail?: string; message?: string };
+    if (err.code !== '2BP01' && err.code !== '55006') throw e;
+    const detail = (err.detail ?? err.message ?? '').split('\n').slice(0, 3).join('; ');
+    return `still in use (${detail})`;
+  }
 }
 
 /** Errors that mean "already gone with something dropped before it". */
@@ -25,6 +46,8 @@ const GONE = new Set(['42704', '3F000', '42883', '42P01', '2BP01']);
 export interface WipeResult {
   state: RunState;
   dropped: string[];
+  /** roles the run created that something else still uses, each with why */
+  kept: string[];
   restartedAs: string | null;
 }
 
@@ -62,6 +85,7 @@ export async function wipeRun(target: ConnInfo, runId: string | undefined, opts:
     if (decision.kind === 'refuse') throw new PgcloneError(decision.reason === 'locked' ? 'locked' : 'nothing-to-do', decision.message);
 
     const dropped: string[] = [];
+    const kept: string[] = [];
     const restartedAs = opts.restart ? newRunId() : null;
     await inTransaction(lock, async () => {
       for (const o of decision.drop) {
@@ -88,12 +112,20 @@ export async function wipeRun(target: ConnInfo, runId: string | undefined, opts:
       }
       // the database's own settings, comment and grants the run set go back to what they were
       if (state.databaseChanges) dropped.push(...(await undoDatabase(lock, state.databaseChanges)));
+      // last, the roles the run created (--roles), each only if nothing else on the cluster uses it any more
+      for (const name of state.rolesCreated ?? []) {
+        const why = await dropRole(lock, name);
+        if (why === null) dropped.push(`role ${quoteIdent(name)}`);
+        else kept.push(`role ${quoteIdent(name)}: ${why}`);
+      }
       // nothing of the run is left: neither is its "clone in progress" marker
       await clearTargetMark(lock, state.runId);
-      const r = await appendEvents(lock, [{ type: 'RunWiped', runId: state.runId, operator: operator(), dropped, restartedAs }]);
+      const r = await appendEvents(lock, [
+        { type: 'RunWiped', runId: state.runId, operator: operator(), dropped, ...(kept.length > 0 ? { kept } : {}), restartedAs },
+      ]);
       if (!r.ok) throw new PgcloneError('nothing-to-do', `run ${state.runId} was already wiped`);
     });
-    return { state: foldRun(await readRun(lock, state.runId)), dropped, restartedAs };
+    return { state: foldRun(await readRun(lock, state.runId)), dropped, kept, restartedAs };
   } finally {
     await closeClient(lock);
   }

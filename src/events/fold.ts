@@ -162,7 +162,7 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
     }
     case 'SchemaApplied':
       if (s.schemaObjects !== null) fail(ev, 'the schema was already applied');
-      return { ...s, schemaObjects: ev.objects, databaseChanges: ev.database ?? null };
+      return { ...s, schemaObjects: ev.objects, databaseChanges: ev.database ?? null, ...(ev.rolesCreated?.length ? { rolesCreated: ev.rolesCreated } : {}) };
     case 'TableStarted': {
       const t = table(s, ev);
       if (t.batches !== null) fail(ev, `table ${t.key} already started`);

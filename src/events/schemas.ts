@@ -52,6 +52,10 @@ export const RunOptions = z.object({
   maintenanceWorkMemBytes: z.number().int().positive().optional(),
   /** leave the target's planner statistics to autovacuum; absent in older logs (whose plans hold no analyze items) */
   noAnalyze: z.boolean().optional(),
+  /** --roles: create the roles the schema names that the target lacks; absent in older logs */
+  roles: z.boolean().optional(),
+  /** --role-map: owners and grantees named `from` on the source are `to` on the target; absent in older logs */
+  roleMap: z.array(z.object({ from: z.string(), to: z.string() })).optional(),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
 
@@ -162,6 +166,8 @@ export const SchemaApplied = z.object({
   reusedSchemas: z.array(z.string()).optional(),
   /** the target database's settings, comment and grants the run set; absent when none (and in older logs) */
   database: DatabaseChanges.optional(),
+  /** roles --roles created in this transaction, for a wipe to drop when nothing else uses them; absent when none */
+  rolesCreated: z.array(z.string()).optional(),
   statements: z.number().int().nonnegative(),
   durationMs: z.number().nonnegative(),
 });
@@ -308,6 +314,8 @@ export const RunWiped = z.object({
   ...envelope,
   operator: Operator,
   dropped: z.array(z.string()),
+  /** roles the run created that the wipe kept, each with why (something else on the cluster uses it); absent when none */
+  kept: z.array(z.string()).optional(),
   restartedAs: z.string().nullable(),
 });
 

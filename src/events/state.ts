@@ -124,6 +124,8 @@ export interface RunState {
   schemaObjects: CreatedObject[] | null;
   /** what the schema step changed on the target database itself, for a wipe to put back */
   databaseChanges: DatabaseChanges | null;
+  /** roles the schema step created (--roles); absent when none */
+  rolesCreated?: string[];
   tables: Record<string, TableState>;
   /** table keys in plan order (largest first) */
   tableOrder: string[];

@@ -9,6 +9,8 @@ import type { SourceDatabase } from '../phases/database.js';
 import { PgcloneError } from '../errors.js';
 import { dbnameArg, libpqEnv, runTool, stripPsqlMeta, type PgTools } from './pg-tools.js';
 import { processAlive } from '../../local/proc.js';
+import { mapRolesInSql, type RoleMapping } from '../role-map.js';
+import type { RoleSpec } from './roles.js';
 
 export interface TocEntry {
   dumpId: number;
@@ -34,12 +36,16 @@ export interface SchemaDump {
   hash: string;
   /** the database's own settings, comment and grants (what pg_dump --create adds), read beside the dump */
   database?: SourceDatabase;
+  /** --roles: the source's definitions of the roles the schema names, for the schema step to create those the target lacks */
+  roles?: RoleSpec[];
 }
 
 export interface DumpOptions {
   filters: Filters;
   noOwner: boolean;
   noAcl: boolean;
+  /** --role-map: applied to the SQL pg_restore writes */
+  roleMap?: RoleMapping[];
 }
 
 /** pg_dump answers within this long or is killed; a schema dump does not stream for ages. */
@@ -213,10 +219,11 @@ export async function dumpSchema(tools: PgTools, source: ConnInfo, snapshotId: s
     ]);
     const pre = parseTocList(preList.toString('utf8'), 'pre-data');
     const post = parseTocList(postList.toString('utf8'), 'post-data');
-    const preText = stripPsqlMeta(preSql.toString('utf8'));
-    const postText = stripPsqlMeta(postSql.toString('utf8'));
+    const map = opts.roleMap ?? [];
+    const preText = mapRolesInSql(stripPsqlMeta(preSql.toString('utf8')), map);
+    const postText = mapRolesInSql(stripPsqlMeta(postSql.toString('utf8')), map);
     let split = splitItems(postText, post);
-    if (split === null) split = await itemsOneByOne(tools, archive, dir, post, restoreOpts);
+    if (split === null) split = await itemsOneByOne(tools, archive, dir, post, restoreOpts, map);
     const hash = createHash('sha256').update(hashText(preText)).update('\0').update(hashText(postText)).digest('hex');
     return {
       preDataSql: preText,
@@ -236,6 +243,7 @@ async function itemsOneByOne(
   dir: string,
   entries: TocEntry[],
   restoreOpts: string[],
+  map: RoleMapping[],
 ): Promise<{ preamble: string; items: string[] }> {
   const { writeFile } = await import('node:fs/promises');
   const items: string[] = [];
@@ -243,7 +251,10 @@ async function itemsOneByOne(
   for (const e of entries) {
     const list = join(dir, `item-${e.dumpId}.list`);
     await writeFile(list, `${e.dumpId}; ${e.tableoid} ${e.oid} ${e.desc} ${e.rest}\n`);
-    const sql = stripPsqlMeta((await runTool(tools.pgRestore, [...restoreOpts, `--use-list=${list}`, '--file=-', archive])).toString('utf8'));
+    const sql = mapRolesInSql(
+      stripPsqlMeta((await runTool(tools.pgRestore, [...restoreOpts, `--use-list=${list}`, '--file=-', archive])).toString('utf8')),
+      map,
+    );
     items.push(sql);
     preamble = '';
   }

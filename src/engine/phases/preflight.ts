@@ -20,6 +20,8 @@ import { plannedAnalyze, plannedPostData } from './post-data.js';
 import { applyPreData } from './schema.js';
 import { applyDatabase, readSourceDatabase } from './database.js';
 import { exportSnapshot } from '../pg/snapshot.js';
+import { absentRoles, createRoles, readSourceRoles, schemaRoleNames, superuserAttributes } from '../pg/roles.js';
+import { mapRole, reservedRoleReason } from '../role-map.js';
 
 export const MIN_SOURCE_VERSION = 120000;
 export const MIN_TARGET_VERSION = 130000;
@@ -124,7 +126,13 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
     }
     throw refuse(`could not dump the source schema: ${msg}`);
   }
-  dump = { ...dump, database: await readSourceDatabase(source, options) };
+  const map = options.roleMap ?? [];
+  const database = await readSourceDatabase(source, options);
+  dump = { ...dump, database: { ...database, grants: database.grants.map((g) => ({ ...g, grantee: mapRole(g.grantee, map) })) } };
+  if (options.roles) {
+    const names = (await schemaRoleNames(source, options)).filter((n) => !map.some((m) => m.from === n));
+    dump = { ...dump, roles: await readSourceRoles(source, names, map) };
+  }
   const tableOids = dump.toc.filter((e) => e.desc === 'TABLE' && e.section === 'pre-data').map((e) => e.oid);
   const seqOids = dump.toc.filter((e) => e.desc === 'SEQUENCE' && e.section === 'pre-data').map((e) => e.oid);
   const excluded = options.filters.excludeTableData.map(parseNamePattern);
@@ -181,21 +189,44 @@ export async function checkTargetLargeObjects(sides: Sides, span: Prepared['larg
 const DUPLICATE = new Set(['42P07', '42710', '42P06', '42723', '42P04', '42P16']);
 
 async function missingRoles(source: pg.ClientBase, target: pg.ClientBase, options: RunOptions): Promise<string[]> {
-  const r = await source.query<{ rolname: string }>(
-    `WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pgclone') AND nspname NOT LIKE 'pg_toast%' AND nspname NOT LIKE 'pg_temp%')
-     SELECT DISTINCT rolname FROM pg_roles WHERE oid IN (
-       SELECT unnest(polroles) FROM pg_policy
-       UNION SELECT relowner FROM pg_class WHERE $1 AND relnamespace IN (SELECT oid FROM ns)
-       UNION SELECT proowner FROM pg_proc WHERE $1 AND pronamespace IN (SELECT oid FROM ns)
-       UNION SELECT typowner FROM pg_type WHERE $1 AND typnamespace IN (SELECT oid FROM ns)
-       UNION SELECT (aclexplode(relacl)).grantee FROM pg_class WHERE $2 AND relnamespace IN (SELECT oid FROM ns)
-       UNION SELECT (aclexplode(proacl)).grantee FROM pg_proc WHERE $2 AND pronamespace IN (SELECT oid FROM ns))`,
-    [!options.noOwner, !options.noAcl],
-  );
-  const wanted = r.rows.map((x) => x.rolname);
+  const wanted = [...new Set((await schemaRoleNames(source, options)).map((n) => mapRole(n, options.roleMap ?? [])))];
   const have = await target.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [wanted]);
   const present = new Set(have.rows.map((x) => x.rolname));
   return wanted.filter((w) => !present.has(w)).sort();
+}
+
+/** --role-map's targets exist; --roles creates nothing reserved and grants nothing the target role may not grant. */
+async function checkRoles(sides: Sides, dump: SchemaDump, options: RunOptions): Promise<void> {
+  const { target, targetFacts } = sides;
+  const map = options.roleMap ?? [];
+  if (map.length > 0) {
+    const have = await target.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [map.map((m) => m.to)]);
+    const present = new Set(have.rows.map((x) => x.rolname));
+    const absent = map.filter((m) => !present.has(m.to));
+    if (absent.length > 0)
+      throw refuse(
+        `--role-map names roles the target does not have: ${absent.map((m) => `${m.to} (for ${m.from})`).join(', ')}; create them there first, or map to roles it has`,
+      );
+  }
+  if (!dump.roles) return;
+  const create = await absentRoles(target, dump.roles);
+  if (create.length === 0) return;
+  const reserved = create.map((s) => [s.name, reservedRoleReason(s.name)] as const).filter((x) => x[1] !== null);
+  if (reserved.length > 0)
+    throw refuse(
+      `--roles will not create ${reserved.map(([n, why]) => `${n} (${why})`).join(', ')}: a platform's or PostgreSQL's own role is not a clone's to make; map it to a role the target has with --role-map ${reserved[0]?.[0]}=ROLE, or use --no-owner / --no-acl`,
+    );
+  if (targetFacts.superuser) return;
+  const r = await target.query<{ ok: boolean }>('SELECT rolcreaterole AS ok FROM pg_roles WHERE rolname = current_user');
+  if (!r.rows[0]?.ok)
+    throw refuse(
+      `--roles: the target role ${targetFacts.currentUser} may not create roles (it has neither CREATEROLE nor SUPERUSER); it would create ${create.map((s) => s.name).join(', ')}`,
+    );
+  const denied = create.filter((s) => superuserAttributes(s).length > 0);
+  if (denied.length > 0)
+    throw refuse(
+      `--roles: only a superuser may grant ${denied.map((s) => `${superuserAttributes(s).join(', ')} to ${s.name}`).join('; ')}, and the target role ${targetFacts.currentUser} is not one; create those roles on the target yourself, or map them with --role-map`,
+    );
 }
 
 /**
@@ -233,11 +264,13 @@ export async function dryRunSchema(sides: Sides, dump: SchemaDump, options: RunO
   if (!canCreate.rows[0]?.ok && !canCreate.rows[0]?.log) {
     throw refuse(`the target role ${sides.targetFacts.currentUser} may not create schemas in ${describeConn(targetInfo)} (needs CREATE on the database)`);
   }
+  await checkRoles(sides, dump, options);
   try {
     // always rolled back: a dry run
     await inTransaction(
       target,
       async () => {
+        if (dump.roles) await createRoles(target, dump.roles);
         await applyPreData(target, dump.preDataSql);
         await applyDatabase(target, dump.database);
         for (const item of dump.postData) await target.query(dump.postPreamble + item.sql);
@@ -258,7 +291,7 @@ export async function dryRunSchema(sides: Sides, dump: SchemaDump, options: RunO
     if (state === '42704' && /role .* does not exist/.test(msg)) {
       const list = await missingRoles(source, target, options).catch(() => []);
       throw refuse(
-        `roles the schema names do not exist on the target: ${list.length ? list.join(', ') : msg}; create them there, or use --no-owner / --no-acl`,
+        `roles the schema names do not exist on the target: ${list.length ? list.join(', ') : msg}; create them there, let pgclone create them (--roles), map them to roles the target has (--role-map SRC=DST), or use --no-owner / --no-acl`,
         state,
       );
     }

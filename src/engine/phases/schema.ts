@@ -1,8 +1,9 @@
-// Phase 2: the pre-data schema, applied in one transaction with its event and a record of what it created.
+// Phase 2: the pre-data schema (and --roles' roles), applied in one transaction with its event and a record of what it created.
 import type pg from 'pg';
 import { quoteIdent } from '../../events/names.js';
 import type { CreatedObject } from '../../events/schemas.js';
 import { applyDatabase } from './database.js';
+import { createRoles } from '../pg/roles.js';
 import { closeTracked, commitWith, openTracked, type RunContext } from '../context.js';
 
 /** Every catalog whose rows pre-data can create; new rows are found by oid, before and after, in one transaction. */
@@ -105,6 +106,8 @@ export async function applySchema(ctx: RunContext): Promise<void> {
   const db = await openTracked(ctx, 'target', 'schema');
   const t0 = Date.now();
   await commitWith(ctx, db, [], async () => {
+    // roles first: the pre-data's owners and grants name them
+    const rolesCreated = ctx.dump.roles ? await createRoles(db, ctx.dump.roles) : [];
     const { objects, reusedSchemas } = await applyPreData(db, ctx.dump.preDataSql);
     const database = (await applyDatabase(db, ctx.dump.database)) ?? undefined;
     return [
@@ -114,6 +117,7 @@ export async function applySchema(ctx: RunContext): Promise<void> {
         objects,
         reusedSchemas,
         database,
+        ...(rolesCreated.length > 0 ? { rolesCreated } : {}),
         statements: statementCount(ctx.dump.preDataSql),
         durationMs: Date.now() - t0,
       },
