@@ -85,7 +85,7 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
       return `finished in ${took}: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}, ${t.postDataItems} post-data items, ${t.sequences} sequences; verification ${ev.verification}`;
     }
     case 'RunWiped':
-      return `run ${ev.runId} wiped: ${ev.dropped.length} objects dropped${ev.restartedAs ? `; restarting as ${ev.restartedAs}` : ''}`;
+      return `run ${ev.runId} wiped: ${ev.dropped.length} objects dropped${ev.kept?.length ? `; kept ${ev.kept.join('; ')}` : ''}${ev.restartedAs ? `; restarting as ${ev.restartedAs}` : ''}`;
     default: {
       const never: never = ev;
       return String((never as LoggedEvent).type);

@@ -106,6 +106,8 @@ describe('--roles on a target cluster that lacks them', () => {
     );
     const ev = await query<{ body: { kept?: string[] } }>(target, `SELECT payload AS body FROM pgclone.events WHERE type = 'RunWiped'`);
     expect(ev[0]?.body.kept).toHaveLength(1);
+    const log = await runCli(['log', String(run?.id), '--target', target]);
+    expect(log.stdout).toContain(`kept role "${READER}": still in use`);
   }, 120_000);
 
   it('refuses to create a platform role, naming it (exit 7, nothing written)', async () => {
