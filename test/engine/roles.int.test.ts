@@ -16,7 +16,8 @@ const SHARED = `rl_shared_${suffix}`;
 const MAPPED_OWNER = `rl_mowner_${suffix}`;
 const MAPPED_READER = `rl_mreader_${suffix}`;
 const PLATFORM = `rds_rl_${suffix}`;
-const ROLES = [READER, OWNER, SHARED, MAPPED_OWNER, MAPPED_READER, PLATFORM];
+const BYPASS = `rl_bypass_${suffix}`;
+const ROLES = [READER, OWNER, SHARED, MAPPED_OWNER, MAPPED_READER, PLATFORM, BYPASS];
 
 let source: TestDb;
 let server: EmbeddedServer;
@@ -41,6 +42,7 @@ beforeAll(async () => {
   await adminQuery(`CREATE ROLE ${MAPPED_OWNER} NOLOGIN`);
   await adminQuery(`CREATE ROLE ${MAPPED_READER} NOLOGIN`);
   await adminQuery(`CREATE ROLE ${PLATFORM} NOLOGIN`);
+  await adminQuery(`CREATE ROLE ${BYPASS} NOLOGIN BYPASSRLS`);
   source = await createTestDb('roles_src');
   await source.query(`CREATE SCHEMA app;
     CREATE TABLE app.items (id int PRIMARY KEY, owner text);
@@ -118,6 +120,20 @@ describe('--roles on a target cluster that lacks them', () => {
     expect(r.code).toBe(7);
     expect(r.stderr).toContain(`--roles will not create ${PLATFORM} (an Amazon RDS role)`);
     expect(await query(tgt, `SELECT to_regclass('pgclone.events') AS log`)).toEqual([{ log: null }]);
+  }, 120_000);
+
+  it('refuses, by name, an attribute only a superuser may grant when the target role is not one (exit 7, nothing written)', async () => {
+    const src = await createTestDb('roles_bypass');
+    await src.query(`CREATE TABLE t (x int); ALTER TABLE t OWNER TO ${BYPASS}`);
+    const admin = `rl_admin_${suffix}`;
+    await query(server.url, `CREATE ROLE ${admin} LOGIN CREATEROLE PASSWORD 'admin-${suffix}'`);
+    await query(server.url, `CREATE DATABASE roles_bypass_tgt OWNER ${admin}`);
+    const tgt = `postgresql://${admin}:admin-${suffix}@127.0.0.1:${server.port}/roles_bypass_tgt`;
+    const r = await runCli(['clone', '--source', src.url, '--target', tgt, '--roles', '--plain']);
+    expect(r.code).toBe(7);
+    expect(r.stderr).toContain(`--roles: only a superuser may grant BYPASSRLS to ${BYPASS}, and the target role ${admin} is not one`);
+    expect(await query(tgt, `SELECT to_regclass('pgclone.events') AS log`)).toEqual([{ log: null }]);
+    expect(await query(server.url, `SELECT rolname FROM pg_roles WHERE rolname = $1`, [BYPASS])).toEqual([]);
   }, 120_000);
 });
 
