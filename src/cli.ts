@@ -9,6 +9,8 @@ import { stdOutput, type Flags, type Output } from './commands/common.js';
 import { engineRunning } from './commands/stop.js';
 import { demoCommand } from './commands/demo.js';
 import { allowedOptions, argumentError, commandHelp, commandSuggestion, COMMANDS, mainHelp, parserOptions } from './commands/help.js';
+import { exportCommand } from './commands/export.js';
+import { forgetCommand } from './commands/forget.js';
 import { logCommand } from './commands/log.js';
 import { resumeCommand } from './commands/resume.js';
 import { replayCommand } from './commands/replay.js';
@@ -44,7 +46,7 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
   for (const k of Object.keys(flags)) {
     if (!allowed.includes(k)) throw new PgcloneError('usage', `--${k} does not apply to pgclone ${verb} (pgclone ${verb} --help lists its options)`);
   }
-  const maxPositionals = ['resume', 'wipe', 'status', 'log', 'watch', 'replay'].includes(verb) ? 1 : 0;
+  const maxPositionals = ['resume', 'wipe', 'status', 'log', 'export', 'watch', 'replay'].includes(verb) ? 1 : 0;
   if (rest.length > maxPositionals) throw new PgcloneError('usage', `unexpected argument "${rest[maxPositionals]}"\nusage: ${COMMANDS[verb]?.usage}`);
   const run = rest[0];
   switch (verb) {
@@ -60,6 +62,10 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
     case 'log':
       if (!run) throw new PgcloneError('usage', 'pgclone log needs the run id (pgclone status lists them)');
       return logCommand(run, flags, out);
+    case 'export':
+      return exportCommand(run, flags, out);
+    case 'forget':
+      return forgetCommand(flags, out);
     case 'watch':
       return watchCommand(run, flags, out);
     case 'replay':

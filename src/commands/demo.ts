@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import type pg from 'pg';
 import { join } from 'node:path';
-import { suggest } from '../events/commands.js';
+import { suggest, suggestForget } from '../events/commands.js';
 import { tableKey } from '../events/names.js';
 import { foldRun } from '../events/fold.js';
 import type { LoggedEvent } from '../events/schemas.js';
@@ -230,12 +230,15 @@ function summary(run: { state: RunState; events: LoggedEvent[] }, target: ConnIn
     // commands against servers that no longer exist would only fail: say so, and how to keep them next time
     lines.push(`the demo's servers are stopped and removed now, and the run's log with them;`);
     lines.push(`${keepCmd} keeps them running, to look again with status, watch, replay, log and wipe`);
+    lines.push(`(on a target of your own, ${suggestForget(s, 'pgclone')} keeps the log in a file and removes it)`);
     return lines;
   }
   lines.push('look at it again (the servers are still running):');
   for (const verb of ['status', 'watch', 'replay', 'log', 'wipe'] as const) lines.push(`  ${suggest(verb, s, [], cmd)}`);
   lines.push('  (status: every run · watch: the dashboard · replay: the dashboard after each event · log: the events ·');
   lines.push('   wipe: drop what the run created, keep its log)');
+  lines.push('the log stays in schema pgclone of the target; to keep it in a file and remove it:');
+  lines.push(`  ${suggestForget(s, cmd)}`);
   return lines;
 }
 

@@ -196,6 +196,37 @@ export const COMMANDS: Record<string, CommandDoc> = {
     exits: READ_EXITS,
     example: 'pgclone log Qm3v9x_Lk2PzT0aB7cD1e --target postgresql://app@staging:5432/shop --json',
   },
+  export: {
+    usage: 'pgclone export [RUN] --target URL [--output FILE]',
+    summary: "The log's events as JSON lines, oldest first: every run's, or one run's — the record to keep before pgclone forget.",
+    args: [{ ...RUN_ARG, text: `${RUN_ARG.text}; default: every run in the log` }],
+    options: [TARGET, o('output', 'write them to FILE, a new file (one that exists is never overwritten)', 'FILE', 'stdout')],
+    env: CONN_ENV,
+    exits: READ_EXITS,
+    example: 'pgclone export --target postgresql://app@staging:5432/shop --output shop-clone-log.jsonl',
+  },
+  forget: {
+    usage: 'pgclone forget --target URL [--output FILE] [--yes | --dry-run]',
+    summary:
+      "Remove pgclone from a target whose runs all finished or were wiped: its log (schema pgclone) is dropped and reset the pgclone.state setting, so the database is the operator's and its pg_dump holds nothing of pgclone. Refuses while a run is unfinished or locked. On a terminal it asks; without one it needs --yes.",
+    options: [
+      TARGET,
+      o('output', "first write every run's events to FILE, a new file, as pgclone export does", 'FILE', 'no copy'),
+      o('yes', 'drop without asking (needed without a terminal)'),
+      o('dry-run', 'say what would be dropped and write nothing'),
+    ],
+    env: CONN_ENV,
+    exits: [0, 1, 2, 5, 6, 7, 8, 10],
+    exitText: {
+      0: 'the log is dropped (or, with --dry-run, described)',
+      1: 'failed, or the question was answered no (nothing dropped)',
+      2: 'usage error: bad arguments, FILE exists, or no terminal to ask on and no --yes',
+      5: 'nothing to do: the target holds no pgclone log',
+      7: 'refused: a run is interrupted or failed (resume it or wipe it first); nothing dropped',
+      8: "refused: a process holds a run's lock; nothing dropped",
+    },
+    example: 'pgclone forget --target postgresql://app@staging:5432/shop --output shop-clone-log.jsonl',
+  },
   watch: {
     usage: 'pgclone watch [RUN] --target URL [--source URL] [options]',
     summary:

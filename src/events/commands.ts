@@ -37,3 +37,14 @@ export function suggest(verb: SuggestedVerb, state: Pick<RunState, 'runId' | 'ta
   const words = state.runId.startsWith('-') ? [program, verb, ...target, '--', shellQuote(state.runId)] : [program, verb, shellQuote(state.runId), ...target];
   return words.join(' ');
 }
+
+/** The file name the suggested forget exports to. */
+export const LOG_FILE = 'pgclone-log.jsonl';
+
+/**
+ * `pgclone forget --target URL --output pgclone-log.jsonl`: every run's events kept in a file, then the log removed
+ * from the target (a command of the target, not of one run: it refuses while any run is unfinished).
+ */
+export function suggestForget(state: Pick<RunState, 'target'>, program = 'pgclone'): string {
+  return [program, 'forget', '--target', quoted(identityUrl(state.target)), '--output', LOG_FILE].join(' ');
+}

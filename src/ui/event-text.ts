@@ -1,5 +1,5 @@
 // The one place an event becomes text: a line for every event (log, L view, plain lines), and which ones plain output prints.
-import { suggest } from '../events/commands.js';
+import { suggest, suggestForget } from '../events/commands.js';
 import { tableLabel } from '../events/names.js';
 import { evolve } from '../events/fold.js';
 import type { CopyRange, LoggedEvent, SequenceBehind } from '../events/schemas.js';
@@ -82,7 +82,7 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
         paused > 0
           ? `${formatDuration(Math.max(0, ev.durationMs - paused))} of work (${formatDuration(ev.durationMs)} elapsed)`
           : formatDuration(ev.durationMs);
-      return `finished in ${took}: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}, ${t.postDataItems} post-data items, ${t.sequences} sequences; verification ${ev.verification}`;
+      return `finished in ${took}: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}, ${t.postDataItems} post-data items, ${t.sequences} sequences; verification ${ev.verification}; the log stays in schema pgclone — to keep it in a file and remove it: ${suggestForget(state)}`;
     }
     case 'RunWiped':
       return `run ${ev.runId} wiped: ${ev.dropped.length} objects dropped${ev.kept?.length ? `; kept ${ev.kept.join('; ')}` : ''}${ev.restartedAs ? `; restarting as ${ev.restartedAs}` : ''}`;
