@@ -42,6 +42,8 @@ export interface SchemaDump {
 
 export interface DumpOptions {
   filters: Filters;
+  /** relations pg_dump must dump besides what the filters select (a sequence a selected table's default uses), as schema and name */
+  alsoTables?: { schema: string; name: string }[];
   noOwner: boolean;
   noAcl: boolean;
   /** --role-map: applied to the SQL pg_restore writes */
@@ -137,6 +139,9 @@ export function parseTocList(text: string, section: TocEntry['section']): TocEnt
   return out;
 }
 
+/** A name as a pg_dump pattern that matches only itself: in double quotes, where nothing is a wildcard. */
+const exactPattern = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
 function filterArgs(f: Filters): string[] {
   const a: string[] = [];
   for (const s of f.schemas) a.push(`--schema=${s}`);
@@ -206,6 +211,7 @@ export async function dumpSchema(tools: PgTools, source: ConnInfo, snapshotId: s
       '--no-blobs',
       ...(snapshotId ? [`--snapshot=${snapshotId}`] : []),
       ...filterArgs(opts.filters),
+      ...(opts.alsoTables ?? []).map((t) => `--table=${exactPattern(t.schema)}.${exactPattern(t.name)}`),
       `--file=${archive}`,
       `--dbname=${dbnameArg(source, ioTimeoutMs)}`,
     ];

@@ -110,6 +110,46 @@ async function unreadableTables(source: pg.ClientBase): Promise<string[]> {
   return r.rows.map((x) => x.name);
 }
 
+/**
+ * The sequences a dumped table's column default calls (pg_depend of the default on the sequence) that the dump
+ * left out: pg_dump's --table takes only what it matches. They join the dump, unless --exclude-table named one on
+ * purpose, or no --table selection can take them in (then the one line says which table needs which sequence).
+ */
+async function sequencesNeeded(
+  source: pg.ClientBase,
+  dump: SchemaDump,
+  options: RunOptions,
+): Promise<{ sequence: { schema: string; name: string }; user: string }[]> {
+  const pre = dump.toc.filter((e) => e.section === 'pre-data');
+  const tableOids = pre.filter((e) => e.desc === 'TABLE').map((e) => e.oid);
+  const seqOids = pre.filter((e) => e.desc === 'SEQUENCE').map((e) => e.oid);
+  if (tableOids.length === 0) return [];
+  const r = await source.query<{ schema: string; name: string; seq: string; usr: string }>(
+    `SELECT DISTINCT sn.nspname AS schema, s.relname AS name, format('%I.%I', sn.nspname, s.relname) AS seq,
+            format('%I.%I.%I', tn.nspname, t.relname, a.attname) AS usr
+       FROM pg_attrdef d
+       JOIN pg_depend dep ON dep.classid = 'pg_attrdef'::regclass AND dep.objid = d.oid AND dep.refclassid = 'pg_class'::regclass
+       JOIN pg_class s ON s.oid = dep.refobjid AND s.relkind = 'S'
+       JOIN pg_namespace sn ON sn.oid = s.relnamespace
+       JOIN pg_class t ON t.oid = d.adrelid
+       JOIN pg_namespace tn ON tn.oid = t.relnamespace
+       JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+      WHERE d.adrelid = ANY($1::oid[]) AND NOT (s.oid = ANY($2::oid[]))
+      ORDER BY 3, 4`,
+    [tableOids, seqOids],
+  );
+  if (r.rows.length === 0) return [];
+  const excluded = options.filters.excludeTables.map(parseNamePattern);
+  const onPurpose = r.rows.filter((x) => matchesAny({ schema: x.schema, name: x.name }, excluded));
+  const why = (rows: typeof r.rows) => rows.map((x) => `${x.usr} uses sequence ${x.seq} in its default`).join('; ');
+  if (onPurpose.length > 0)
+    throw refuse(`${why(onPurpose)}, but --exclude-table leaves the sequence out: drop that --exclude-table, or exclude the table too (nothing was written)`);
+  // pg_dump ignores --schema once a --table is given: an extra --table can only join a --table selection
+  if (options.filters.tables.length === 0)
+    throw refuse(`${why(r.rows)}, and the sequence is outside the selected schemas: add --schema for it, or --table for each table (nothing was written)`);
+  return r.rows.map((x) => ({ sequence: { schema: x.schema, name: x.name }, user: x.usr }));
+}
+
 /** Dump the schema in a fresh exported snapshot on `source`, and plan tables, sequences and post-data items. */
 export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOptions, ioTimeoutMs = 60_000): Promise<Prepared> {
   const { source, tools, sourceFacts } = sides;
@@ -125,6 +165,13 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
       throw refuse(`the source role cannot read everything to be cloned${list.length ? `: no SELECT on ${list.join(', ')}` : ''} (${msg})`);
     }
     throw refuse(`could not dump the source schema: ${msg}`);
+  }
+  const needed = await sequencesNeeded(source, dump, options);
+  if (needed.length > 0) {
+    const again = { ...options, alsoTables: needed.map((n) => n.sequence) };
+    dump = await dumpSchema(tools, sourceInfo, snapshotId, again, ioTimeoutMs).catch((e: unknown) => {
+      throw e instanceof PgcloneError ? e : refuse(`could not dump the source schema: ${e instanceof Error ? e.message : String(e)}`);
+    });
   }
   const map = options.roleMap ?? [];
   const database = await readSourceDatabase(source, options);
