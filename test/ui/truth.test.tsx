@@ -254,6 +254,14 @@ describe('6. post-data and verify are not black boxes', () => {
     const frame = detail(S.model([S.runView(b.slice(0, cut), S.HOLDER, now)], now));
     expect(frame).toMatch(/Verify 2\/4 tables: ETA \d+ ms · 2 tables left/);
   });
+
+  it('Given every table counted while verify still runs, Then it says so, not "no ETA until a table is counted"', () => {
+    const b = finishedRun('run_counted').build();
+    const cut = b.findLastIndex((e) => e.type === 'TableVerified') + 1;
+    const frame = detail(S.model([S.runView(b.slice(0, cut), S.HOLDER, Date.parse(b[cut - 1]!.at) + 500)], Date.parse(b[cut - 1]!.at) + 500));
+    expect(frame).toMatch(/Verify 4\/4 tables: every table counted; the last checks run/);
+    expect(frame).not.toContain('no ETA until a table is counted');
+  });
 });
 
 describe('7. notes that are neither alarming nor stale', () => {

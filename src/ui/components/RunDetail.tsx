@@ -147,7 +147,10 @@ export function postDataLine(state: RunState): string {
 export function verifyLine(state: RunState): string {
   const eta = verifyEta(state, (r) => formatRate(r, 'rows'));
   const n = Object.keys(state.verified).length;
-  return `Verify ${n}/${state.tableOrder.length} tables: ${eta ? `ETA ${formatDuration(eta.ms)} · ${eta.basis}` : 'no ETA until a table is counted'}`;
+  const all = state.tableOrder.length;
+  // every table counted, the phase still open: what is left are the checks after the tables (sequences, large objects)
+  if (n >= all) return `Verify ${n}/${all} tables: every table counted; the last checks run`;
+  return `Verify ${n}/${all} tables: ${eta ? `ETA ${formatDuration(eta.ms)} · ${eta.basis}` : 'no ETA until a table is counted'}`;
 }
 
 /** An index build in flight, with the progress the catalog gives: "storyboard_panels_project_idx: building index: scanning table 40 % of blocks". */
