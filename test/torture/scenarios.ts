@@ -95,7 +95,17 @@ export async function finish(source: Db, target: Db, runId: string | undefined, 
 // ————— random SIGKILLs —————
 
 export type KillPhase = Exclude<Phase, 'data'> | 'data mid-COPY' | 'data between batches';
-export const KILL_PHASES: KillPhase[] = ['preflight', 'schema', 'data mid-COPY', 'data between batches', 'post-data', 'sequences', 'verify'];
+// every phase a kill can land in (a Record, so a phase added to PHASES must be added here: the type says so)
+export const KILL_PHASES: KillPhase[] = Object.keys({
+  preflight: 0,
+  schema: 0,
+  'data mid-COPY': 0,
+  'data between batches': 0,
+  'post-data': 0,
+  'large-objects': 0,
+  sequences: 0,
+  verify: 0,
+} satisfies Record<KillPhase, 0>) as KillPhase[];
 
 export interface KillReport extends Outcome {
   trials: number;
