@@ -17,7 +17,7 @@ import { findPgTools, type PgTools } from '../pg/pg-tools.js';
 import { orderTables, planTable } from '../plan.js';
 import { matchesAny, parseNamePattern } from '../patterns.js';
 import { plannedAnalyze, plannedPostData } from './post-data.js';
-import { applyPreData } from './schema.js';
+import { applyPreData, createSchemaLine } from './schema.js';
 import { applyDatabase, readSourceDatabase } from './database.js';
 import { exportSnapshot } from '../pg/snapshot.js';
 import { absentRoles, createRoles, readSourceRoles, schemaRoleNames, superuserAttributes } from '../pg/roles.js';
@@ -150,6 +150,54 @@ async function sequencesNeeded(
   return r.rows.map((x) => ({ sequence: { schema: x.schema, name: x.name }, user: x.usr }));
 }
 
+const RELATION_DESCS = new Set(['TABLE', 'VIEW', 'MATERIALIZED VIEW', 'SEQUENCE', 'FOREIGN TABLE']);
+
+/**
+ * SQL the pre-data needs before it on an empty target, run inside applyPreData (so what it creates is recorded and
+ * wipe drops it): the schema of a dumped relation the dump does not create (pg_dump --table emits no CREATE SCHEMA),
+ * and the extension a dumped relation's column type belongs to (pg_dump --table and --schema emit no extensions).
+ */
+async function preDataNeeds(source: pg.ClientBase, dump: SchemaDump): Promise<string> {
+  const pre = dump.toc.filter((e) => e.section === 'pre-data');
+  const relOids = pre.filter((e) => RELATION_DESCS.has(e.desc)).map((e) => e.oid);
+  if (relOids.length === 0) return dump.preDataSql;
+  const dumpedSchemas = pre.filter((e) => e.desc === 'SCHEMA').map((e) => e.oid);
+  const dumpedExts = pre.filter((e) => e.desc === 'EXTENSION').map((e) => e.oid);
+  const schemas = await source.query<{ ident: string }>(
+    `SELECT DISTINCT quote_ident(n.nspname) AS ident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = ANY($1::oid[]) AND n.nspname <> 'public' AND NOT (n.oid = ANY($2::oid[])) ORDER BY 1`,
+    [relOids, dumpedSchemas],
+  );
+  const exts = await source.query<{ ext: string; schema: string; dumped: boolean }>(
+    `SELECT DISTINCT quote_ident(x.extname) AS ext, quote_ident(n.nspname) AS schema, n.oid = ANY($3::oid[]) AS dumped
+       FROM pg_attribute a
+       JOIN pg_type t ON t.oid = a.atttypid
+       JOIN pg_depend d ON d.classid = 'pg_type'::regclass AND d.objid IN (t.oid, t.typelem) AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+       JOIN pg_extension x ON x.oid = d.refobjid
+       JOIN pg_namespace n ON n.oid = x.extnamespace
+      WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped AND NOT (x.oid = ANY($2::oid[]))
+      ORDER BY 1`,
+    [relOids, dumpedExts, dumpedSchemas],
+  );
+  const created = new Set(schemas.rows.map((x) => x.ident));
+  const head: string[] = schemas.rows.map((x) => `CREATE SCHEMA IF NOT EXISTS ${x.ident};`);
+  let sql = dump.preDataSql;
+  for (const e of exts.rows) {
+    const line = `CREATE EXTENSION IF NOT EXISTS ${e.ext} WITH SCHEMA ${e.schema} CASCADE;`;
+    // an extension in a schema the dump creates goes right after that CREATE SCHEMA; any other before the dump
+    const own = e.dumped ? createSchemaLine(e.schema) : null;
+    if (own && own.test(sql)) sql = sql.replace(own, (m) => `${m}\n${line}`);
+    else {
+      if (e.schema !== 'public' && !created.has(e.schema)) {
+        head.push(`CREATE SCHEMA IF NOT EXISTS ${e.schema};`);
+        created.add(e.schema);
+      }
+      head.push(line);
+    }
+  }
+  return head.length > 0 ? `${head.join('\n')}\n${sql}` : sql;
+}
+
 /** Dump the schema in a fresh exported snapshot on `source`, and plan tables, sequences and post-data items. */
 export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOptions, ioTimeoutMs = 60_000): Promise<Prepared> {
   const { source, tools, sourceFacts } = sides;
@@ -173,6 +221,7 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
       throw e instanceof PgcloneError ? e : refuse(`could not dump the source schema: ${e instanceof Error ? e.message : String(e)}`);
     });
   }
+  dump = { ...dump, preDataSql: await preDataNeeds(source, dump) };
   const map = options.roleMap ?? [];
   const database = await readSourceDatabase(source, options);
   dump = { ...dump, database: { ...database, grants: database.grants.map((g) => ({ ...g, grantee: mapRole(g.grantee, map) })) } };

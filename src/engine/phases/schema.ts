@@ -74,7 +74,7 @@ async function reusableSchemas(db: pg.ClientBase, sql: string): Promise<{ name: 
   return r.rows.filter((x) => createSchemaLine(x.ident).test(sql) || createSchemaLine(quoteIdent(x.name)).test(sql));
 }
 
-function createSchemaLine(ident: string): RegExp {
+export function createSchemaLine(ident: string): RegExp {
   return new RegExp(`^CREATE SCHEMA ${ident.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')};$`, 'm');
 }
 
