@@ -153,6 +153,49 @@ async function sequencesNeeded(
 const RELATION_DESCS = new Set(['TABLE', 'VIEW', 'MATERIALIZED VIEW', 'SEQUENCE', 'FOREIGN TABLE']);
 
 /**
+ * The relations a dumped view or materialized view reads (pg_depend of its pg_rewrite rule) that the dump left
+ * out. One --exclude-table (or --exclude-schema) named on purpose, or outside a --schema selection, is refused in
+ * one line naming the view and the relation; a --table selection takes them in as exact extra --tables.
+ */
+async function relationsNeeded(source: pg.ClientBase, dump: SchemaDump, options: RunOptions): Promise<{ schema: string; name: string }[]> {
+  const pre = dump.toc.filter((e) => e.section === 'pre-data');
+  const viewOids = pre.filter((e) => e.desc === 'VIEW' || e.desc === 'MATERIALIZED VIEW').map((e) => e.oid);
+  if (viewOids.length === 0) return [];
+  const relOids = pre.filter((e) => RELATION_DESCS.has(e.desc)).map((e) => e.oid);
+  const r = await source.query<{ kind: string; usr: string; schema: string; name: string; rel: string }>(
+    `SELECT DISTINCT CASE v.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END AS kind,
+            format('%I.%I', vn.nspname, v.relname) AS usr, rn.nspname AS schema, r.relname AS name,
+            format('%I.%I', rn.nspname, r.relname) AS rel
+       FROM pg_class v
+       JOIN pg_namespace vn ON vn.oid = v.relnamespace
+       JOIN pg_rewrite w ON w.ev_class = v.oid
+       JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> v.oid
+       JOIN pg_class r ON r.oid = d.refobjid AND r.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+       JOIN pg_namespace rn ON rn.oid = r.relnamespace
+      WHERE v.oid = ANY($1::oid[]) AND NOT (r.oid = ANY($2::oid[]))
+        AND rn.nspname NOT IN ('pg_catalog', 'information_schema') AND rn.nspname NOT LIKE 'pg_toast%'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = r.oid AND e.deptype = 'e')
+      ORDER BY 2, 5`,
+    [viewOids, relOids],
+  );
+  if (r.rows.length === 0) return [];
+  const excludedTables = options.filters.excludeTables.map(parseNamePattern);
+  const excludedSchemas = options.filters.excludeSchemas.map((s) => parseNamePattern(s).name);
+  const why = (x: (typeof r.rows)[number], flag: string) =>
+    `${x.kind} ${x.usr} reads ${x.rel}, which ${flag} leaves out; exclude ${x.usr} too, or keep ${x.rel} (nothing was written)`;
+  for (const x of r.rows) {
+    if (matchesAny({ schema: x.schema, name: x.name }, excludedTables)) throw refuse(why(x, '--exclude-table'));
+    if (excludedSchemas.some((re) => re.test(x.schema))) throw refuse(why(x, '--exclude-schema'));
+  }
+  const first = r.rows[0] as (typeof r.rows)[number];
+  if (options.filters.tables.length === 0)
+    throw refuse(
+      `${first.kind} ${first.usr} reads ${first.rel}, which is outside the selected schemas; add --schema ${first.schema}, or exclude ${first.usr} (nothing was written)`,
+    );
+  return r.rows.map((x) => ({ schema: x.schema, name: x.name }));
+}
+
+/**
  * SQL the pre-data needs before it on an empty target, run inside applyPreData (so what it creates is recorded and
  * wipe drops it): the schema of a dumped relation the dump does not create (pg_dump --table emits no CREATE SCHEMA),
  * and the extension a dumped relation's column type belongs to (pg_dump --table and --schema emit no extensions).
@@ -214,10 +257,14 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
     }
     throw refuse(`could not dump the source schema: ${msg}`);
   }
-  const needed = await sequencesNeeded(source, dump, options);
-  if (needed.length > 0) {
-    const again = { ...options, alsoTables: needed.map((n) => n.sequence) };
-    dump = await dumpSchema(tools, sourceInfo, snapshotId, again, ioTimeoutMs).catch((e: unknown) => {
+  // what the dumped relations need joins the dump, until nothing more is needed (a view read by a view, its sequence)
+  const also: { schema: string; name: string }[] = [];
+  for (let round = 0; round < 20; round++) {
+    const needed = [...(await sequencesNeeded(source, dump, options)).map((n) => n.sequence), ...(await relationsNeeded(source, dump, options))];
+    const fresh = needed.filter((n) => !also.some((a) => a.schema === n.schema && a.name === n.name));
+    if (fresh.length === 0) break;
+    also.push(...fresh);
+    dump = await dumpSchema(tools, sourceInfo, snapshotId, { ...options, alsoTables: also }, ioTimeoutMs).catch((e: unknown) => {
       throw e instanceof PgcloneError ? e : refuse(`could not dump the source schema: ${e instanceof Error ? e.message : String(e)}`);
     });
   }
