@@ -1,81 +1,24 @@
 // The dashboard (tmux) after its own target connection is cut: it reconnects and shows what committed after the cut,
 // instead of a stale frame with "✗ cannot read the target" for the rest of the run.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendStandalone, ensureLog, type NewEvent } from '../../src/events/index.js';
 import type { LoggedEvent } from '../../src/events/schemas.js';
 import { tryLockRun } from '../../src/events/lock.js';
 import { BIN } from '../helpers/cli.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { finishedRun } from '../fixtures/stories.js';
+import { tmuxTerminals } from '../helpers/tmux.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const sessions: string[] = [];
-// a private tmux server (its own socket), as in terminal.int.test.ts
-let socketDir = '';
-const tmux = (...args: string[]) =>
-  execFileSync('tmux', ['-u', '-S', join(socketDir, 'server'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-
-function openTerminal(command: string[]): string {
-  const name = `pgclone-cut-${randomBytes(3).toString('hex')}`;
-  const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  tmux(
-    'new-session',
-    '-d',
-    '-s',
-    name,
-    '-c',
-    ROOT,
-    '-x',
-    '80',
-    '-y',
-    '24',
-    `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${quoted}; echo "EXIT=$?"; sleep 600`,
-  );
-  sessions.push(name);
-  return name;
-}
-
-async function screenUntil(session: string, re: RegExp, timeoutMs = 45_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let screen = '';
-  while (Date.now() < deadline) {
-    screen = tmux('capture-pane', '-p', '-t', session);
-    if (re.test(screen)) return screen;
-    if (/^EXIT=\d+/m.test(screen)) break;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`the screen never showed ${re}; it shows:\n${screen}`);
-}
-
-afterEach(() => {
-  for (const s of sessions.splice(0)) {
-    try {
-      tmux('kill-session', '-t', s);
-    } catch {
-      /* already gone */
-    }
-  }
-});
-afterAll(() => {
-  try {
-    tmux('kill-server');
-  } catch {
-    /* no server */
-  }
-  rmSync(socketDir, { recursive: true, force: true });
-});
+const t = tmuxTerminals('pgclone-cut');
+const { tmux } = t;
+const openTerminal = t.open;
+const screenUntil = (session: string, re: RegExp, timeoutMs?: number) => t.screenUntil(session, re, { timeoutMs });
 
 let db: TestDb;
 let writer: pg.Client;
 beforeAll(async () => {
-  socketDir = mkdtempSync(join(tmpdir(), 'pgclone-tmux-'));
   db = await createTestDb('dash_cut');
   writer = await db.client();
   await ensureLog(writer);

@@ -1,55 +1,17 @@
 // Leaving a dashboard that copies (tmux): Q asks, y stops the copy at the next boundary and records why (exit 3);
 // Ctrl-C twice leaves at once; SIGTERM to the dashboard stops it at the next boundary and records it too.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { bulkSql } from '../fixtures/fidelity.js';
+import { tmuxTerminals } from '../helpers/tmux.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const sessions: string[] = [];
-// a private tmux server (its own socket), as in terminal.int.test.ts
-let socketDir = '';
-const tmux = (...args: string[]) =>
-  execFileSync('tmux', ['-u', '-S', join(socketDir, 'server'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-
-function openTerminal(command: string[]): string {
-  const name = `pgclone-quit-${randomBytes(3).toString('hex')}`;
-  const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  tmux(
-    'new-session',
-    '-d',
-    '-s',
-    name,
-    '-c',
-    ROOT,
-    '-x',
-    '80',
-    '-y',
-    '24',
-    `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${quoted}; echo "EXIT=$?"; sleep 600`,
-  );
-  sessions.push(name);
-  return name;
-}
-
-async function screenUntil(session: string, re: RegExp, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let screen = '';
-  while (Date.now() < deadline) {
-    screen = tmux('capture-pane', '-p', '-J', '-S', '-100', '-t', session);
-    if (re.test(screen)) return screen;
-    if (/^EXIT=\d+/m.test(screen)) break;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`the screen never showed ${re}; it shows:\n${screen}`);
-}
+const t = tmuxTerminals('pgclone-quit');
+const { tmux } = t;
+const openTerminal = t.open;
+const screenUntil = (session: string, re: RegExp, timeoutMs = 60_000) => t.screenUntil(session, re, { timeoutMs, history: 100 });
 
 async function until(what: string, ok: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -59,27 +21,8 @@ async function until(what: string, ok: () => Promise<boolean>, ms = 60_000): Pro
   }
 }
 
-afterEach(() => {
-  for (const s of sessions.splice(0)) {
-    try {
-      tmux('kill-session', '-t', s);
-    } catch {
-      /* already gone */
-    }
-  }
-});
-afterAll(() => {
-  try {
-    tmux('kill-server');
-  } catch {
-    /* no server */
-  }
-  rmSync(socketDir, { recursive: true, force: true });
-});
-
 let source: TestDb;
 beforeAll(async () => {
-  socketDir = mkdtempSync(join(tmpdir(), 'pgclone-tmux-'));
   source = await createTestDb('quit_src');
   await source.query(bulkSql(40_000));
 });

@@ -1,80 +1,18 @@
 // The dashboard in a real terminal (tmux): R resumes an interrupted run to finished; W, then y, wipes it and starts a new run.
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { compareDatabases } from '../helpers/compare.js';
 import { BIN, runCli, runIdOf, runUntil } from '../helpers/cli.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { bulkSql } from '../fixtures/fidelity.js';
+import { tmuxTerminals } from '../helpers/tmux.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const sessions: string[] = [];
-// a tmux server of this file's own (its own socket), so no other tmux user — a developer's, another
-// test run's — shares, sees or stops it; -u because the screen holds UTF-8 whatever the locale says
-// (made in beforeAll: a file whose tests are all filtered out runs no hooks, and would leave it behind)
-let socketDir = '';
-const tmux = (...args: string[]) =>
-  execFileSync('tmux', ['-u', '-S', join(socketDir, 'server'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-
-function openTerminal(command: string[], env: string[] = []): string {
-  const name = `pgclone-test-${randomBytes(3).toString('hex')}`;
-  const quoted = command.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  // an operator's terminal, not CI's: a CI runner's CI=true (inherited by the tmux server) makes pgclone and Ink
-  // choose plain output, which is what the CI run of this file once tested by mistake
-  tmux(
-    'new-session',
-    '-d',
-    '-s',
-    name,
-    '-c',
-    ROOT,
-    '-x',
-    '80',
-    '-y',
-    '24',
-    `env -u CI -u CONTINUOUS_INTEGRATION NO_COLOR=1 PGCLONE_USE_DIST=1 TERM=xterm-256color ${env.join(' ')} ${quoted}; echo "EXIT=$?"; sleep 600`,
-  );
-  sessions.push(name);
-  return name;
-}
-
-async function screenUntil(session: string, re: RegExp, timeoutMs = 45_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let screen = '';
-  while (Date.now() < deadline) {
-    screen = tmux('capture-pane', '-p', '-t', session);
-    if (re.test(screen)) return screen;
-    if (/^EXIT=\d+/m.test(screen)) break; // the program has ended: the screen will not change any more
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`the screen never showed ${re} (waited up to ${timeoutMs / 1000} s); it shows:\n${screen}`);
-}
-
-afterEach(() => {
-  for (const s of sessions.splice(0)) {
-    try {
-      tmux('kill-session', '-t', s);
-    } catch {
-      /* already gone */
-    }
-  }
-});
-afterAll(() => {
-  try {
-    tmux('kill-server');
-  } catch {
-    /* no session left, so no server */
-  }
-  rmSync(socketDir, { recursive: true, force: true });
-});
+const t = tmuxTerminals('pgclone-test');
+const { tmux } = t;
+const openTerminal = t.open;
+const screenUntil = (session: string, re: RegExp, timeoutMs?: number) => t.screenUntil(session, re, { timeoutMs });
 
 let source: TestDb;
 beforeAll(async () => {
-  socketDir = mkdtempSync(join(tmpdir(), 'pgclone-tmux-'));
   source = await createTestDb('tty_src');
   await source.query(bulkSql(80_000));
   await source.query(`CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT i, 'n' || i FROM generate_series(1, 300) i;`);
