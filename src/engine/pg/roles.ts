@@ -64,9 +64,17 @@ export async function readSourceRoles(source: pg.ClientBase, names: string[], ma
 }
 
 /** The roles of `specs` the target does not have. */
+/** Which of these role names exist on this server. */
+export async function existingRoles(db: pg.ClientBase, names: string[]): Promise<Set<string>> {
+  const r = await db.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [names]);
+  return new Set(r.rows.map((x) => x.rolname));
+}
+
 export async function absentRoles(target: pg.ClientBase, specs: RoleSpec[]): Promise<RoleSpec[]> {
-  const have = await target.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [specs.map((s) => s.name)]);
-  const present = new Set(have.rows.map((x) => x.rolname));
+  const present = await existingRoles(
+    target,
+    specs.map((s) => s.name),
+  );
   return specs.filter((s) => !present.has(s.name));
 }
 
@@ -111,7 +119,7 @@ export async function createRoles(db: pg.ClientBase, specs: RoleSpec[]): Promise
     for (const m of s.members) if (!created.has(m.role)) grants.push({ role: s.name, member: m.role, admin: m.admin });
   }
   const names = [...new Set(grants.flatMap((g) => [g.role, g.member]))];
-  const exist = new Set((await db.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [names])).rows.map((x) => x.rolname));
+  const exist = await existingRoles(db, names);
   for (const g of grants) {
     if (!exist.has(g.role) || !exist.has(g.member)) continue;
     await db.query(`GRANT ${quoteIdent(g.role)} TO ${quoteIdent(g.member)}${g.admin ? ' WITH ADMIN OPTION' : ''}`);

@@ -20,7 +20,7 @@ import { plannedAnalyze, plannedPostData } from './post-data.js';
 import { applyPreData, createSchemaLine } from './schema.js';
 import { applyDatabase, readSourceDatabase } from './database.js';
 import { exportSnapshot } from '../pg/snapshot.js';
-import { absentRoles, createRoles, readSourceRoles, schemaRoleNames, superuserAttributes } from '../pg/roles.js';
+import { absentRoles, createRoles, existingRoles, readSourceRoles, schemaRoleNames, superuserAttributes } from '../pg/roles.js';
 import { mapRole, reservedRoleReason } from '../role-map.js';
 
 export const MIN_SOURCE_VERSION = 120000;
@@ -333,8 +333,7 @@ const DUPLICATE = new Set(['42P07', '42710', '42P06', '42723', '42P04', '42P16']
 
 async function missingRoles(source: pg.ClientBase, target: pg.ClientBase, options: RunOptions): Promise<string[]> {
   const wanted = [...new Set((await schemaRoleNames(source, options)).map((n) => mapRole(n, options.roleMap ?? [])))];
-  const have = await target.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [wanted]);
-  const present = new Set(have.rows.map((x) => x.rolname));
+  const present = await existingRoles(target, wanted);
   return wanted.filter((w) => !present.has(w)).sort();
 }
 
@@ -343,8 +342,10 @@ async function checkRoles(sides: Sides, dump: SchemaDump, options: RunOptions): 
   const { target, targetFacts } = sides;
   const map = options.roleMap ?? [];
   if (map.length > 0) {
-    const have = await target.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [map.map((m) => m.to)]);
-    const present = new Set(have.rows.map((x) => x.rolname));
+    const present = await existingRoles(
+      target,
+      map.map((m) => m.to),
+    );
     const absent = map.filter((m) => !present.has(m.to));
     if (absent.length > 0)
       throw refuse(
