@@ -83,27 +83,18 @@ export interface RunContext {
   changed: Signal;
 }
 
-export interface ContextParts {
-  runId: string;
-  source: ConnInfo;
-  target: ConnInfo;
-  tools: PgTools;
-  state: RunState;
-  settings: EngineSettings;
-  observer: EngineObserver;
-  dump: SchemaDump;
+/** What createRunContext is given: the context's own fields where they are handed in as they are, and the rest. */
+export type ContextParts = Pick<
+  RunContext,
+  'runId' | 'source' | 'target' | 'tools' | 'state' | 'settings' | 'observer' | 'dump' | 'sequences' | 'sourceVersionNum' | 'lock' | 'snapshotIntact'
+> & {
+  /** the source tables of the plan, filed by tableKey in the context */
   tables: SourceTable[];
-  sequences: TableRef[];
-  sourceVersionNum: number;
-  /** the target connection that holds the run lock */
-  lock: pg.Client;
   /** the source connection idle in the exported snapshot's transaction, and the snapshot's id */
   snapshot: { holder: pg.Client; id: string };
-  /** false after a resume: the snapshot is not the one RunStarted planned in */
-  snapshotIntact: boolean;
   /** when the command started: the budget stands for a hard limit on the whole process */
   processStartedAt: number;
-}
+};
 
 export function createRunContext(p: ContextParts): RunContext {
   return {
