@@ -5,6 +5,7 @@ import type { RunOptions } from '../../events/schemas.js';
 import type { RunState } from '../../events/state.js';
 import { checkBudget } from '../budget.js';
 import { closeTracked, commitWith, openSourceReader, openTracked, record, type RunContext } from '../context.js';
+import { mapRole } from '../role-map.js';
 
 /** Contents move in chunks of this size: a 100 MB object never sits whole in this process. */
 const CHUNK_BYTES = 1 << 20;
@@ -15,12 +16,13 @@ interface SourceObject {
   oid: string;
   owner: string;
   hasAcl: boolean;
-  grants: { grantee: string; priv: string; grantable: boolean }[] | null;
+  /** grantee null: PUBLIC */
+  grants: { grantee: string | null; priv: string; grantable: boolean }[] | null;
 }
 
 const LIST_SQL = `
 SELECT m.oid::int8::text AS oid, pg_catalog.pg_get_userbyid(m.lomowner) AS owner, m.lomacl IS NOT NULL AS "hasAcl",
-       (SELECT json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,
+       (SELECT json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
                                           'priv', a.privilege_type, 'grantable', a.is_grantable))
           FROM pg_catalog.aclexplode(m.lomacl) a) AS grants
   FROM pg_catalog.pg_largeobject_metadata m
@@ -50,13 +52,17 @@ async function copyObject(ctx: RunContext, src: pg.ClientBase, dst: pg.ClientBas
     offset += chunk.length;
     if (chunk.length < CHUNK_BYTES) break;
   }
-  if (!ctx.options.noOwner) await dst.query(`ALTER LARGE OBJECT ${o.oid} OWNER TO ${quoteIdent(o.owner)}`);
+  // owners and grantees under their target names, as the dump's are (--role-map)
+  const role = (name: string) => quoteIdent(mapRole(name, ctx.options.roleMap ?? []));
+  if (!ctx.options.noOwner) await dst.query(`ALTER LARGE OBJECT ${o.oid} OWNER TO ${role(o.owner)}`);
   if (!ctx.options.noAcl && o.hasAcl) {
     // an explicit ACL replaces the owner's default rights: start from none, then grant exactly what the source lists
-    const owner = ctx.options.noOwner ? 'CURRENT_USER' : quoteIdent(o.owner);
+    const owner = ctx.options.noOwner ? 'CURRENT_USER' : role(o.owner);
     await dst.query(`REVOKE ALL ON LARGE OBJECT ${o.oid} FROM ${owner}`);
     for (const g of o.grants ?? []) {
-      await dst.query(`GRANT ${g.priv} ON LARGE OBJECT ${o.oid} TO ${g.grantee}${g.grantable ? ' WITH GRANT OPTION' : ''}`);
+      await dst.query(
+        `GRANT ${g.priv} ON LARGE OBJECT ${o.oid} TO ${g.grantee === null ? 'PUBLIC' : role(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`,
+      );
     }
   }
   return offset;
@@ -68,25 +74,29 @@ export async function copyLargeObjects(ctx: RunContext): Promise<void> {
   const src = await openSourceReader(ctx, 'large objects');
   const dst = await openTracked(ctx, 'target', 'large objects');
   try {
+    // objects listed but not reached by a batch (it filled its bytes first) start the next one: listed once
+    let listed: SourceObject[] = [];
     for (;;) {
       checkBudget(ctx.budget);
-      const from = nextLargeObjectOid(ctx.state);
-      const list = await src.query<SourceObject>(LIST_SQL, [from, LARGE_OBJECTS_PER_BATCH]);
-      if (list.rows.length === 0) break;
+      if (listed.length === 0) listed = (await src.query<SourceObject>(LIST_SQL, [nextLargeObjectOid(ctx.state), LARGE_OBJECTS_PER_BATCH])).rows;
+      const first = listed[0];
+      if (!first) break;
       const t0 = Date.now();
+      let count = 0;
       await commitWith(ctx, dst, [], async () => {
         let bytes = 0;
-        let count = 0;
-        let last = list.rows[0] as SourceObject;
-        for (const o of list.rows) {
+        let last = first;
+        for (const o of listed) {
           bytes += await copyObject(ctx, src, dst, o);
           count++;
           last = o;
           if (bytes >= ctx.options.batchBytes) break;
         }
-        const fromOid = Number((list.rows[0] as SourceObject).oid);
-        return [{ type: 'LargeObjectsCopied', runId: ctx.runId, fromOid, toOid: Number(last.oid), count, bytes, durationMs: Date.now() - t0 }];
+        return [
+          { type: 'LargeObjectsCopied', runId: ctx.runId, fromOid: Number(first.oid), toOid: Number(last.oid), count, bytes, durationMs: Date.now() - t0 },
+        ];
       });
+      listed = listed.slice(count);
     }
   } finally {
     await closeTracked(ctx, src);

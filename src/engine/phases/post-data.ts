@@ -80,38 +80,60 @@ export function conflictsInFlight(item: PostDataItemState, inFlight: PostDataIte
   return inFlight.some((other) => !(item.kind === 'index' && other.kind === 'index') && tablesOf(other).some((t) => mine.has(t)));
 }
 
-/** Whether an item may start now, given what the log says and what is in flight. */
-export function mayStart(ctx: RunContext, item: PostDataItemState, inFlight: Set<string>, dataDone: boolean): boolean {
-  const wave = waveOf(item);
-  const busy = [...inFlight].map((id) => ctx.state.postData[id]).filter((x): x is PostDataItemState => !!x);
-  if (conflictsInFlight(item, busy)) return false;
-  const pending = pendingPostData(ctx.state);
-  const earlierBusy = (w: PostWave) => {
-    const before = WAVES.slice(0, WAVES.indexOf(w));
-    return pending.some((p) => p.id !== item.id && before.includes(waveOf(p)));
+/** What every choice of one pick rests on, read once from the log and the items in flight (not once per item). */
+export interface Scheduling {
+  inFlight: PostDataItemState[];
+  dataDone: boolean;
+  /** the waves that still have an item not applied */
+  pendingWaves: Set<PostWave>;
+  /** tables that still have an item not applied other than their analyze */
+  tablesWithItems: Set<string>;
+  /** each wave's first item not applied, in dump order */
+  firstOfWave: Map<PostWave, string>;
+}
+
+export function schedulingOf(ctx: RunContext, inFlight: Set<string>, dataDone: boolean): Scheduling {
+  const s: Scheduling = {
+    inFlight: [...inFlight].map((id) => ctx.state.postData[id]).filter((x): x is PostDataItemState => !!x),
+    dataDone,
+    pendingWaves: new Set(),
+    tablesWithItems: new Set(),
+    firstOfWave: new Map(),
   };
+  for (const p of pendingPostData(ctx.state)) {
+    const w = waveOf(p);
+    s.pendingWaves.add(w);
+    if (!s.firstOfWave.has(w)) s.firstOfWave.set(w, p.id);
+    if (p.kind !== 'analyze' && p.table) s.tablesWithItems.add(tableKey(p.table));
+  }
+  return s;
+}
+
+/** Whether an item may start now, given what the log says and what is in flight. */
+export function mayStart(ctx: RunContext, item: PostDataItemState, s: Scheduling): boolean {
+  const wave = waveOf(item);
+  if (conflictsInFlight(item, s.inFlight)) return false;
+  // an item of an earlier wave is not applied yet (the item's own wave is never earlier than itself)
+  const earlierBusy = (w: PostWave) => WAVES.slice(0, WAVES.indexOf(w)).some((x) => s.pendingWaves.has(x));
   switch (wave) {
     case 'table': {
       const t = item.table ? ctx.state.tables[tableKey(item.table)] : undefined;
-      return t ? t.status === 'copied' : dataDone;
+      return t ? t.status === 'copied' : s.dataDone;
     }
     case 'fk':
-      return dataDone && !earlierBusy(wave);
+      return s.dataDone && !earlierBusy(wave);
     case 'analyze': {
       // after the relation's own items: expression indexes get statistics, a matview has its rows
       const key = item.table ? tableKey(item.table) : null;
-      if (pending.some((p) => p.id !== item.id && p.kind !== 'analyze' && p.table && tableKey(p.table) === key)) return false;
+      if (key !== null && s.tablesWithItems.has(key)) return false;
       const t = key ? ctx.state.tables[key] : undefined;
-      return t ? t.status === 'copied' : dataDone;
+      return t ? t.status === 'copied' : s.dataDone;
     }
     case 'attach':
     case 'refresh':
-    case 'last': {
+    case 'last':
       // one at a time, in dump order (attachments name tables the catalog rows do not give us)
-      if (!dataDone || earlierBusy(wave) || inFlight.size > 0) return false;
-      const firstOfWave = pending.find((p) => waveOf(p) === wave);
-      return firstOfWave?.id === item.id;
-    }
+      return s.dataDone && !earlierBusy(wave) && s.inFlight.length === 0 && s.firstOfWave.get(wave) === item.id;
   }
 }
 
@@ -131,8 +153,8 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
   const pick = (): PostDataItemState | 'wait' | 'done' => {
     const pending = pendingPostData(ctx.state).filter((p) => !inFlight.has(p.id));
     if (pending.length === 0) return 'done';
-    const dataDone = allTablesCopied(ctx.state);
-    const next = pending.find((p) => mayStart(ctx, p, inFlight, dataDone));
+    const scheduling = schedulingOf(ctx, inFlight, allTablesCopied(ctx.state));
+    const next = pending.find((p) => mayStart(ctx, p, scheduling));
     if (next) return next;
     // nothing may start: if the data workers have stopped and nothing is in flight, nothing ever will
     if (dataStopped() && inFlight.size === 0) return 'done';
