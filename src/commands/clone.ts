@@ -1,19 +1,21 @@
 // pgclone clone: a new run from --source into --target.
-import { startClone } from '../engine/start.js';
+import { startClone, type CloneRequest } from '../engine/start.js';
 import { connFlag, outputMode, runOptionsFrom, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';
 import { stoppable } from './stop.js';
 
-export async function cloneCommand(flags: Flags, out: Output): Promise<number> {
-  const source = connFlag(flags, 'source', true);
-  const target = connFlag(flags, 'target', true);
-  out.addSecrets(secretsOf(source, target));
-  const options = runOptionsFrom(flags);
-  const settings = settingsFrom(flags);
+/** A new run under the dashboard on a terminal, else plain lines or JSON; SIGTERM, SIGHUP and Q stop it at a boundary. */
+export async function runClone(req: CloneRequest, flags: Flags, out: Output): Promise<number> {
   const mode = outputMode(flags);
   if (mode === 'dashboard') {
     return (await import('./dashboard.js')).runDashboard(
-      { target, source, mode: 'engine', settings, start: (observer, settings) => startClone({ source, target, options, settings }, observer) },
+      {
+        target: req.target,
+        source: req.source,
+        mode: 'engine',
+        settings: req.settings,
+        start: (observer, settings) => startClone({ ...req, settings }, observer),
+      },
       out,
     );
   }
@@ -21,12 +23,19 @@ export async function cloneCommand(flags: Flags, out: Output): Promise<number> {
   try {
     return exitFor(
       await stoppable(
-        settings,
+        req.settings,
         (t) => out.error(t),
-        (settings) => startClone({ source, target, options, settings }, observer),
+        (settings) => startClone({ ...req, settings }, observer),
       ),
     );
   } finally {
     observer.stop();
   }
+}
+
+export async function cloneCommand(flags: Flags, out: Output): Promise<number> {
+  const source = connFlag(flags, 'source', true);
+  const target = connFlag(flags, 'target', true);
+  out.addSecrets(secretsOf(source, target));
+  return runClone({ source, target, options: runOptionsFrom(flags), settings: settingsFrom(flags) }, flags, out);
 }

@@ -140,8 +140,6 @@ export interface Output {
   error(text: string): void;
   /** add secrets discovered after start (connection flags are parsed by the command) */
   addSecrets(s: string[]): void;
-  /** stdout's reader has gone (`| head`): lines written from now on are dropped */
-  stdoutClosed?(): boolean;
 }
 
 /**
@@ -171,7 +169,6 @@ export function stdOutput(onClosed: (stream: 'stdout' | 'stderr') => void = () =
     line: (t) => write('stdout', t),
     error: (t) => write('stderr', t),
     addSecrets: (s) => secrets.push(...s.filter((x) => !secrets.includes(x))),
-    stdoutClosed: () => closed.stdout,
   };
 }
 

@@ -13,7 +13,6 @@ import { resolveRunId } from '../engine/pick-run.js';
 import { ago, formatBytes, formatDuration, formatInt, timestamp, whereStopped } from '../ui/format.js';
 import { connFlag, secretsOf, stallThresholdFrom, type Flags, type Output } from './common.js';
 import { eventNoun } from '../ui/event-text.js';
-import type { LoggedEvent } from '../events/schemas.js';
 
 /**
  * `status RUN` answers "did this run finish, verified?" by its exit code: 0 only for a finished run whose
@@ -82,7 +81,7 @@ function textOf(s: RunState, c: Classification): string[] {
   const lines = [`${s.runId}  ${c.state}${done ? '' : `  in ${whereStopped(s)}`}`];
   lines.push(`    from ${where(s.source)} into ${where(s.target)}`);
   lines.push(
-    `    started ${timestamp(s.startedAt)} by ${s.operator.user}@${s.operator.host}; last event ${ago(c.silentForMs)} (${eventNoun(s.lastEventType as LoggedEvent['type'])})`,
+    `    started ${timestamp(s.startedAt)} by ${s.operator.user}@${s.operator.host}; last event ${ago(c.silentForMs)} (${eventNoun(s.lastEventType)})`,
   );
   const copied = `${s.tableOrder.length} tables, ${formatInt(s.rowsDone)} rows, ${formatBytes(s.bytesDone)}`;
   if (s.outcome.kind === 'finished') {

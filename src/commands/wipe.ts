@@ -1,15 +1,13 @@
 // pgclone wipe RUN [--restart]: drop what the run created, keep its log; optionally start over as a new run.
 import { EXIT, PgcloneError, UsageError } from '../engine/errors.js';
-import { recordedSource, startClone } from '../engine/start.js';
+import { recordedSource } from '../engine/start.js';
 import { planWipe, wipeRun } from '../engine/wipe.js';
 import type { RunOptions, VerifyMode } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
-import type { ConnInfo } from '../engine/pg/conninfo.js';
 import { quoteIdent } from '../events/names.js';
-import type { EngineSettings } from '../engine/context.js';
 import { confirm } from './confirm.js';
-import { connFlag, outputMode, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
-import { exitFor, textObserver } from './run-output.js';
+import { connFlag, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
+import { runClone } from './clone.js';
 
 /** The wiped run's options for its restart; --verify may ask for another check (checksum, to compare every row). */
 function restartOptions(state: RunState, flags: Flags): RunOptions {
@@ -17,27 +15,6 @@ function restartOptions(state: RunState, flags: Flags): RunOptions {
   const verify = String(flags.verify) as VerifyMode;
   if (!['none', 'count', 'checksum'].includes(verify)) throw new UsageError('--verify must be count, checksum or none');
   return { ...state.options, verify };
-}
-
-/** The new run after a wipe: under the dashboard on a terminal, as clone runs; plain lines or JSON otherwise. */
-async function startAgain(
-  req: { source: ConnInfo; target: ConnInfo; options: RunOptions; settings: EngineSettings; runId: string },
-  flags: Flags,
-  out: Output,
-): Promise<number> {
-  const mode = outputMode(flags);
-  if (mode === 'dashboard') {
-    return (await import('./dashboard.js')).runDashboard(
-      { target: req.target, source: req.source, mode: 'engine', settings: req.settings, start: (observer) => startClone(req, observer) },
-      out,
-    );
-  }
-  const observer = textObserver(mode, out);
-  try {
-    return exitFor(await startClone(req, observer));
-  } finally {
-    observer.stop();
-  }
 }
 
 export async function wipeCommand(runId: string, flags: Flags, out: Output): Promise<number> {
@@ -64,7 +41,7 @@ export async function wipeCommand(runId: string, flags: Flags, out: Output): Pro
         return EXIT.finished;
       }
       out.line(`run ${state.runId} was already wiped; starting it again as run ${plan.restartId}`);
-      return startAgain(again(plan.restartId), flags, out);
+      return runClone(again(plan.restartId), flags, out);
     }
     throw new PgcloneError(decision.reason === 'locked' ? 'locked' : 'nothing-to-do', decision.message);
   }
@@ -95,5 +72,5 @@ export async function wipeCommand(runId: string, flags: Flags, out: Output): Pro
   for (const k of w.kept) out.line(`  kept ${k}`);
   if (!restart || !w.restartedAs) return EXIT.finished;
   out.line(`restarting from scratch as run ${w.restartedAs}`);
-  return startAgain(again(w.restartedAs), flags, out);
+  return runClone(again(w.restartedAs), flags, out);
 }

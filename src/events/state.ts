@@ -7,6 +7,7 @@ import type {
   DatabaseChanges,
   ErrorInfo,
   Operator,
+  PgcloneEvent,
   Phase,
   PostDataKind,
   RunOptions,
@@ -116,7 +117,7 @@ export interface RunState {
   firstEventId: number;
   lastEventId: number;
   lastEventAt: string;
-  lastEventType: string;
+  lastEventType: PgcloneEvent['type'];
   eventCount: number;
   /** the phase the run is in, or was in when it stopped */
   phase: Phase;

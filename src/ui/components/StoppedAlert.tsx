@@ -4,7 +4,6 @@ import { describeHolder } from '../../events/liveness.js';
 import { formatDuration, mismatchAdvice, mismatchedTables, whereStopped } from '../format.js';
 import type { DashboardMode, RunView } from '../model.js';
 import { eventNoun } from '../event-text.js';
-import type { LoggedEvent } from '../../events/schemas.js';
 import { wrapWords } from '../text.js';
 import { theme } from '../theme.js';
 import { actionsFor } from '../ui-state.js';
@@ -45,7 +44,7 @@ export function alertText(run: RunView, now: number, mode: DashboardMode = 'watc
       const detail =
         s.outcome.kind === 'suspended'
           ? `Stopped cleanly ${since(s.outcome.at)} ago: ${s.outcome.reason}.`
-          : `Last event ${since(s.lastEventAt)} ago (${eventNoun(s.lastEventType as LoggedEvent['type'])}); no process holds the run's lock.`;
+          : `Last event ${since(s.lastEventAt)} ago (${eventNoun(s.lastEventType)}); no process holds the run's lock.`;
       return { headline: `Interrupted in ${where}`, detail, keys };
     }
     case 'failed': {
