@@ -1,5 +1,5 @@
 // Numbers for people: bytes, rates, durations, ETAs, and where a run stopped.
-import { checkpointOf, mismatchLines, mismatchNextSteps } from '../events/decide.js';
+import { checkpointOf, mismatchedTables, mismatchNextSteps } from '../events/decide.js';
 import type { RunState } from '../events/state.js';
 
 export function formatInt(n: number): string {
@@ -62,9 +62,18 @@ export function whereStopped(state: RunState): string {
   return cp.phase;
 }
 
-/** The tables whose source and target differ, as verification found them, one line each. */
-export function mismatchedTables(state: RunState): string[] {
-  return mismatchLines(state);
+/** What verification found different, counted by kind: "1 table differs", "2 tables and 1 sequence differ". */
+export function mismatchSummary(state: RunState): string {
+  const tables = mismatchedTables(state).length;
+  const sequences = state.sequencesVerified?.behind.length ?? 0;
+  const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+  const parts = [
+    tables > 0 ? plural(tables, 'table') : null,
+    sequences > 0 ? plural(sequences, 'sequence') : null,
+    state.largeObjects.verified?.match === false ? 'the large objects' : null,
+  ].filter((x): x is string => x !== null);
+  const one = parts.length === 1 && tables + sequences === 1;
+  return `${parts.join(' and ') || 'something'} ${one ? 'differs' : 'differ'}`;
 }
 
 /** What to do about a verification that found a difference: the copy is complete, so resuming changes nothing. */

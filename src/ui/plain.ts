@@ -2,7 +2,8 @@
 import type { LoggedEvent } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { eventText, printedInPlain } from './event-text.js';
-import { formatBytes, formatDuration, formatInt, formatRate, mismatchAdvice, mismatchedTables } from './format.js';
+import { mismatchLines } from '../events/decide.js';
+import { formatBytes, formatDuration, formatInt, formatRate, mismatchAdvice, mismatchSummary } from './format.js';
 import { addSample, dataEta, postDataEta, rates, totals, verifyEta, type Sample } from './progress.js';
 
 export function progressLine(state: RunState, samples: Sample[]): string {
@@ -56,8 +57,7 @@ export function createPlainPrinter(write: (line: string) => void, intervalMs = 5
         if (printedInPlain(ev)) out(eventText(ev, s));
         // a failed verification must not read like a finish: say which tables, first, and what to do
         if (ev.type === 'RunFinished' && ev.verification === 'mismatch') {
-          const bad = mismatchedTables(s);
-          out(`VERIFICATION FAILED — ${bad.length} table${bad.length === 1 ? '' : 's'} differ${bad.length === 1 ? 's' : ''}: ${bad.join('; ')}`);
+          out(`VERIFICATION FAILED — ${mismatchSummary(s)}: ${mismatchLines(s).join('; ')}`);
           out(mismatchAdvice(s));
         }
       }

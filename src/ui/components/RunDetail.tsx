@@ -4,7 +4,8 @@ import type { ReactNode } from 'react';
 import { tableLabel } from '../../events/names.js';
 import { PHASES } from '../../events/schemas.js';
 import type { RunState, TableState } from '../../events/state.js';
-import { formatBytes, formatDuration, formatInt, formatRate, mismatchedTables, timestamp } from '../format.js';
+import { mismatchLines } from '../../events/decide.js';
+import { formatBytes, formatDuration, formatInt, formatRate, mismatchSummary, timestamp } from '../format.js';
 import type { LiveIndexBuild } from '../../events/activity.js';
 import type { RunView } from '../model.js';
 import {
@@ -54,7 +55,7 @@ export function phaseWorkMs(state: RunState, p: (typeof PHASES)[number], end: nu
  * running phase is marked stopped, timed to its last event. A verification that found a difference is ✗, never ✓.
  */
 export function phaseParts(state: RunState, live: boolean, now: number): { text: string; tone: Tone }[] {
-  const mismatch = Object.values(state.verified).some((v) => !v.match) || state.largeObjects.verified?.match === false;
+  const mismatch = mismatchLines(state).length > 0;
   // a log written before large objects were copied never opens that phase: it is shown once it has started
   return PHASES.filter((p) => p !== 'large-objects' || state.phases[p].status !== 'pending').map((p) => {
     const ph = state.phases[p];
@@ -119,8 +120,7 @@ function outcomeLine(state: RunState): string | null {
   if (o.kind === 'finished') {
     const took = workAndElapsed(state, o.durationMs, o.at);
     if (o.verification === 'mismatch') {
-      const n = mismatchedTables(state).length;
-      return `Finished ${timestamp(o.at)} in ${took} — VERIFICATION FAILED: ${n} table${n === 1 ? '' : 's'} differ${n === 1 ? 's' : ''}`;
+      return `Finished ${timestamp(o.at)} in ${took} — VERIFICATION FAILED: ${mismatchSummary(state)}`;
     }
     return `Finished ${timestamp(o.at)} in ${took} — verification ${o.verification}`;
   }

@@ -1,7 +1,8 @@
 // Where an interrupted, stalled or failed run stopped, and the keys that act on it.
 import { Box, Text } from 'ink';
 import { describeHolder } from '../../events/liveness.js';
-import { formatDuration, mismatchAdvice, mismatchedTables, whereStopped } from '../format.js';
+import { mismatchLines } from '../../events/decide.js';
+import { formatDuration, mismatchAdvice, mismatchSummary, whereStopped } from '../format.js';
 import type { DashboardMode, RunView } from '../model.js';
 import { eventNoun } from '../event-text.js';
 import { wrapWords } from '../text.js';
@@ -33,9 +34,9 @@ export function alertText(run: RunView, now: number, mode: DashboardMode = 'watc
     .join(' · ');
   switch (l.state) {
     case 'mismatched': {
-      const bad = mismatchedTables(s);
+      const bad = mismatchLines(s);
       return {
-        headline: `Verification FAILED: ${bad.length} table${bad.length === 1 ? '' : 's'} differ${bad.length === 1 ? 's' : ''} — ${bad.join('; ')}`,
+        headline: `Verification FAILED: ${mismatchSummary(s)} — ${bad.join('; ')}`,
         detail: mismatchAdvice(s),
         keys,
       };
