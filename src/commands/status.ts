@@ -9,7 +9,7 @@ import { readAllRuns } from '../events/store.js';
 import { readRunLocks } from '../events/lock.js';
 import { closeClient, openClient } from '../engine/pg/connect.js';
 import { EXIT, type ExitCode } from '../engine/errors.js';
-import { resolveRunId } from '../engine/pick-run.js';
+import { pickRun } from '../engine/pick-run.js';
 import { ago, formatBytes, formatDuration, formatInt, timestamp, whereStopped } from '../ui/format.js';
 import { connFlag, secretsOf, stallThresholdFrom, type Flags, type Output } from './common.js';
 import { eventNoun } from '../ui/event-text.js';
@@ -115,8 +115,8 @@ export async function statusCommand(runId: string | undefined, flags: Flags, out
   const threshold = stallThresholdFrom(flags);
   const db = await openClient(target, { side: 'target', purpose: 'status' });
   try {
-    const wanted = runId === undefined ? undefined : await resolveRunId(db, runId);
-    const runs = [...(await readAllRuns(db)).entries()].filter(([id]) => wanted === undefined || id === wanted).map(([, events]) => foldRun(events));
+    // one run named: only its events are read (pickRun resolves a prefix as every command does)
+    const runs = runId === undefined ? [...(await readAllRuns(db)).values()].map(foldRun) : [await pickRun(db, runId, 'any')];
     const locks = await readRunLocks(
       db,
       runs.map((r) => r.runId),
@@ -127,7 +127,7 @@ export async function statusCommand(runId: string | undefined, flags: Flags, out
     else if (rows.length === 0) out.line('no runs in the target’s pgclone log');
     else for (const { s, c } of rows) for (const l of textOf(s, c)) out.line(l);
     const one = rows[0];
-    return wanted !== undefined && one ? STATUS_EXIT[one.c.state] : EXIT.finished;
+    return runId !== undefined && one ? STATUS_EXIT[one.c.state] : EXIT.finished;
   } finally {
     await closeClient(db);
   }

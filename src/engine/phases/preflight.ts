@@ -245,18 +245,21 @@ async function preDataNeeds(source: pg.ClientBase, dump: SchemaDump): Promise<st
 export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOptions, ioTimeoutMs = 60_000): Promise<Prepared> {
   const { source, tools, sourceFacts } = sides;
   const snapshotId = await exportSnapshot(source);
-  let dump: SchemaDump;
-  try {
-    dump = await dumpSchema(tools, sourceInfo, snapshotId, options, ioTimeoutMs);
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (e instanceof PgcloneError && e.kind === 'transient') throw e;
-    if (/permission denied/i.test(msg)) {
-      const list = await unreadableTables(source).catch(() => []);
-      throw refuse(`the source role cannot read everything to be cloned${list.length ? `: no SELECT on ${list.join(', ')}` : ''} (${msg})`);
+  // every dump of the source fails the same way, the first or one with what the selection needs added
+  const dumpOrRefuse = async (opts: RunOptions & { alsoTables?: { schema: string; name: string }[] }): Promise<SchemaDump> => {
+    try {
+      return await dumpSchema(tools, sourceInfo, snapshotId, opts, ioTimeoutMs);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (e instanceof PgcloneError && e.kind === 'transient') throw e;
+      if (/permission denied/i.test(msg)) {
+        const list = await unreadableTables(source).catch(() => []);
+        throw refuse(`the source role cannot read everything to be cloned${list.length ? `: no SELECT on ${list.join(', ')}` : ''} (${msg})`);
+      }
+      throw refuse(`could not dump the source schema: ${msg}`);
     }
-    throw refuse(`could not dump the source schema: ${msg}`);
-  }
+  };
+  let dump = await dumpOrRefuse(options);
   // what the dumped relations need joins the dump, until nothing more is needed (a view read by a view, its sequence)
   const also: { schema: string; name: string }[] = [];
   for (let round = 0; round < 20; round++) {
@@ -264,9 +267,7 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
     const fresh = needed.filter((n) => !also.some((a) => a.schema === n.schema && a.name === n.name));
     if (fresh.length === 0) break;
     also.push(...fresh);
-    dump = await dumpSchema(tools, sourceInfo, snapshotId, { ...options, alsoTables: also }, ioTimeoutMs).catch((e: unknown) => {
-      throw e instanceof PgcloneError ? e : refuse(`could not dump the source schema: ${e instanceof Error ? e.message : String(e)}`);
-    });
+    dump = await dumpOrRefuse({ ...options, alsoTables: also });
   }
   dump = { ...dump, preDataSql: await preDataNeeds(source, dump) };
   const map = options.roleMap ?? [];
