@@ -181,11 +181,10 @@ export function createFeed(callersDb: LogDb, opts: FeedOptions): Feed {
         if (runs.size > known || takenOver || now() - lastCatalog >= (opts.catalogMs ?? 1000)) {
           lastCatalog = now();
           holders = await readRunLocks(db, [...runs.keys()]);
-          copies = stampCopies(
-            await liveCopies(db),
-            [...runs.values()].flatMap((d) => (d.state ? [d.state] : [])),
-          );
-          builds = await liveIndexBuilds(db);
+          const states = [...runs.values()].flatMap((d) => (d.state ? [d.state] : []));
+          // the progress views only while some run is in the phase they show: a watched finished log costs one query
+          copies = states.some((st) => st.phases.data.status === 'running') ? stampCopies(await liveCopies(db), states) : [];
+          builds = states.some((st) => st.phases['post-data'].status === 'running') ? await liveIndexBuilds(db) : [];
         }
         readError = null;
         reconnects = 0;
