@@ -1,7 +1,7 @@
 // "Clone in progress", visible on the target itself: a database-level setting any new session reads with
 // current_setting('pgclone.state', true), changed in the transaction of the event that changes it.
 import type pg from 'pg';
-import { sqlstateOf } from './errors.js';
+import { inSavepoint } from '../events/transaction.js';
 
 export const STATE_SETTING = 'pgclone.state';
 
@@ -31,16 +31,13 @@ async function alterDatabase(db: pg.ClientBase, value: string | null): Promise<v
  * database may not (42501): the clone goes on without the marker, and false says so.
  */
 export async function markTarget(db: pg.ClientBase, value: string | null): Promise<boolean> {
-  await db.query('SAVEPOINT pgclone_state');
-  try {
-    await alterDatabase(db, value);
-    await db.query('RELEASE SAVEPOINT pgclone_state');
-    return true;
-  } catch (e) {
-    await db.query('ROLLBACK TO SAVEPOINT pgclone_state');
-    if (sqlstateOf(e) === '42501') return false;
-    throw e;
-  }
+  return (
+    await inSavepoint(
+      db,
+      () => alterDatabase(db, value),
+      (code) => code === '42501',
+    )
+  ).ok;
 }
 
 /** The marker as the database holds it for new sessions (pg_db_role_setting), or null. */

@@ -5,7 +5,7 @@ import { takeRunLock } from '../events/lock.js';
 import type { CreatedObject } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { appendEvents, readRun } from '../events/store.js';
-import { inTransaction } from '../events/transaction.js';
+import { inSavepoint, inTransaction } from '../events/transaction.js';
 import { PgcloneError } from './errors.js';
 import { newRunId, operator } from './operator.js';
 import { pickRun } from './pick-run.js';
@@ -26,18 +26,14 @@ function dropStatement(o: CreatedObject): string {
  * refuses (2BP01) while the role owns anything or holds a privilege anywhere on the cluster, and says what.
  */
 async function dropRole(db: pg.ClientBase, name: string): Promise<string | null> {
-  await db.query('SAVEPOINT pgclone_drop_role');
-  try {
-    await db.query(`DROP ROLE IF EXISTS ${quoteIdent(name)}`);
-    await db.query('RELEASE SAVEPOINT pgclone_drop_role');
-    return null;
-  } catch (e) {
-    await db.query('ROLLBACK TO SAVEPOINT pgclone_drop_role');
-    const err = e as { code?: string; detail?: string; message?: string };
-    if (err.code !== '2BP01' && err.code !== '55006') throw e;
-    const detail = (err.detail ?? err.message ?? '').split('\n').slice(0, 3).join('; ');
-    return `still in use (${detail})`;
-  }
+  const r = await inSavepoint(
+    db,
+    () => db.query(`DROP ROLE IF EXISTS ${quoteIdent(name)}`),
+    (code) => code === '2BP01' || code === '55006',
+  );
+  if (r.ok) return null;
+  const err = r.error as { detail?: string; message?: string };
+  return `still in use (${(err.detail ?? err.message ?? '').split('\n').slice(0, 3).join('; ')})`;
 }
 
 /** Errors that mean "already gone with something dropped before it". */
@@ -89,16 +85,16 @@ export async function wipeRun(target: ConnInfo, runId: string | undefined, opts:
     const restartedAs = opts.restart ? newRunId() : null;
     await inTransaction(lock, async () => {
       for (const o of decision.drop) {
-        await lock.query('SAVEPOINT pgclone_drop');
-        try {
-          await lock.query(dropStatement(o));
-          await lock.query('RELEASE SAVEPOINT pgclone_drop');
+        if (
+          (
+            await inSavepoint(
+              lock,
+              () => lock.query(dropStatement(o)),
+              (code) => GONE.has(code),
+            )
+          ).ok
+        )
           dropped.push(`${o.kind} ${o.identity}`);
-        } catch (e) {
-          await lock.query('ROLLBACK TO SAVEPOINT pgclone_drop');
-          const code = (e as { code?: string }).code ?? '';
-          if (!GONE.has(code)) throw e;
-        }
       }
       // the run's large objects: every one in the oid ranges its batches recorded (preflight saw none there before)
       if (decision.largeObjects.length > 0) {

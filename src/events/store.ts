@@ -2,7 +2,7 @@
 import type { ClientBase } from 'pg';
 import { parseEventRow, type EventRow } from './codec.js';
 import { tableKey } from './names.js';
-import { inTransaction } from './transaction.js';
+import { inSavepoint, inTransaction } from './transaction.js';
 import { EVENT_VERSION, PgcloneEvent, type LoggedEvent, type NewEvent } from './schemas.js';
 
 const EVENTS = 'pgclone.events';
@@ -129,22 +129,20 @@ export async function appendEvents(tx: ClientBase, events: NewEvent[], now: () =
     values.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}::timestamptz, $${n + 5}, $${n + 6}::jsonb)`);
     params.push(full.runId, full.type, full.v, full.at, uniqueKeyOf(e), JSON.stringify(full));
   }
-  await tx.query('SAVEPOINT pgclone_append');
-  try {
-    const r = await tx.query<{ id: string }>(
-      `INSERT INTO ${EVENTS} (run_id, type, version, at, unique_key, payload) VALUES ${values.join(', ')} RETURNING id`,
-      params,
-    );
-    await tx.query('RELEASE SAVEPOINT pgclone_append');
-    return { ok: true, events: fulls.map((f, i) => ({ ...f, id: Number(r.rows[i]?.id) })) };
-  } catch (e) {
-    if ((e as { code?: string }).code === '23505') {
-      await tx.query('ROLLBACK TO SAVEPOINT pgclone_append');
-      const keys = events.map(uniqueKeyOf).filter((k) => k !== null);
-      return { ok: false, conflict: keys.join(', ') };
-    }
-    throw e;
-  }
+  const r = await inSavepoint(
+    tx,
+    () => tx.query<{ id: string }>(`INSERT INTO ${EVENTS} (run_id, type, version, at, unique_key, payload) VALUES ${values.join(', ')} RETURNING id`, params),
+    (code) => code === '23505',
+  );
+  if (!r.ok)
+    return {
+      ok: false,
+      conflict: events
+        .map(uniqueKeyOf)
+        .filter((k) => k !== null)
+        .join(', '),
+    };
+  return { ok: true, events: fulls.map((f, i) => ({ ...f, id: Number(r.value.rows[i]?.id) })) };
 }
 
 /** Append outside any wider transaction; `change`, when given, commits in the same transaction (RunStarted's marker on the target). */

@@ -30,3 +30,25 @@ export async function inTransaction<T>(db: ClientBase, work: () => Promise<T>, o
   }
   return result;
 }
+
+export type SavepointResult<T> = { ok: true; value: T } | { ok: false; sqlstate: string; error: unknown };
+
+/**
+ * Run `work` inside the caller's transaction under a savepoint. An error whose SQLSTATE `tolerated` accepts is
+ * rolled back to the savepoint — the transaction goes on — and returned; any other is rethrown.
+ */
+export async function inSavepoint<T>(db: ClientBase, work: () => Promise<T>, tolerated: (sqlstate: string) => boolean): Promise<SavepointResult<T>> {
+  await db.query('SAVEPOINT pgclone_step');
+  try {
+    const value = await work();
+    await db.query('RELEASE SAVEPOINT pgclone_step');
+    return { ok: true, value };
+  } catch (e) {
+    const sqlstate = (e as { code?: unknown }).code;
+    if (typeof sqlstate === 'string' && tolerated(sqlstate)) {
+      await db.query('ROLLBACK TO SAVEPOINT pgclone_step');
+      return { ok: false, sqlstate, error: e };
+    }
+    throw e;
+  }
+}
