@@ -4,8 +4,8 @@ import { tableLabel } from '../events/names.js';
 import { evolve } from '../events/fold.js';
 import type { CopyRange, LoggedEvent, SequenceBehind } from '../events/schemas.js';
 import type { FoldState, RunState } from '../events/state.js';
-import { formatBytes, formatDuration, formatInt, whereStopped } from './format.js';
-import { pausedWithin, totals } from './progress.js';
+import { formatBytes, formatDuration, formatInt, whereStopped, workAndElapsed } from './format.js';
+import { totals } from './progress.js';
 
 function rangeText(r: CopyRange): string {
   switch (r.kind) {
@@ -36,9 +36,7 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
     case 'PhaseCompleted': {
       // the engine times a phase from its PhaseStarted: a stop and resume inside it is not work
       const from = state.phases[ev.phase].startedAt;
-      const paused = from ? pausedWithin(state.pauses, Date.parse(from), Date.parse(ev.at)) : 0;
-      if (paused <= 0) return `${ev.phase}: done in ${formatDuration(ev.durationMs)}`;
-      return `${ev.phase}: done in ${formatDuration(Math.max(0, ev.durationMs - paused))} of work (${formatDuration(ev.durationMs)} elapsed)`;
+      return `${ev.phase}: done in ${from ? workAndElapsed(state, from, ev.at, ev.durationMs) : formatDuration(ev.durationMs)}`;
     }
     case 'SchemaApplied':
       return `schema: ${ev.statements} statements, ${ev.objects.length} objects created`;
@@ -77,11 +75,7 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
     case 'RunFinished': {
       const t = ev.totals;
       // work time and elapsed time apart: a run stopped and resumed did not take the time it was stopped
-      const paused = pausedWithin(state.pauses, Date.parse(state.startedAt), Date.parse(ev.at));
-      const took =
-        paused > 0
-          ? `${formatDuration(Math.max(0, ev.durationMs - paused))} of work (${formatDuration(ev.durationMs)} elapsed)`
-          : formatDuration(ev.durationMs);
+      const took = workAndElapsed(state, state.startedAt, ev.at, ev.durationMs);
       return `finished in ${took}: ${t.tables} tables, ${formatInt(t.rows)} rows, ${formatBytes(t.bytes)}, ${t.postDataItems} post-data items, ${t.sequences} sequences; verification ${ev.verification}; the log stays in schema pgclone — to keep it in a file and remove it: ${suggestForget(state)}`;
     }
     case 'RunWiped':

@@ -1,6 +1,7 @@
 // Numbers for people: bytes, rates, durations, ETAs, and where a run stopped.
 import { checkpointOf, mismatchedTables, mismatchNextSteps } from '../events/decide.js';
 import type { RunState } from '../events/state.js';
+import { pausedWithin } from './progress.js';
 
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -92,4 +93,15 @@ export function timestamp(iso: string): string {
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z')
     .replace(/Z$/, ' UTC');
+}
+
+/** Work time of a span that lasted `elapsedMs` from `fromIso` to `atIso`: the pauses between a stop and a resume left out. */
+export function workMs(state: RunState, fromIso: string, atIso: string, elapsedMs: number): number {
+  return Math.max(0, elapsedMs - pausedWithin(state.pauses, Date.parse(fromIso), Date.parse(atIso)));
+}
+
+/** "9.0 s", or "13 s of work (28 s elapsed)" when the span was stopped and resumed on the way. */
+export function workAndElapsed(state: RunState, fromIso: string, atIso: string, elapsedMs: number): string {
+  const work = workMs(state, fromIso, atIso, elapsedMs);
+  return work >= elapsedMs ? formatDuration(elapsedMs) : `${formatDuration(work)} of work (${formatDuration(elapsedMs)} elapsed)`;
 }

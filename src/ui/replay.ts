@@ -1,6 +1,6 @@
 // Audit replay: the dashboard as it was after each event of a finished log, paced by the events' own times.
 import { evolve } from '../events/fold.js';
-import type { Classification } from '../events/liveness.js';
+import { classifyRun, type Classification } from '../events/liveness.js';
 import type { LoggedEvent } from '../events/schemas.js';
 import type { FoldState, RunState } from '../events/state.js';
 import type { ReplayAction } from './actions.js';
@@ -30,19 +30,8 @@ export function replayFrames(events: LoggedEvent[]): Frame[] {
 /** At a past moment the engine was at work unless the log had already stopped; the last frame shows the truth now. */
 function livenessAt(frame: Frame, isLast: boolean, final: Classification): Classification {
   if (isLast) return final;
-  const o = frame.state.outcome.kind;
-  const state =
-    o === 'finished'
-      ? frame.state.outcome.kind === 'finished' && frame.state.outcome.verification === 'mismatch'
-        ? 'mismatched'
-        : 'finished'
-      : o === 'wiped'
-        ? 'wiped'
-        : o === 'failed'
-          ? 'failed'
-          : o === 'suspended'
-            ? 'interrupted'
-            : 'running';
+  // an open log was being worked on then; a stopped one reads as classifyRun reads it without a lock holder
+  const state = frame.state.outcome.kind === 'open' ? 'running' : classifyRun(frame.state, null, new Date(frame.at)).state;
   return { state, silentForMs: 0, holder: null };
 }
 

@@ -5,7 +5,7 @@ import { tableLabel } from '../../events/names.js';
 import { PHASES } from '../../events/schemas.js';
 import type { RunState, TableState } from '../../events/state.js';
 import { mismatchLines } from '../../events/decide.js';
-import { formatBytes, formatDuration, formatInt, formatRate, mismatchSummary, timestamp } from '../format.js';
+import { formatBytes, formatDuration, formatInt, formatRate, mismatchSummary, timestamp, workAndElapsed } from '../format.js';
 import type { LiveIndexBuild } from '../../events/activity.js';
 import type { RunView } from '../model.js';
 import {
@@ -108,17 +108,10 @@ export function rateLine(state: RunState, samples: Sample[], silentForMs: number
   return `Rate: ${formatRate(r.rowsPerSec, 'rows')}, ${formatRate(r.bytesPerSec, 'bytes')} ${over} · ${etaText}`;
 }
 
-/** "9.0 s", or "13 s of work (28 s elapsed)" when the run was stopped and resumed on the way. */
-export function workAndElapsed(state: RunState, elapsedMs: number, at: string): string {
-  const paused = pausedWithin(state.pauses, Date.parse(state.startedAt), Date.parse(at));
-  if (paused <= 0) return formatDuration(elapsedMs);
-  return `${formatDuration(Math.max(0, elapsedMs - paused))} of work (${formatDuration(elapsedMs)} elapsed)`;
-}
-
 function outcomeLine(state: RunState): string | null {
   const o = state.outcome;
   if (o.kind === 'finished') {
-    const took = workAndElapsed(state, o.durationMs, o.at);
+    const took = workAndElapsed(state, state.startedAt, o.at, o.durationMs);
     if (o.verification === 'mismatch') {
       return `Finished ${timestamp(o.at)} in ${took} — VERIFICATION FAILED: ${mismatchSummary(state)}`;
     }
@@ -246,7 +239,7 @@ export function RunDetail({ run, now, samples, liveCopies, liveIndexes = [], not
   const lastResume = s.resumes[s.resumes.length - 1];
   if (lastResume) {
     const by = `${lastResume.operator.user}@${lastResume.operator.host}`;
-    const stopped = s.pauses.reduce((n, p) => n + Math.max(0, Date.parse(p.to) - Date.parse(p.from)), 0);
+    const stopped = pausedWithin(s.pauses, -Infinity, Infinity);
     const parts = [`Resumed ${s.resumes.length}× — last by ${by} at ${timestamp(lastResume.at)} from ${lastResume.fromPhase}`];
     if (stopped > 0) parts.push(`stopped ${formatDuration(stopped)} in all (not counted in durations)`);
     after.push(...lines('resumes', fitParts(parts, width)));

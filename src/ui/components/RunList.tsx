@@ -2,9 +2,9 @@
 import { Box, Text } from 'ink';
 import type { RunState } from '../../events/state.js';
 import type { Classification } from '../../events/liveness.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, workMs } from '../format.js';
 import type { RunView } from '../model.js';
-import { pausedWithin, totals } from '../progress.js';
+import { totals } from '../progress.js';
 import { padEnd, shortDuration, truncate } from '../text.js';
 import { theme } from '../theme.js';
 
@@ -23,7 +23,7 @@ export interface RunListProps {
 export function howFar(state: RunState, liveness: Classification): string {
   const o = state.outcome;
   if (o.kind === 'finished') {
-    const work = o.durationMs - pausedWithin(state.pauses, Date.parse(state.startedAt), Date.parse(o.at));
+    const work = workMs(state, state.startedAt, o.at, o.durationMs);
     return `took ${shortDuration(work)} · ${o.verification === 'mismatch' ? 'verify FAILED' : `verify ${o.verification}`}`;
   }
   if (o.kind === 'wiped') return o.restartedAs ? `restarted as ${o.restartedAs}` : `${o.dropped.length} objects dropped`;
@@ -59,14 +59,14 @@ export function RunList({ runs, selectedRunId, now, width, maxRows, starting = f
   const hidden = runs.length - (end - start);
   // what is left after the fixed columns goes to how far each run got; the age column goes first when that is short
   const fixed = 2 + idWidth + 2 + 11 + 2;
-  const withAge = runs.slice(start, end).every((r) => fixed + 12 + howFar(r.state, r.liveness).length <= width);
+  const far = new Map(runs.slice(start, end).map((r) => [r.state.runId, howFar(r.state, r.liveness)]));
+  const withAge = [...far.values()].every((f) => fixed + 12 + f.length <= width);
   return (
     <Box flexDirection="column" width={width}>
       {runs.slice(start, end).map((run) => {
         const s = run.state;
         const isSelected = s.runId === selectedRunId;
         const started = `${shortDuration(now - Date.parse(s.startedAt))} ago`;
-        const far = howFar(s, run.liveness);
         const rest = Math.max(8, width - fixed - (withAge ? 12 : 0));
         return (
           <Text key={s.runId} wrap="truncate" bold={isSelected}>
@@ -76,7 +76,7 @@ export function RunList({ runs, selectedRunId, now, width, maxRows, starting = f
             <Text {...theme.tone(run.liveness.state)}>{padEnd(run.liveness.state, 11)}</Text>
             {'  '}
             {withAge ? `${padEnd(started, 10)}  ` : ''}
-            {truncate(far, rest)}
+            {truncate(far.get(s.runId) ?? '', rest)}
           </Text>
         );
       })}
