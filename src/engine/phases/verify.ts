@@ -104,6 +104,9 @@ SELECT sn.nspname AS sschema, s.relname AS sname, tn.nspname AS tschema, t.relna
  * The classic "duplicate key on the first insert after a restore": a sequence whose next value is not past
  * what its column holds. Checked on the target once the sequences are set; each one behind is a mismatch.
  */
+/** Sequences checked per query. */
+const SEQUENCE_CHUNK = 200;
+
 export async function checkSequences(ctx: RunContext): Promise<void> {
   const dst = await openTracked(ctx, 'target', 'verify sequences');
   const owned = await dst.query<{ sschema: string; sname: string; tschema: string; tname: string; col: string; inc: string; up: boolean }>(OWNED_SQL, [
@@ -111,17 +114,34 @@ export async function checkSequences(ctx: RunContext): Promise<void> {
     ctx.sequences.map((q) => q.name),
   ]);
   const behind: SequenceBehind[] = [];
-  for (const o of owned.rows) {
-    const seq = { schema: o.sschema, name: o.sname };
-    const table = { schema: o.tschema, name: o.tname };
-    const r = await dst.query<{ next: string; lim: string | null; ahead: boolean }>(
-      `SELECT n.v::text AS next, x.m::text AS lim, (x.m IS NULL OR n.v ${o.up ? '>' : '<'} x.m) AS ahead
-         FROM (SELECT ${o.up ? 'max' : 'min'}(${quoteIdent(o.col)})::numeric AS m FROM ${tableKey(table)}) x,
-              LATERAL (SELECT CASE WHEN q.is_called THEN q.last_value::numeric + $1::numeric ELSE q.last_value::numeric END AS v FROM ${tableKey(seq)} q) n`,
-      [o.inc],
+  // one query per 200 sequences (as readSequences reads them), each part tagged with its place in the chunk
+  for (let i = 0; i < owned.rows.length; i += SEQUENCE_CHUNK) {
+    const part = owned.rows.slice(i, i + SEQUENCE_CHUNK);
+    const sql = part
+      .map((o, j) => {
+        const table = tableKey({ schema: o.tschema, name: o.tname });
+        const seq = tableKey({ schema: o.sschema, name: o.sname });
+        return `SELECT ${j} AS i, n.v::text AS next, x.m::text AS lim, (x.m IS NULL OR n.v ${o.up ? '>' : '<'} x.m) AS ahead
+                  FROM (SELECT ${o.up ? 'max' : 'min'}(${quoteIdent(o.col)})::numeric AS m FROM ${table}) x,
+                       LATERAL (SELECT CASE WHEN q.is_called THEN q.last_value::numeric + $${j + 1}::numeric ELSE q.last_value::numeric END AS v FROM ${seq} q) n`;
+      })
+      .join(' UNION ALL ');
+    const r = await dst.query<{ i: number; next: string; lim: string | null; ahead: boolean }>(
+      sql,
+      part.map((o) => o.inc),
     );
-    const row = r.rows[0];
-    if (row && !row.ahead) behind.push({ sequence: seq, table, column: o.col, nextValue: row.next, columnLimit: row.lim ?? '' });
+    for (const row of [...r.rows].sort((x, y) => x.i - y.i)) {
+      const o = part[row.i];
+      if (o && !row.ahead) {
+        behind.push({
+          sequence: { schema: o.sschema, name: o.sname },
+          table: { schema: o.tschema, name: o.tname },
+          column: o.col,
+          nextValue: row.next,
+          columnLimit: row.lim ?? '',
+        });
+      }
+    }
   }
   await record(ctx, [{ type: 'SequencesVerified', runId: ctx.runId, checked: owned.rows.length, behind }]);
   await closeTracked(ctx, dst);
