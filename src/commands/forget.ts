@@ -1,8 +1,8 @@
 // pgclone forget: remove the log (schema pgclone, the pgclone.state setting) from a target whose runs all ended, after
 // exporting it when asked; asks on a terminal as wipe does.
-import { EXIT, UsageError } from '../engine/errors.js';
+import { EXIT } from '../engine/errors.js';
 import { forgetLog, planForget } from '../engine/forget.js';
-import { confirm } from './confirm.js';
+import { consent } from './confirm.js';
 import { connFlag, secretsOf, type Flags, type Output } from './common.js';
 import { outputFile, writeEventsFile } from './export.js';
 
@@ -18,14 +18,13 @@ export async function forgetCommand(flags: Flags, out: Output): Promise<number> 
     out.line(`pgclone forget would drop ${what}${file ? `, after writing the events to ${file}` : ''} (nothing written)`);
     return EXIT.finished;
   }
-  if (flags.yes !== true) {
-    if (!process.stdin.isTTY) throw new UsageError(`forget drops ${what}, and without a terminal it cannot ask: add --yes (--output FILE keeps a copy)`);
-    out.error(`pgclone forget drops ${what}${file ? `, after writing the events to ${file}` : ' — no copy is kept (--output FILE keeps one)'}.`);
-    if (!(await confirm('Drop the log?', process.stdin, process.stderr))) {
-      out.error('pgclone: forget cancelled; nothing dropped');
-      return EXIT.failed;
-    }
-  }
+  const agreed = await consent(flags, out, {
+    verb: 'forget',
+    refusal: `forget drops ${what}, and without a terminal it cannot ask: add --yes (--output FILE keeps a copy)`,
+    explain: [`pgclone forget drops ${what}${file ? `, after writing the events to ${file}` : ' — no copy is kept (--output FILE keeps one)'}.`],
+    question: 'Drop the log?',
+  });
+  if (!agreed) return EXIT.failed;
   const r = await forgetLog(target, file ? { exportTo: (events) => writeEventsFile(file, events) } : {});
   if (file) out.line(`${r.events} events of ${r.runs.length} run${r.runs.length === 1 ? '' : 's'} written to ${file}`);
   out.line(`dropped schema pgclone${r.markReset ? ' and reset the pgclone.state setting' : ''}: the target no longer holds pgclone's log`);

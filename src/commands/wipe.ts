@@ -5,7 +5,7 @@ import { planWipe, wipeRun } from '../engine/wipe.js';
 import type { RunOptions, VerifyMode } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { quoteIdent } from '../events/names.js';
-import { confirm } from './confirm.js';
+import { consent } from './confirm.js';
 import { connFlag, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
 import { runClone } from './clone.js';
 
@@ -56,16 +56,13 @@ export async function wipeCommand(runId: string, flags: Flags, out: Output): Pro
     for (const d of drops) out.line(`  ${d}`);
     return EXIT.finished;
   }
-  if (flags.yes !== true) {
-    // like terraform destroy without a terminal: a script must say --yes; nothing is dropped on a guess
-    if (!process.stdin.isTTY) throw new UsageError(`wipe drops the ${what}, and without a terminal it cannot ask: add --yes (--dry-run lists them)`);
-    out.error(`pgclone wipe drops the ${what} (its log is kept):`);
-    for (const d of drops) out.error(`  ${d}`);
-    if (!(await confirm(`Drop ${drops.length === 1 ? 'it' : `these ${drops.length}`}${restart ? ' and start again' : ''}?`, process.stdin, process.stderr))) {
-      out.error('pgclone: wipe cancelled; nothing dropped');
-      return EXIT.failed;
-    }
-  }
+  const agreed = await consent(flags, out, {
+    verb: 'wipe',
+    refusal: `wipe drops the ${what}, and without a terminal it cannot ask: add --yes (--dry-run lists them)`,
+    explain: [`pgclone wipe drops the ${what} (its log is kept):`, ...drops.map((d) => `  ${d}`)],
+    question: `Drop ${drops.length === 1 ? 'it' : `these ${drops.length}`}${restart ? ' and start again' : ''}?`,
+  });
+  if (!agreed) return EXIT.failed;
   const w = await wipeRun(target, state.runId, { restart });
   out.line(`run ${w.state.runId} wiped: dropped ${w.dropped.length} objects; its log is kept`);
   for (const d of w.dropped) out.line(`  dropped ${d}`);
