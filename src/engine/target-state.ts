@@ -2,6 +2,7 @@
 // current_setting('pgclone.state', true), changed in the transaction of the event that changes it.
 import type pg from 'pg';
 import { inSavepoint } from '../events/transaction.js';
+import { setSql } from './phases/database.js';
 
 export const STATE_SETTING = 'pgclone.state';
 
@@ -17,13 +18,7 @@ export function finishedText(runId: string, at: string, verification: 'passed' |
 }
 
 async function alterDatabase(db: pg.ClientBase, value: string | null): Promise<void> {
-  const r = await db.query<{ sql: string }>(
-    value === null
-      ? `SELECT format('ALTER DATABASE %I RESET ${STATE_SETTING}', current_database()) AS sql`
-      : `SELECT format('ALTER DATABASE %I SET ${STATE_SETTING} = %L', current_database(), $1::text) AS sql`,
-    value === null ? [] : [value],
-  );
-  await db.query(r.rows[0]?.sql ?? 'SELECT 1');
+  await db.query(await setSql(db, STATE_SETTING, value));
 }
 
 /**

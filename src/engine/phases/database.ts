@@ -2,7 +2,6 @@
 // Applied in the schema's transaction and recorded with the target's previous values, so a wipe puts them back.
 import type pg from 'pg';
 import type { DatabaseChanges } from '../../events/schemas.js';
-import { STATE_SETTING } from '../target-state.js';
 
 export interface DatabaseGrant {
   /** a role name, or PUBLIC */
@@ -62,7 +61,8 @@ function splitSetting(s: string): { name: string; value: string } {
   return { name: s.slice(0, i), value: s.slice(i + 1) };
 }
 
-const isOwn = (name: string) => name.toLowerCase() === STATE_SETTING || name.toLowerCase().startsWith('pgclone.');
+// pgclone's own settings (pgclone.state among them) are never copied or put back
+const isOwn = (name: string) => name.toLowerCase().startsWith('pgclone.');
 
 export async function readSourceDatabase(source: pg.ClientBase, opts: { noAcl: boolean }): Promise<SourceDatabase> {
   const row = await readDatabase(source, false);
@@ -85,7 +85,8 @@ function listValueSql(value: string): string | null {
   return elems.join(', ');
 }
 
-async function setSql(db: pg.ClientBase, name: string, value: string | null): Promise<string> {
+/** ALTER DATABASE (this one) SET name TO value, or RESET name when value is null. */
+export async function setSql(db: pg.ClientBase, name: string, value: string | null): Promise<string> {
   if (value === null) {
     return statement(db, `SELECT format('ALTER DATABASE %I RESET %I', current_database(), $1::text) AS sql`, [name]);
   }
