@@ -31,6 +31,9 @@ export function tmuxTerminals(prefix = 'pgclone-test'): Terminals {
     execFileSync('tmux', ['-u', '-S', join(socketDir, 'server'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   beforeAll(() => {
     socketDir = mkdtempSync(join(tmpdir(), 'pgclone-tmux-'));
+    // a session that lives as long as the file: a server whose last session was just killed is exiting, and the
+    // next new-session, racing it, failed with "server exited unexpectedly" (seen in a CI run)
+    tmux('new-session', '-d', '-s', 'keeper', 'sleep 86400');
   });
   afterEach(() => {
     for (const s of sessions.splice(0)) {
