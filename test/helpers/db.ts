@@ -1,4 +1,4 @@
-// Fresh databases for each test on the test server, dropped when the file's tests are done.
+// Fresh databases for each test on the test server (or another server by URL), dropped when the file's tests are done.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { inject } from 'vitest';
@@ -15,7 +15,8 @@ export interface TestDb {
   client(): Promise<pg.Client>;
 }
 
-const created = new Set<string>();
+/** database name → the URL of the server it is on */
+const created = new Map<string, string>();
 
 export function serverUrl(): string {
   return inject('pgUrl');
@@ -34,10 +35,11 @@ export async function adminQuery(sql: string, params: unknown[] = []): Promise<p
   }
 }
 
-export async function createTestDb(label = 'db'): Promise<TestDb> {
+/** `base`: a server other than the test server (test/helpers/majors.ts), its URL to any database. */
+export async function createTestDb(label = 'db', base = serverUrl()): Promise<TestDb> {
   const name = databaseName(label);
-  const url = await createDatabase(serverUrl(), name);
-  created.add(name);
+  const url = await createDatabase(base, name);
+  created.set(name, base);
   return {
     name,
     url,
@@ -54,12 +56,17 @@ export async function createTestDb(label = 'db'): Promise<TestDb> {
 }
 
 export async function dropTestDb(name: string): Promise<void> {
-  await dropDatabase(serverUrl(), name);
+  await dropDatabase(created.get(name) ?? serverUrl(), name);
   created.delete(name);
 }
 
 export async function dropAllTestDbs(): Promise<void> {
-  for (const name of created) await dropTestDb(name);
+  for (const name of created.keys()) await dropTestDb(name);
+}
+
+/** The server at `base` is going away with its databases: nothing of it is left to drop. */
+export function forgetTestDbsOn(base: string): void {
+  for (const [name, b] of created) if (b === base) created.delete(name);
 }
 
 export interface TestRole {
@@ -83,7 +90,8 @@ export async function createLoginRole(prefix: string, attributes = ''): Promise<
       return u.toString();
     },
     async drop() {
-      for (const db of created) {
+      for (const [db, base] of created) {
+        if (base !== serverUrl()) continue;
         const c = await connect(urlFor(db)).catch(() => null);
         if (!c) continue;
         await c.query(`DROP OWNED BY ${name}`).catch(() => undefined);
