@@ -65,6 +65,8 @@ export function runOptionsFrom(flags: Flags): RunOptions {
     excludeTableData: list(flags['exclude-table-data']),
   };
   const verify = String(flags.verify ?? 'count') as VerifyMode;
+  const schemaEngine = String(flags['schema-engine'] ?? 'builtin');
+  if (schemaEngine !== 'builtin' && schemaEngine !== 'pg_dump') throw new UsageError('--schema-engine must be builtin or pg_dump');
   if (!['none', 'count', 'checksum'].includes(verify)) throw new UsageError('--verify must be count, checksum or none');
   return {
     filters,
@@ -76,6 +78,7 @@ export function runOptionsFrom(flags: Flags): RunOptions {
     noAcl: flags['no-acl'] === true,
     binary: flags.text !== true,
     noAnalyze: flags['no-analyze'] === true,
+    schemaEngine,
     ...(flags.roles === true ? { roles: true } : {}),
     ...(list(flags['role-map']).length ? { roleMap: roleMapFrom(list(flags['role-map'])) } : {}),
     maintenanceWorkMemBytes:

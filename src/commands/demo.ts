@@ -14,7 +14,6 @@ import { parseConnString, type ConnInfo } from '../engine/pg/conninfo.js';
 import { DEFAULT_SETTINGS, type EngineObserver, type EngineSettings } from '../engine/context.js';
 import { reapOrphanedServers, startEmbedded, type EmbeddedServer } from '../local/embedded.js';
 import { errorMessage, EXIT, PgcloneError, UsageError } from '../engine/errors.js';
-import { findPgTools, installHint } from '../engine/pg/pg-tools.js';
 import type { RunResult } from '../engine/context.js';
 import { resumeRun, startClone } from '../engine/start.js';
 import { formatBytes, formatDuration, formatInt, whereStopped } from '../ui/format.js';
@@ -22,7 +21,7 @@ import { outputMode, runOptionsFrom, secretsOf, type Flags, type Output } from '
 import { exitFor, textObserver } from './run-output.js';
 import { wrapIndented } from '../ui/text.js';
 
-/** The embedded servers' major version: pg_dump must be at least this. */
+/** The embedded servers' major version. */
 const SERVER_MAJOR = 15;
 /** Each panel's image; 2,430 of them make storyboard_panels about 1.6 GB: a clone of 20-40 s on two cores. */
 export const IMAGE_KB = 640;
@@ -150,25 +149,6 @@ const sourceSize = (info: ConnInfo) =>
     );
     return { rows: Number(r.rows[0]?.rows ?? 0), bytes: Number(r.rows[0]?.bytes ?? 0) };
   });
-
-/** pg_dump and pg_restore of at least the servers' major, or one line saying what to install. */
-async function checkTools(): Promise<string> {
-  let tools;
-  try {
-    tools = await findPgTools();
-  } catch (e) {
-    // only "not found" is said again with what to install; a pg_dump that answers no version says so itself
-    if (!(e instanceof PgcloneError && / were not found /.test(e.message))) throw e;
-    throw new PgcloneError('preflight', `the demo needs pg_dump and pg_restore ${SERVER_MAJOR} or newer and found none; ${installHint(SERVER_MAJOR)}`);
-  }
-  if (tools.major < SERVER_MAJOR) {
-    throw new PgcloneError(
-      'preflight',
-      `the demo needs pg_dump and pg_restore ${SERVER_MAJOR} or newer; ${tools.pgDump} is ${tools.version}; ${installHint(SERVER_MAJOR)}`,
-    );
-  }
-  return `${tools.pgDump} ${tools.version}`;
-}
 
 /** The newest run in the demo's target, with its events. */
 const lastRun = (target: ConnInfo): Promise<{ state: RunState; events: LoggedEvent[] } | null> =>
@@ -349,8 +329,7 @@ async function demo(flags: Flags, plainOut: Output, run: DemoRun): Promise<numbe
   const interrupt = flags['no-interrupt'] !== true;
   const keep = flags.keep === true;
 
-  const tools = await checkTools();
-  out.line(`pgclone demo — a clone that is stopped part way, found interrupted, and resumed (${tools})`);
+  out.line('pgclone demo — a clone that is stopped part way, found interrupted, and resumed (the schema read from the catalogs: no pg_dump needed)');
   const reaped = await reapOrphanedServers();
   if (reaped > 0) out.line(`stopped and removed ${reaped} server${reaped === 1 ? '' : 's'} a killed demo or test run had left running`);
   const { servers } = run;

@@ -81,7 +81,9 @@ const CONN_ENV = [
   'PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT, PGCONNECT_TIMEOUT: fill in what a URL leaves out',
   'PGPASSFILE (default ~/.pgpass): passwords by host, port, database and user',
 ];
-const TOOLS_ENV = ['PGCLONE_PG_BIN: the folder holding pg_dump and pg_restore (default: the newest /usr/lib/postgresql/*/bin, else PATH)'];
+const TOOLS_ENV = [
+  'PGCLONE_PG_BIN: with --schema-engine pg_dump, the folder holding pg_dump and pg_restore (default: the newest /usr/lib/postgresql/*/bin, else PATH)',
+];
 const SHOW_ENV = [
   'NO_COLOR: a dashboard without colour',
   'CI: plain lines instead of the dashboard',
@@ -126,6 +128,12 @@ export const COMMANDS: Record<string, CommandDoc> = {
       o('text', 'COPY in text format', undefined, 'binary for built-in types and enums between servers of one major version'),
       o('maintenance-work-mem', 'maintenance_work_mem of each index job', 'SIZE', megabytes(RUN_DEFAULTS.maintenanceWorkMemBytes)),
       o('no-analyze', 'do not ANALYZE each table once its rows and indexes are in: leave planner statistics to autovacuum'),
+      o(
+        'schema-engine',
+        "what reads the schema: builtin (the source's catalogs, over the snapshot's connection; no client program) or pg_dump (pg_dump and pg_restore of at least the source's major)",
+        'builtin|pg_dump',
+        'builtin',
+      ),
       ...RUN_LIMITS,
       JSON_OUT,
       PLAIN,

@@ -53,7 +53,7 @@ export interface RunContext {
   runId: string;
   source: ConnInfo;
   target: ConnInfo;
-  tools: PgTools;
+  tools: PgTools | null;
   options: RunOptions;
   settings: EngineSettings;
   observer: EngineObserver;

@@ -14,7 +14,7 @@ import { newRunId, operator } from './operator.js';
 import { pickRun } from './pick-run.js';
 import { closeClient, openClient } from './pg/connect.js';
 import type { ConnInfo } from './pg/conninfo.js';
-import { checkTargetLargeObjects, dryRunSchema, openSides, prepare, type Prepared, type Sides } from './phases/preflight.js';
+import { checkTargetLargeObjects, dryRunSchema, openSides, prepare, schemaEngineOf, type Prepared, type Sides } from './phases/preflight.js';
 import { runWithRetries } from './retry.js';
 import { steps } from './run.js';
 import { cloningText, markTarget, STATE_SETTING } from './target-state.js';
@@ -61,12 +61,13 @@ function contextFor(
 /** `pgclone clone`: preflight without writing, then RunStarted, then the steps. */
 export async function startClone(req: CloneRequest, observer: EngineObserver = {}): Promise<RunResult> {
   const t0 = Date.now();
-  const sides = await openSides(req.source, req.target);
+  const sides = await openSides(req.source, req.target, schemaEngineOf(req.options));
   let prepared: Prepared;
   try {
     prepared = await prepare(sides, req.source, req.options, req.settings.ioTimeoutMs);
     await dryRunSchema(sides, prepared.dump, req.options, req.target);
     await checkTargetLargeObjects(sides, prepared.largeObjects, req.target);
+    for (const note of prepared.dump.notes ?? []) observer.onNote?.(note);
   } catch (e) {
     await closeClient(sides.source);
     await closeClient(sides.target);
@@ -161,7 +162,7 @@ export async function resumeRun(req: ResumeRequest, observer: EngineObserver = {
     const early = refuseResumeEarly(state, { held: 'by-us' }) ?? refuseResumeEarly(state, await takeRunLock(lock, runId));
     if (early) throw refused(early.reason, early.message);
     const sourceInfo = req.source ?? recordedSource(state);
-    const opened = await openSides(sourceInfo, req.target);
+    const opened = await openSides(sourceInfo, req.target, schemaEngineOf(state.options));
     sourceClient = opened.source;
     // openSides opened its own target connection; the lock stays on ours
     await closeClient(opened.target);

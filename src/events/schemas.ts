@@ -56,6 +56,8 @@ export const RunOptions = z.object({
   roles: z.boolean().optional(),
   /** --role-map: owners and grantees named `from` on the source are `to` on the target; absent in older logs */
   roleMap: z.array(z.object({ from: z.string(), to: z.string() })).optional(),
+  /** what reads the schema: the built-in engine (catalog queries) or pg_dump; absent in older logs, which used pg_dump */
+  schemaEngine: z.enum(['builtin', 'pg_dump']).optional(),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
 

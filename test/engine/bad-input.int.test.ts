@@ -84,18 +84,22 @@ describe('bad input', () => {
     }
   });
 
-  it('pg_dump missing → exit 7', async () => {
-    expect(await refused(clone(source.url), 7, { PGCLONE_PG_BIN: '/nonexistent/bin' })).toMatch(/pg_dump and pg_restore were not found/);
+  it('--schema-engine pg_dump with pg_dump missing → exit 7', async () => {
+    expect(await refused([...clone(source.url), '--schema-engine', 'pg_dump'], 7, { PGCLONE_PG_BIN: '/nonexistent/bin' })).toMatch(
+      /pg_dump and pg_restore were not found/,
+    );
   });
 
-  it('pg_dump older than the source → exit 7', async () => {
+  it('--schema-engine pg_dump with a pg_dump older than the source → exit 7', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pgclone-oldtools-'));
     for (const tool of ['pg_dump', 'pg_restore']) {
       await writeFile(join(dir, tool), `#!/bin/sh\necho "${tool} (PostgreSQL) 11.22"\n`);
       await chmod(join(dir, tool), 0o755);
     }
     try {
-      expect(await refused(clone(source.url), 7, { PGCLONE_PG_BIN: dir })).toMatch(/pg_dump is version 11.22, older than the source server \(15/);
+      expect(await refused([...clone(source.url), '--schema-engine', 'pg_dump'], 7, { PGCLONE_PG_BIN: dir })).toMatch(
+        /pg_dump is version 11.22, older than the source server \(15/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 // Fidelity: a clone of a source full of traps is equal in schema, rows and sequences.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compareDatabases } from '../helpers/compare.js';
-import { runCli } from '../helpers/cli.js';
+import { noClientTools, runCli } from '../helpers/cli.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { FIDELITY_SQL } from '../fixtures/fidelity.js';
 
@@ -50,6 +50,43 @@ describe('clone fidelity', () => {
     const r = await runCli(['clone', '--source', source.url, '--target', target.url, '--text', '--jobs', '1', '--index-jobs', '1']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    expect(await compareDatabases(source.url, target.url)).toEqual([]);
+  });
+
+  it('the pg_dump engine (--schema-engine pg_dump) makes the same target as the built-in one', async () => {
+    const builtin = await createTestDb('fid_builtin');
+    const dumped = await createTestDb('fid_pgdump');
+    const a = await runCli(['clone', '--source', source.url, '--target', builtin.url, '--schema-engine', 'builtin']);
+    const b = await runCli(['clone', '--source', source.url, '--target', dumped.url, '--schema-engine', 'pg_dump']);
+    expect([a.stderr, b.stderr]).toEqual(['', '']);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    // each run says which engine it used
+    const engines = await Promise.all(
+      [builtin, dumped].map(
+        async (t) => (await t.query<{ e: string }>(`SELECT payload->'options'->>'schemaEngine' AS e FROM pgclone.events WHERE type = 'RunStarted'`))[0]?.e,
+      ),
+    );
+    expect(engines).toEqual(['builtin', 'pg_dump']);
+    expect(await compareDatabases(builtin.url, dumped.url)).toEqual([]);
+  });
+
+  it('clones and resumes with no PostgreSQL client program reachable, verified by checksum', async () => {
+    const target = await createTestDb('fid_notools');
+    const none = await noClientTools();
+    try {
+      const first = await runCli(
+        ['clone', '--source', source.url, '--target', target.url, '--max-duration', '1ms', '--batch-size', '16kB', '--verify', 'checksum'],
+        none.env,
+      );
+      expect(first.stderr, first.stdout).toBe('');
+      expect(first.code, first.stdout).toBe(3);
+      const last = await runCli(['resume', '--target', target.url, '--source', source.url], none.env);
+      expect(last.stderr, last.stdout).toBe('');
+      expect(last.code, last.stdout).toBe(0);
+      expect(last.stdout).toMatch(/verification passed/);
+    } finally {
+      await none.dispose();
+    }
     expect(await compareDatabases(source.url, target.url)).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { runCli } from '../helpers/cli.js';
 import { createTestDb } from '../helpers/db.js';
 
 describe('schema dumps left by killed runs', () => {
-  it('are removed by the next clone on the host; a live process keeps its own', async () => {
+  it('are removed by the next pg_dump-engine clone on the host; a live process keeps its own', async () => {
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
     const stale = join(tmpdir(), `pgclone-dump-${deadPid}-test01`);
     const live = join(tmpdir(), `pgclone-dump-${process.pid}-test02`);
@@ -22,7 +22,7 @@ describe('schema dumps left by killed runs', () => {
       const source = await createTestDb('stale_src');
       await source.query('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)');
       const target = await createTestDb('stale_dst');
-      const r = await runCli(['clone', '--source', source.url, '--target', target.url]);
+      const r = await runCli(['clone', '--source', source.url, '--target', target.url, '--schema-engine', 'pg_dump']);
       expect(r.code, r.stderr).toBe(0);
       expect(existsSync(stale)).toBe(false);
       expect(existsSync(live)).toBe(true);

@@ -1,5 +1,8 @@
 // Running the real pgclone command line as a child process, and watching its JSON events to kill it on cue.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -75,4 +78,20 @@ export function runIdOf(events: JsonEvent[]): string {
   const ev = events.find((e) => e.type === 'RunStarted');
   if (!ev) throw new Error('no RunStarted among the events');
   return String(ev.runId);
+}
+
+/**
+ * An environment where no PostgreSQL client program can be found: PATH holds only a link to node, and
+ * PGCLONE_PG_BIN names an empty directory (so not even /usr/lib/postgresql is looked in). Anything that needed
+ * pg_dump, pg_restore or psql fails under it.
+ */
+export async function noClientTools(): Promise<{ env: NodeJS.ProcessEnv; dispose(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'pgclone-notools-'));
+  await mkdir(join(dir, 'bin'));
+  await mkdir(join(dir, 'pg'));
+  await symlink(process.execPath, join(dir, 'bin', 'node'));
+  return {
+    env: { PATH: join(dir, 'bin'), PGCLONE_PG_BIN: join(dir, 'pg') },
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
 }

@@ -38,6 +38,8 @@ export interface SchemaDump {
   database?: SourceDatabase;
   /** --roles: the source's definitions of the roles the schema names, for the schema step to create those the target lacks */
   roles?: RoleSpec[];
+  /** the built-in engine's notes for the operator (a user mapping's password left out), said once at the start */
+  notes?: string[];
 }
 
 export interface DumpOptions {

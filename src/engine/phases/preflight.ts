@@ -11,7 +11,8 @@ import { largeObjectsIncluded } from './large-objects.js';
 import { largeObjectSpan, postItemFacts, serverFacts, sourceSequences, sourceTables, type ServerFacts, type SourceTable } from '../pg/catalog.js';
 import { closeClient, openClient } from '../pg/connect.js';
 import { describeConn, type ConnInfo } from '../pg/conninfo.js';
-import { dumpSchema, type SchemaDump } from '../pg/dump.js';
+import { dumpSchema, type DumpOptions, type SchemaDump } from '../pg/dump.js';
+import { readSchema } from '../schema/index.js';
 import { PgcloneError, sqlstateOf } from '../errors.js';
 import { findPgTools, type PgTools } from '../pg/pg-tools.js';
 import { orderTables, planTable } from '../plan.js';
@@ -26,8 +27,18 @@ import { mapRole, reservedRoleReason } from '../role-map.js';
 export const MIN_SOURCE_VERSION = 120000;
 export const MIN_TARGET_VERSION = 130000;
 
+/** The engine a run's schema is read with: its options say, and a log from before the built-in engine used pg_dump. */
+export function schemaEngineOf(options: Pick<RunOptions, 'schemaEngine'>): 'builtin' | 'pg_dump' {
+  return options.schemaEngine ?? 'pg_dump';
+}
+
+/** The majors whose catalogs the built-in engine reads (each tested: npm run matrix). */
+export const BUILTIN_MIN_MAJOR = 13;
+export const BUILTIN_MAX_MAJOR = 18;
+
 export interface Sides {
-  tools: PgTools;
+  /** pg_dump and pg_restore: only for the pg_dump engine */
+  tools: PgTools | null;
   source: pg.Client;
   target: pg.Client;
   sourceFacts: ServerFacts;
@@ -64,8 +75,8 @@ function poolerMessage(info: ConnInfo, side: string): string {
 }
 
 /** Open both sides, check tools, versions, identity and poolers. */
-export async function openSides(sourceInfo: ConnInfo, targetInfo: ConnInfo): Promise<Sides> {
-  const tools = await findPgTools();
+export async function openSides(sourceInfo: ConnInfo, targetInfo: ConnInfo, engine: 'builtin' | 'pg_dump'): Promise<Sides> {
+  const tools = engine === 'pg_dump' ? await findPgTools() : null;
   let source: pg.Client | null = null;
   let target: pg.Client | null = null;
   try {
@@ -86,7 +97,11 @@ export async function openSides(sourceInfo: ConnInfo, targetInfo: ConnInfo): Pro
       throw refuse(
         `the target runs PostgreSQL ${targetFacts.version}, older than the source's ${sourceFacts.version}; a dump may not load into an older server`,
       );
-    if (tools.major < srcMajor) {
+    if (engine === 'builtin' && (srcMajor < BUILTIN_MIN_MAJOR || srcMajor > BUILTIN_MAX_MAJOR))
+      throw refuse(
+        `the source runs PostgreSQL ${sourceFacts.version}; the built-in schema engine reads ${BUILTIN_MIN_MAJOR} to ${BUILTIN_MAX_MAJOR} — use --schema-engine pg_dump with a pg_dump of at least ${srcMajor}`,
+      );
+    if (tools && tools.major < srcMajor) {
       throw refuse(
         `${tools.pgDump} is version ${tools.version}, older than the source server (${sourceFacts.version}); install pg_dump ${srcMajor} or newer (or point PGCLONE_PG_BIN at it)`,
       );
@@ -241,6 +256,21 @@ async function preDataNeeds(source: pg.ClientBase, dump: SchemaDump): Promise<st
   return head.length > 0 ? `${head.join('\n')}\n${sql}` : sql;
 }
 
+/**
+ * The built-in engine's reading, on the snapshot's own connection. What it cannot reproduce is refused here, each
+ * object named with its kind, before anything is written.
+ */
+async function readBuiltin(source: pg.ClientBase, versionNum: number, opts: DumpOptions): Promise<SchemaDump> {
+  const r = await readSchema(source, versionNum, opts);
+  if (r.unsupported.length > 0) {
+    const shown = r.unsupported.slice(0, 12).map((u) => `${u.kind} ${u.identity} (${u.why})`);
+    throw refuse(
+      `the built-in schema engine cannot reproduce ${r.unsupported.length === 1 ? 'this object' : `these ${r.unsupported.length} objects`}: ${shown.join('; ')}${r.unsupported.length > shown.length ? ' …' : ''}; exclude them with a filter, or use --schema-engine pg_dump (nothing was written)`,
+    );
+  }
+  return { ...r.dump, notes: r.notes };
+}
+
 /** Dump the schema in a fresh exported snapshot on `source`, and plan tables, sequences and post-data items. */
 export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOptions, ioTimeoutMs = 60_000): Promise<Prepared> {
   const { source, tools, sourceFacts } = sides;
@@ -248,15 +278,17 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
   // every dump of the source fails the same way, the first or one with what the selection needs added
   const dumpOrRefuse = async (opts: RunOptions & { alsoTables?: { schema: string; name: string }[] }): Promise<SchemaDump> => {
     try {
+      if (tools === null) return await readBuiltin(source, sourceFacts.versionNum, opts);
       return await dumpSchema(tools, sourceInfo, snapshotId, opts, ioTimeoutMs);
     } catch (e) {
+      if (e instanceof PgcloneError && e.kind === 'preflight') throw e;
       const msg = e instanceof Error ? e.message : String(e);
       if (e instanceof PgcloneError && e.kind === 'transient') throw e;
       if (/permission denied/i.test(msg)) {
         const list = await unreadableTables(source).catch(() => []);
         throw refuse(`the source role cannot read everything to be cloned${list.length ? `: no SELECT on ${list.join(', ')}` : ''} (${msg})`);
       }
-      throw refuse(`could not dump the source schema: ${msg}`);
+      throw refuse(`could not ${tools ? 'dump' : 'read'} the source schema: ${msg}`);
     }
   };
   let dump = await dumpOrRefuse(options);
@@ -280,6 +312,14 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
   const tableOids = dump.toc.filter((e) => e.desc === 'TABLE' && e.section === 'pre-data').map((e) => e.oid);
   const seqOids = dump.toc.filter((e) => e.desc === 'SEQUENCE' && e.section === 'pre-data').map((e) => e.oid);
   const excluded = options.filters.excludeTableData.map(parseNamePattern);
+  // pg_dump fails on a table it may not read; the catalogs are readable to anyone, so the built-in engine asks
+  const readable = await source.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = ANY($1::oid[]) AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY 1 LIMIT 20`,
+    [[...tableOids, ...seqOids]],
+  );
+  if (readable.rows.length > 0)
+    throw refuse(`the source role cannot read everything to be cloned: no SELECT on ${readable.rows.map((x) => x.name).join(', ')}`);
   const all = await sourceTables(source, tableOids);
   const tables = all.filter((t) => t.relkind === 'r' && !matchesAny(t.table, excluded));
 

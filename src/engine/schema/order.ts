@@ -49,7 +49,7 @@ export function orderItems(items: SchemaItem[], depends: DependRow[]): { ordered
   // a pre-data item that needs a post-data one goes to post-data after it (pg_dump's postponed view: a GROUP BY
   // that relies on a primary key), and so does what needs it in turn
   const section = items.map((it) => it.section);
-  for (let moved = true; moved; ) {
+  for (let moved = true; moved;) {
     moved = false;
     items.forEach((_, i) => {
       if (section[i] === 'pre-data' && [...(needs[i] ?? [])].some((j) => section[j] === 'post-data')) {
@@ -90,7 +90,11 @@ export function orderItems(items: SchemaItem[], depends: DependRow[]): { ordered
   }
   const cycles: Unsupported[] = items
     .filter((_, i) => !done.has(i))
-    .map((it) => ({ kind: it.desc.toLowerCase(), identity: it.schema ? `${it.schema}.${it.name}` : it.name, why: 'it is part of a dependency cycle the built-in engine cannot break' }));
+    .map((it) => ({
+      kind: it.desc.toLowerCase(),
+      identity: it.schema ? `${it.schema}.${it.name}` : it.name,
+      why: 'it is part of a dependency cycle the built-in engine cannot break',
+    }));
   return { ordered, cycles };
 }
 
@@ -101,7 +105,7 @@ class Heap<T> {
   push(v: T): void {
     const a = this.a;
     a.push(v);
-    for (let i = a.length - 1; i > 0; ) {
+    for (let i = a.length - 1; i > 0;) {
       const p = (i - 1) >> 1;
       if (this.cmp(a[i] as T, a[p] as T) >= 0) break;
       [a[i], a[p]] = [a[p] as T, a[i] as T];
@@ -115,7 +119,7 @@ class Heap<T> {
     const last = a.pop() as T;
     if (a.length > 0) {
       a[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;

@@ -37,7 +37,18 @@ export async function readSchemas(ctx: ReadContext): Promise<SchemaItem[]> {
       sql = `CREATE SCHEMA ${n.ident};\n${ownerSql(ctx, 'SCHEMA', n.ident, n.owner)}${aclSql(ctx, `SCHEMA ${n.ident}`, n.owner, n.acl)}${commentSql('SCHEMA', n.ident, n.comment)}`;
     }
     sql += labelSql('SCHEMA', n.ident, n.labels);
-    return item({ key: ref('pg_namespace', n.oid), desc: 'SCHEMA', section: 'pre-data', catalog: 'pg_namespace', oid: n.oid, schema: null, name: n.name, owner: n.owner, sql, priority: PRIORITY.schema });
+    return item({
+      key: ref('pg_namespace', n.oid),
+      desc: 'SCHEMA',
+      section: 'pre-data',
+      catalog: 'pg_namespace',
+      oid: n.oid,
+      schema: null,
+      name: n.name,
+      owner: n.owner,
+      sql,
+      priority: PRIORITY.schema,
+    });
   });
 }
 
@@ -84,7 +95,16 @@ interface TypeRow extends Described {
   dflt: string | null;
   notnull: boolean;
   checks: { name: string; def: string; valid: boolean; comment: string | null; oid: number }[] | null;
-  rng: { subtype: string; opclass: string | null; collation: string | null; canonical: string | null; diff: string | null; multi: string | null; multi_oid: number; multi_array: number } | null;
+  rng: {
+    subtype: string;
+    opclass: string | null;
+    collation: string | null;
+    canonical: string | null;
+    diff: string | null;
+    multi: string | null;
+    multi_oid: number;
+    multi_array: number;
+  } | null;
 }
 
 export async function readTypes(ctx: ReadContext): Promise<{ items: SchemaItem[]; unsupported: Unsupported[] }> {
@@ -113,8 +133,12 @@ export async function readTypes(ctx: ReadContext): Promise<{ items: SchemaItem[]
                      'collation', CASE WHEN g.rngcollation <> 0 AND g.rngcollation <> st.typcollation THEN (SELECT format('%I.%I', cn.nspname, co.collname)
                         FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = g.rngcollation) END,
                      'canonical', NULLIF(g.rngcanonical, 0)::pg_catalog.regproc::text, 'diff', NULLIF(g.rngsubdiff, 0)::pg_catalog.regproc::text,
-                     ${v14 ? `'multi', (SELECT format('%I.%I', mn.nspname, mt.typname) FROM pg_catalog.pg_type mt JOIN pg_catalog.pg_namespace mn ON mn.oid = mt.typnamespace WHERE mt.oid = g.rngmultitypid),
-                     'multi_oid', g.rngmultitypid::int, 'multi_array', (SELECT mt.typarray::int FROM pg_catalog.pg_type mt WHERE mt.oid = g.rngmultitypid)` : `'multi', NULL, 'multi_oid', 0, 'multi_array', 0`})
+                     ${
+                       v14
+                         ? `'multi', (SELECT format('%I.%I', mn.nspname, mt.typname) FROM pg_catalog.pg_type mt JOIN pg_catalog.pg_namespace mn ON mn.oid = mt.typnamespace WHERE mt.oid = g.rngmultitypid),
+                     'multi_oid', g.rngmultitypid::int, 'multi_array', (SELECT mt.typarray::int FROM pg_catalog.pg_type mt WHERE mt.oid = g.rngmultitypid)`
+                         : `'multi', NULL, 'multi_oid', 0, 'multi_array', 0`
+                     })
                  FROM pg_catalog.pg_range g JOIN pg_catalog.pg_opclass oc ON oc.oid = g.rngsubopc JOIN pg_catalog.pg_namespace ocn ON ocn.oid = oc.opcnamespace
                  JOIN pg_catalog.pg_type st ON st.oid = g.rngsubtype WHERE g.rngtypid = t.oid) END AS rng
        FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
@@ -154,7 +178,11 @@ export async function readTypes(ctx: ReadContext): Promise<{ items: SchemaItem[]
     } else if (t.typtype === 'r' && t.rng) {
       const g = t.rng;
       if (g.canonical) {
-        unsupported.push({ kind: 'range type', identity: t.ident, why: `its canonical function ${g.canonical} needs a shell type, which the built-in engine does not make` });
+        unsupported.push({
+          kind: 'range type',
+          identity: t.ident,
+          why: `its canonical function ${g.canonical} needs a shell type, which the built-in engine does not make`,
+        });
         continue;
       }
       const parts = [`SUBTYPE = ${g.subtype}`];
@@ -169,7 +197,21 @@ export async function readTypes(ctx: ReadContext): Promise<{ items: SchemaItem[]
     sql += aclSql(ctx, `${kind === 'DOMAIN' ? 'DOMAIN' : 'TYPE'} ${t.ident}`, t.owner, t.acl);
     sql += commentSql(kind, t.ident, t.comment);
     sql += labelSql(kind, t.ident, t.labels);
-    items.push(item({ key: ref('pg_type', t.oid), desc: kind, section: 'pre-data', catalog: 'pg_type', oid: t.oid, schema: t.schema, name: t.name, owner: t.owner, sql, provides, priority: PRIORITY.type }));
+    items.push(
+      item({
+        key: ref('pg_type', t.oid),
+        desc: kind,
+        section: 'pre-data',
+        catalog: 'pg_type',
+        oid: t.oid,
+        schema: t.schema,
+        name: t.name,
+        owner: t.owner,
+        sql,
+        provides,
+        priority: PRIORITY.type,
+      }),
+    );
   }
   return { items, unsupported };
 }
@@ -245,7 +287,21 @@ export async function readSequences(ctx: ReadContext): Promise<SchemaItem[]> {
     sql += aclSql(ctx, `SEQUENCE ${s.ident}`, s.owner, s.acl);
     sql += commentSql('SEQUENCE', s.ident, s.comment);
     sql += labelSql('SEQUENCE', s.ident, s.labels);
-    out.push(item({ key: ref('pg_class', s.oid), desc: 'SEQUENCE', section: 'pre-data', catalog: 'pg_class', oid: s.oid, schema: s.schema, name: s.name, owner: s.owner, sql, deps, priority: PRIORITY.sequence }));
+    out.push(
+      item({
+        key: ref('pg_class', s.oid),
+        desc: 'SEQUENCE',
+        section: 'pre-data',
+        catalog: 'pg_class',
+        oid: s.oid,
+        schema: s.schema,
+        name: s.name,
+        owner: s.owner,
+        sql,
+        deps,
+        priority: PRIORITY.sequence,
+      }),
+    );
     if (s.owned) {
       out.push(
         item({
@@ -265,4 +321,51 @@ export async function readSequences(ctx: ReadContext): Promise<SchemaItem[]> {
     }
   }
   return out;
+}
+
+/**
+ * Grants changed on what an extension created (pgcopydb's fixture revokes EXECUTE on pg_stat_statements): CREATE
+ * EXTENSION makes its objects with the privileges pg_init_privs records; what differs from those is set after it.
+ */
+export async function readExtensionAcls(ctx: ReadContext): Promise<SchemaItem[]> {
+  if (!ctx.everything || ctx.opts.noAcl) return [];
+  const r = await ctx.db.query<{ catalog: string; oid: number; ext: number; on: string; schema: string | null; name: string; owner: string; acl: AclEntry[] }>(
+    `WITH members AS (
+       SELECT 'pg_proc' AS catalog, p.oid, 'FUNCTION ' || p.oid::pg_catalog.regprocedure::text AS "on", p.pronamespace AS nsp, p.proname::text AS name, p.proowner AS owner, p.proacl AS acl,
+              'pg_catalog.pg_proc'::pg_catalog.regclass AS classid
+         FROM pg_catalog.pg_proc p
+       UNION ALL
+       SELECT 'pg_class', c.oid, CASE WHEN c.relkind = 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || format('%I.%I', n.nspname, c.relname), c.relnamespace, c.relname::text, c.relowner, c.relacl,
+              'pg_catalog.pg_class'::pg_catalog.regclass
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+       UNION ALL
+       SELECT 'pg_type', t.oid, 'TYPE ' || format('%I.%I', n.nspname, t.typname), t.typnamespace, t.typname::text, t.typowner, t.typacl,
+              'pg_catalog.pg_type'::pg_catalog.regclass
+         FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype IN ('b', 'c', 'd', 'e', 'r', 'm') AND t.typrelid = 0
+     )
+     SELECT m.catalog, m.oid::int AS oid, d.refobjid::int AS ext, m."on", n.nspname AS schema, m.name, quote_ident(pg_get_userbyid(m.owner)) AS owner,
+            ${aclExpr('m.acl')} AS acl
+       FROM members m
+       JOIN pg_catalog.pg_depend d ON d.classid = m.classid AND d.objid = m.oid AND d.deptype = 'e' AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+       JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid AND x.oid >= 16384
+       LEFT JOIN pg_catalog.pg_namespace n ON n.oid = m.nsp
+       LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = m.classid AND ip.objoid = m.oid AND ip.objsubid = 0
+      WHERE m.acl IS NOT NULL AND m.acl IS DISTINCT FROM ip.initprivs
+      ORDER BY 4`,
+  );
+  return r.rows.map((m) =>
+    item({
+      key: `${ref(m.catalog, m.oid)}/acl`,
+      desc: 'ACL',
+      section: 'pre-data',
+      catalog: m.catalog,
+      oid: m.oid,
+      schema: m.schema,
+      name: m.name,
+      owner: m.owner,
+      sql: aclSql(ctx, m.on, m.owner, m.acl),
+      deps: [ref('pg_extension', m.ext)],
+      priority: PRIORITY.defaultAcl,
+    }),
+  );
 }

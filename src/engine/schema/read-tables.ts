@@ -1,7 +1,21 @@
 // Tables (with columns, defaults, checks, partitions, inheritance), foreign tables, views and materialized views,
 // and what hangs off them: indexes, constraints, triggers, rules, row security, policies, extended statistics.
 import { PRIORITY, type ReadContext, type SchemaItem } from './model.js';
-import { aclExpr, aclSql, columnAclSql, commentExpr, commentSql, genericOptions, labelsExpr, labelSql, ownerSql, ref, withOptions, type AclEntry, type Label } from './sql.js';
+import {
+  aclExpr,
+  aclSql,
+  columnAclSql,
+  commentExpr,
+  commentSql,
+  genericOptions,
+  labelsExpr,
+  labelSql,
+  ownerSql,
+  ref,
+  withOptions,
+  type AclEntry,
+  type Label,
+} from './sql.js';
 
 const item = (x: Omit<SchemaItem, 'deps' | 'provides'> & Partial<Pick<SchemaItem, 'deps' | 'provides'>>): SchemaItem => ({ deps: [], provides: [], ...x });
 
@@ -52,6 +66,8 @@ interface RelRow {
   viewdef: string | null;
   rewrite: number | null;
   populated: boolean;
+  /** materialized views this one reads: filled before it */
+  reads_mv: number[];
   server: string | null;
   ftoptions: string[] | null;
   columns: Column[] | null;
@@ -95,6 +111,10 @@ export async function readRelations(ctx: ReadContext): Promise<SchemaItem[]> {
             CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS viewdef,
             (SELECT w.oid::int FROM pg_catalog.pg_rewrite w WHERE w.ev_class = c.oid AND w.rulename = '_RETURN') AS rewrite,
             c.relispopulated AS populated,
+            array(SELECT DISTINCT d.refobjid::int FROM pg_catalog.pg_rewrite w JOIN pg_catalog.pg_depend d
+                    ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                  JOIN pg_catalog.pg_class m ON m.oid = d.refobjid AND m.relkind = 'm' AND m.oid <> c.oid
+                  WHERE w.ev_class = c.oid AND c.relkind = 'm') AS reads_mv,
             (SELECT quote_ident(s.srvname) FROM pg_catalog.pg_foreign_table ft JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver WHERE ft.ftrelid = c.oid) AS server,
             (SELECT ft.ftoptions FROM pg_catalog.pg_foreign_table ft WHERE ft.ftrelid = c.oid) AS ftoptions,
             (SELECT json_agg(json_build_object(
@@ -109,8 +129,12 @@ export async function readRelations(ctx: ReadContext): Promise<SchemaItem[]> {
                 'stattarget', ${v17 ? `a.attstattarget` : `NULLIF(a.attstattarget, -1)`},
                 'options', a.attoptions, 'fdwoptions', a.attfdwoptions, 'acl', ${aclExpr('a.attacl')},
                 'comment', ${commentExpr('pg_class', 'c.oid', 'a.attnum')}, 'labels', ${labelsExpr('pg_class', 'c.oid', 'a.attnum')},
-                'nn', ${v18 ? `(SELECT json_build_object('name', quote_ident(k.conname), 'noinherit', k.connoinherit, 'valid', k.convalidated)
-                   FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'n' AND k.conkey[1] = a.attnum)` : 'NULL'}) ORDER BY a.attnum)
+                'nn', ${
+                  v18
+                    ? `(SELECT json_build_object('name', quote_ident(k.conname), 'noinherit', k.connoinherit, 'valid', k.convalidated)
+                   FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'n' AND k.conkey[1] = a.attnum)`
+                    : 'NULL'
+                }) ORDER BY a.attnum)
                FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -160,7 +184,8 @@ function relationItems(ctx: ReadContext, t: RelRow, byOid: Map<number, RelRow>):
     const shown = inherits ? cols.filter((c) => c.local) : cols;
     const defs = shown.map((c) => columnDef(c, { partition: t.ispartition, foreign: t.relkind === 'f', v18 }));
     const unlogged = t.persistence === 'u' ? 'UNLOGGED ' : '';
-    if (t.relkind === 'f') sql = `CREATE FOREIGN TABLE ${t.ident} (\n    ${defs.join(',\n    ')}\n)${inherits ? ` INHERITS (${(t.parents ?? []).map((p) => p.ident).join(', ')})` : ''}\nSERVER ${t.server}${genericOptions(t.ftoptions)};\n`;
+    if (t.relkind === 'f')
+      sql = `CREATE FOREIGN TABLE ${t.ident} (\n    ${defs.join(',\n    ')}\n)${inherits ? ` INHERITS (${(t.parents ?? []).map((p) => p.ident).join(', ')})` : ''}\nSERVER ${t.server}${genericOptions(t.ftoptions)};\n`;
     else {
       sql = `CREATE ${unlogged}TABLE ${t.ident} (${defs.length ? `\n    ${defs.join(',\n    ')}\n` : ''})`;
       if (inherits) sql += `\nINHERITS (${(t.parents ?? []).map((p) => p.ident).join(', ')})`;
@@ -208,7 +233,20 @@ function relationItems(ctx: ReadContext, t: RelRow, byOid: Map<number, RelRow>):
   sql += labelSql(word, t.ident, t.labels);
   for (const c of cols) sql += labelSql('COLUMN', `${t.ident}.${c.name}`, c.labels);
   out.unshift(
-    item({ key: ref('pg_class', t.oid), desc: word, section: 'pre-data', catalog: 'pg_class', oid: t.oid, schema: t.schema, name: t.name, owner: t.owner, sql, deps, provides, priority: PRIORITY.table }),
+    item({
+      key: ref('pg_class', t.oid),
+      desc: word,
+      section: 'pre-data',
+      catalog: 'pg_class',
+      oid: t.oid,
+      schema: t.schema,
+      name: t.name,
+      owner: t.owner,
+      sql,
+      deps,
+      provides,
+      priority: PRIORITY.table,
+    }),
   );
   if (t.relkind === 'm' && t.populated) {
     out.push(
@@ -222,7 +260,7 @@ function relationItems(ctx: ReadContext, t: RelRow, byOid: Map<number, RelRow>):
         name: t.name,
         owner: t.owner,
         sql: `REFRESH MATERIALIZED VIEW ${t.ident};\n`,
-        deps: [ref('pg_class', t.oid)],
+        deps: [ref('pg_class', t.oid), ...t.reads_mv.map((m) => `${ref('pg_class', m)}/data`)],
         priority: PRIORITY.matviewData,
       }),
     );
@@ -250,7 +288,17 @@ function relationItems(ctx: ReadContext, t: RelRow, byOid: Map<number, RelRow>):
 /** Column defaults (not generated expressions): ALTER … SET DEFAULT after the functions and sequences they call. */
 export async function readDefaults(ctx: ReadContext): Promise<SchemaItem[]> {
   if (ctx.relations.length === 0) return [];
-  const r = await ctx.db.query<{ oid: number; rel: number; schema: string; name: string; ident: string; col: string; expr: string; relkind: string; owner: string }>(
+  const r = await ctx.db.query<{
+    oid: number;
+    rel: number;
+    schema: string;
+    name: string;
+    ident: string;
+    col: string;
+    expr: string;
+    relkind: string;
+    owner: string;
+  }>(
     `SELECT d.oid::int AS oid, c.oid::int AS rel, n.nspname AS schema, c.relname AS name, format('%I.%I', n.nspname, c.relname) AS ident,
             quote_ident(a.attname) AS col, pg_get_expr(d.adbin, d.adrelid) AS expr, c.relkind::text AS relkind, quote_ident(pg_get_userbyid(c.relowner)) AS owner
        FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_class c ON c.oid = d.adrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -347,7 +395,15 @@ export async function readConstraints(ctx: ReadContext): Promise<SchemaItem[]> {
     if (k.parent !== 0 && k.contype === 'f') continue; // a partition's copy of its parent's foreign key
     if (k.contype === 'f') {
       const only = k.relkind === 'p' ? '' : 'ONLY ';
-      out.push(item({ ...base, desc: 'FK CONSTRAINT', section: 'post-data', sql: `ALTER TABLE ${only}${k.tident} ADD CONSTRAINT ${k.cname} ${k.def};\n${comment}`, priority: PRIORITY.fkConstraint }));
+      out.push(
+        item({
+          ...base,
+          desc: 'FK CONSTRAINT',
+          section: 'post-data',
+          sql: `ALTER TABLE ${only}${k.tident} ADD CONSTRAINT ${k.cname} ${k.def};\n${comment}`,
+          priority: PRIORITY.fkConstraint,
+        }),
+      );
       continue;
     }
     out.push(
@@ -408,9 +464,37 @@ export async function readIndexes(ctx: ReadContext): Promise<SchemaItem[]> {
     if (!x.constraint) sql += commentSql('INDEX', x.ident, x.comment);
     if (x.constraint && sql !== '') {
       // what the index of a key needs besides its constraint: after the constraint's item
-      out.push(item({ key: `${ref('pg_class', x.oid)}/extra`, desc: 'INDEX', section: 'post-data', catalog: 'pg_class', oid: x.oid, schema: x.schema, name: x.name, owner: x.owner, sql, deps: [ref('pg_class', x.oid)], priority: PRIORITY.index }));
+      out.push(
+        item({
+          key: `${ref('pg_class', x.oid)}/extra`,
+          desc: 'INDEX',
+          section: 'post-data',
+          catalog: 'pg_class',
+          oid: x.oid,
+          schema: x.schema,
+          name: x.name,
+          owner: x.owner,
+          sql,
+          deps: [ref('pg_class', x.oid)],
+          priority: PRIORITY.index,
+        }),
+      );
     } else if (!x.constraint) {
-      out.push(item({ key: ref('pg_class', x.oid), desc: 'INDEX', section: 'post-data', catalog: 'pg_class', oid: x.oid, schema: x.schema, name: x.name, owner: x.owner, sql, deps: [ref('pg_class', x.table)], priority: PRIORITY.index }));
+      out.push(
+        item({
+          key: ref('pg_class', x.oid),
+          desc: 'INDEX',
+          section: 'post-data',
+          catalog: 'pg_class',
+          oid: x.oid,
+          schema: x.schema,
+          name: x.name,
+          owner: x.owner,
+          sql,
+          deps: [ref('pg_class', x.table)],
+          priority: PRIORITY.index,
+        }),
+      );
     }
     if (x.parent) {
       out.push(
@@ -442,7 +526,19 @@ function quoteLast(ident: string): string {
 /** Triggers (not internal, not a partition's clone of its parent's), with their enabled state. */
 export async function readTriggers(ctx: ReadContext): Promise<SchemaItem[]> {
   if (ctx.relations.length === 0) return [];
-  const r = await ctx.db.query<{ oid: number; schema: string; table: string; tident: string; name: string; tname: string; def: string; enabled: string; comment: string | null; owner: string; relkind: string }>(
+  const r = await ctx.db.query<{
+    oid: number;
+    schema: string;
+    table: string;
+    tident: string;
+    name: string;
+    tname: string;
+    def: string;
+    enabled: string;
+    comment: string | null;
+    owner: string;
+    relkind: string;
+  }>(
     `SELECT g.oid::int AS oid, n.nspname AS schema, c.relname AS table, format('%I.%I', n.nspname, c.relname) AS tident, g.tgname AS name,
             quote_ident(g.tgname) AS tname, pg_get_triggerdef(g.oid) AS def, g.tgenabled::text AS enabled, ${commentExpr('pg_trigger', 'g.oid')} AS comment,
             quote_ident(pg_get_userbyid(c.relowner)) AS owner, c.relkind::text AS relkind
@@ -455,14 +551,36 @@ export async function readTriggers(ctx: ReadContext): Promise<SchemaItem[]> {
     const state = { D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' }[g.enabled];
     const alter = g.relkind === 'v' ? 'VIEW' : g.relkind === 'f' ? 'FOREIGN TABLE' : 'TABLE';
     const sql = `${g.def};\n${state ? `ALTER ${alter} ${g.tident} ${state} TRIGGER ${g.tname};\n` : ''}${commentSql(`TRIGGER ${g.tname} ON`, g.tident, g.comment)}`;
-    return item({ key: ref('pg_trigger', g.oid), desc: 'TRIGGER', section: 'post-data', catalog: 'pg_trigger', oid: g.oid, schema: g.schema, name: `${g.table} ${g.name}`, owner: g.owner, sql, priority: PRIORITY.trigger });
+    return item({
+      key: ref('pg_trigger', g.oid),
+      desc: 'TRIGGER',
+      section: 'post-data',
+      catalog: 'pg_trigger',
+      oid: g.oid,
+      schema: g.schema,
+      name: `${g.table} ${g.name}`,
+      owner: g.owner,
+      sql,
+      priority: PRIORITY.trigger,
+    });
   });
 }
 
 /** Rules other than a view's own _RETURN, with their enabled state. */
 export async function readRules(ctx: ReadContext): Promise<SchemaItem[]> {
   if (ctx.relations.length === 0) return [];
-  const r = await ctx.db.query<{ oid: number; schema: string; table: string; tident: string; name: string; rname: string; def: string; enabled: string; comment: string | null; owner: string }>(
+  const r = await ctx.db.query<{
+    oid: number;
+    schema: string;
+    table: string;
+    tident: string;
+    name: string;
+    rname: string;
+    def: string;
+    enabled: string;
+    comment: string | null;
+    owner: string;
+  }>(
     `SELECT w.oid::int AS oid, n.nspname AS schema, c.relname AS table, format('%I.%I', n.nspname, c.relname) AS tident, w.rulename AS name,
             quote_ident(w.rulename) AS rname, pg_get_ruledef(w.oid) AS def, w.ev_enabled::text AS enabled, ${commentExpr('pg_rewrite', 'w.oid')} AS comment,
             quote_ident(pg_get_userbyid(c.relowner)) AS owner
@@ -475,14 +593,39 @@ export async function readRules(ctx: ReadContext): Promise<SchemaItem[]> {
     const state = { D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' }[w.enabled];
     const def = w.def.trim().endsWith(';') ? w.def.trim() : `${w.def.trim()};`;
     const sql = `${def}\n${state ? `ALTER TABLE ${w.tident} ${state} RULE ${w.rname};\n` : ''}${commentSql(`RULE ${w.rname} ON`, w.tident, w.comment)}`;
-    return item({ key: ref('pg_rewrite', w.oid), desc: 'RULE', section: 'post-data', catalog: 'pg_rewrite', oid: w.oid, schema: w.schema, name: `${w.table} ${w.name}`, owner: w.owner, sql, priority: PRIORITY.rule });
+    return item({
+      key: ref('pg_rewrite', w.oid),
+      desc: 'RULE',
+      section: 'post-data',
+      catalog: 'pg_rewrite',
+      oid: w.oid,
+      schema: w.schema,
+      name: `${w.table} ${w.name}`,
+      owner: w.owner,
+      sql,
+      priority: PRIORITY.rule,
+    });
   });
 }
 
 /** Row-level security policies. */
 export async function readPolicies(ctx: ReadContext): Promise<SchemaItem[]> {
   if (ctx.relations.length === 0) return [];
-  const r = await ctx.db.query<{ oid: number; schema: string; table: string; tident: string; name: string; pname: string; cmd: string; permissive: boolean; roles: string[]; qual: string | null; check: string | null; comment: string | null; owner: string }>(
+  const r = await ctx.db.query<{
+    oid: number;
+    schema: string;
+    table: string;
+    tident: string;
+    name: string;
+    pname: string;
+    cmd: string;
+    permissive: boolean;
+    roles: string[];
+    qual: string | null;
+    check: string | null;
+    comment: string | null;
+    owner: string;
+  }>(
     `SELECT p.oid::int AS oid, n.nspname AS schema, c.relname AS table, format('%I.%I', n.nspname, c.relname) AS tident, p.polname AS name,
             quote_ident(p.polname) AS pname, p.polcmd::text AS cmd, p.polpermissive AS permissive,
             array(SELECT CASE WHEN ro = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(ro)) END FROM unnest(p.polroles) WITH ORDINALITY u(ro, o) ORDER BY o) AS roles,
@@ -499,7 +642,18 @@ export async function readPolicies(ctx: ReadContext): Promise<SchemaItem[]> {
     if (p.qual !== null) sql += ` USING (${p.qual})`;
     if (p.check !== null) sql += ` WITH CHECK (${p.check})`;
     sql += `;\n${commentSql(`POLICY ${p.pname} ON`, p.tident, p.comment)}`;
-    return item({ key: ref('pg_policy', p.oid), desc: 'POLICY', section: 'post-data', catalog: 'pg_policy', oid: p.oid, schema: p.schema, name: `${p.table} ${p.name}`, owner: p.owner, sql, priority: PRIORITY.policy });
+    return item({
+      key: ref('pg_policy', p.oid),
+      desc: 'POLICY',
+      section: 'post-data',
+      catalog: 'pg_policy',
+      oid: p.oid,
+      schema: p.schema,
+      name: `${p.table} ${p.name}`,
+      owner: p.owner,
+      sql,
+      priority: PRIORITY.policy,
+    });
   });
 }
 
@@ -507,7 +661,16 @@ export async function readPolicies(ctx: ReadContext): Promise<SchemaItem[]> {
 export async function readStatistics(ctx: ReadContext): Promise<SchemaItem[]> {
   if (ctx.relations.length === 0) return [];
   const v17 = ctx.version >= 170000;
-  const r = await ctx.db.query<{ oid: number; schema: string; name: string; ident: string; def: string; target: number | null; owner: string; comment: string | null }>(
+  const r = await ctx.db.query<{
+    oid: number;
+    schema: string;
+    name: string;
+    ident: string;
+    def: string;
+    target: number | null;
+    owner: string;
+    comment: string | null;
+  }>(
     `SELECT s.oid::int AS oid, n.nspname AS schema, s.stxname AS name, format('%I.%I', n.nspname, s.stxname) AS ident, pg_get_statisticsobjdef(s.oid) AS def,
             ${v17 ? 's.stxstattarget' : 'NULLIF(s.stxstattarget, -1)'} AS target, quote_ident(pg_get_userbyid(s.stxowner)) AS owner, ${commentExpr('pg_statistic_ext', 's.oid')} AS comment
        FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace

@@ -52,7 +52,8 @@ export async function selectObjects(db: pg.ClientBase, opts: ReadOptions): Promi
     else if (byTable ? matchesAny(t, tables) : nsOk.has(r.nsp)) chosen.add(r.oid);
   }
   // a sequence owned by a chosen table's column goes with it (pg_dump's owned sequences)
-  for (const r of rels.rows) if (r.owner_table !== null && chosen.has(r.owner_table) && !matchesAny({ schema: r.schema, name: r.name }, excludedTables)) chosen.add(r.oid);
+  for (const r of rels.rows)
+    if (r.owner_table !== null && chosen.has(r.owner_table) && !matchesAny({ schema: r.schema, name: r.name }, excludedTables)) chosen.add(r.oid);
   const everything = f.schemas.length === 0 && f.tables.length === 0;
   return { namespaces, relations: rels.rows.filter((r) => chosen.has(r.oid)).map((r) => r.oid), everything };
 }
