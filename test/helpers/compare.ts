@@ -1,9 +1,12 @@
-// Comparing a source and a target: normalised schema dumps, every table's rows (ordered md5), sequences.
+// Comparing a source and a target: the catalog referee (and normalised schema dumps where a pg_dump can read both),
+// every table's rows (ordered md5), sequences.
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { foldRun, readRun, tableKey } from '../../src/events/index.js';
-import { connect } from './pg.js';
+import { catalogDifferences } from './catalog-referee.js';
+import { connect, query } from './pg.js';
 
 const run = promisify(execFile);
 
@@ -25,9 +28,41 @@ function pgEnv(url: string): NodeJS.ProcessEnv {
   };
 }
 
+let pgDumps: Promise<{ bin: string; major: number }[]> | undefined;
+
+/** The pg_dump binaries on this machine (PATH, then Debian's /usr/lib/postgresql/N/bin), with their majors. */
+function findPgDumps(): Promise<{ bin: string; major: number }[]> {
+  pgDumps ??= (async () => {
+    let dirs: string[] = [];
+    try {
+      dirs = readdirSync('/usr/lib/postgresql').map((d) => `/usr/lib/postgresql/${d}/bin/pg_dump`);
+    } catch {
+      // no Debian layout
+    }
+    const found: { bin: string; major: number }[] = [];
+    for (const bin of ['pg_dump', ...dirs]) {
+      const out = await run(bin, ['--version']).catch(() => null);
+      const m = out?.stdout.match(/\s(\d+)(?:\.\d+)?/);
+      if (m) found.push({ bin, major: Number(m[1]) });
+    }
+    return found.sort((a, b) => b.major - a.major);
+  })();
+  return pgDumps;
+}
+
+/** A pg_dump that can dump a server of this major (its own major at least), or null. */
+export async function pgDumpFor(serverMajor: number): Promise<string | null> {
+  return (await findPgDumps()).find((d) => d.major >= serverMajor)?.bin ?? null;
+}
+
+export async function serverMajor(url: string): Promise<number> {
+  const [r] = await query<{ v: string }>(url, `SELECT current_setting('server_version_num') AS v`);
+  return Math.floor(Number(r!.v) / 10000);
+}
+
 /** pg_dump --schema-only without the log schema, psql's random \restrict keys and version comments. */
-export async function schemaDump(url: string): Promise<string> {
-  const { stdout } = await run('pg_dump', ['--schema-only', '--exclude-schema=pgclone', '--no-owner', '--no-privileges'], {
+export async function schemaDump(url: string, bin = 'pg_dump'): Promise<string> {
+  const { stdout } = await run(bin, ['--schema-only', '--exclude-schema=pgclone', '--no-owner', '--no-privileges'], {
     env: pgEnv(url),
     maxBuffer: 256 << 20,
   });
@@ -37,6 +72,7 @@ export async function schemaDump(url: string): Promise<string> {
     .join('\n');
 }
 
+// a materialized view left WITH NO DATA has no rows to read (whether it is filled is the catalog referee's to judge)
 async function tables(c: pg.Client): Promise<{ schema: string; name: string; cols: string[]; key: string[] }[]> {
   const r = await c.query<{ nspname: string; relname: string; cols: string[]; key: string[] | null }>(
     `SELECT n.nspname, c.relname,
@@ -44,7 +80,7 @@ async function tables(c: pg.Client): Promise<{ schema: string; name: string; col
             (SELECT array_agg(quote_ident(a.attname) ORDER BY k.o) FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(n, o)
                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.n WHERE i.indrelid = c.oid AND i.indisprimary) AS key
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgclone') AND n.nspname NOT LIKE 'pg_toast%'
+      WHERE (c.relkind = 'r' OR c.relkind = 'm' AND c.relispopulated) AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgclone') AND n.nspname NOT LIKE 'pg_toast%'
       ORDER BY 1, 2`,
   );
   return r.rows.map((x) => ({ schema: x.nspname, name: x.relname, cols: x.cols, key: x.key ?? [] }));
@@ -74,11 +110,30 @@ async function sequences(c: pg.Client): Promise<Map<string, string>> {
   return out;
 }
 
-/** Every difference between two databases; empty when the clone is exact. */
-export async function compareDatabases(sourceUrl: string, targetUrl: string, opts: { schema?: boolean } = {}): Promise<Difference[]> {
+/** The first line where two descriptions differ, for a readable report (the full texts are in catalogDifferences). */
+function firstDifference(a: string | null, b: string | null): string {
+  if (a === null) return `not in the source; target: ${JSON.stringify(b)}`;
+  if (b === null) return `not in the target; source: ${JSON.stringify(a)}`;
+  const al = a.split('\n');
+  const bl = b.split('\n');
+  const i = al.findIndex((l, k) => l !== bl[k]);
+  const k = i === -1 ? al.length : i;
+  return `source ${JSON.stringify(al[k] ?? '')} target ${JSON.stringify(bl[k] ?? '')}`;
+}
+
+/**
+ * Every difference between two databases; empty when the clone is exact. The schema is judged by the catalog referee
+ * (one difference per object key) and, where a pg_dump of a major at least both servers' is found and `pgDump` is not
+ * false, by their normalised `pg_dump --schema-only` as well. `schema: false` leaves the schema out altogether.
+ */
+export async function compareDatabases(sourceUrl: string, targetUrl: string, opts: { schema?: boolean; pgDump?: boolean } = {}): Promise<Difference[]> {
   const diffs: Difference[] = [];
   if (opts.schema !== false) {
-    const [a, b] = await Promise.all([schemaDump(sourceUrl), schemaDump(targetUrl)]);
+    for (const d of await catalogDifferences(sourceUrl, targetUrl)) diffs.push({ kind: 'schema', what: d.key, detail: firstDifference(d.source, d.target) });
+  }
+  const bin = opts.schema === false || opts.pgDump === false ? null : await pgDumpFor(Math.max(await serverMajor(sourceUrl), await serverMajor(targetUrl)));
+  if (bin !== null) {
+    const [a, b] = await Promise.all([schemaDump(sourceUrl, bin), schemaDump(targetUrl, bin)]);
     if (a !== b) {
       const al = a.split('\n');
       const bl = b.split('\n');
