@@ -782,7 +782,7 @@ async function serverMajor(c: pg.Client): Promise<number> {
 // to pg_database_owner and PUBLIC may only use it.
 async function publicSchemaIsDefault(c: pg.Client, major: number): Promise<{ owner: boolean; acl: boolean }> {
   const r = await c.query<{ owner: boolean; acl: boolean }>(
-    `SELECT n.nspowner = CASE WHEN $1 THEN 'pg_database_owner'::regrole::oid ELSE 10 END AS owner,
+    `SELECT pg_get_userbyid(n.nspowner) = CASE WHEN $1 THEN 'pg_database_owner' ELSE pg_get_userbyid(10) END AS owner,
             coalesce(${sorted('n.nspacl')}, '') = CASE WHEN $1 THEN '=U/pg_database_owner,pg_database_owner=UC/pg_database_owner'
                                            ELSE (SELECT format('=UC/%1$s,%1$s=UC/%1$s', quote_ident(rolname)) FROM pg_roles WHERE oid = 10) END AS acl
        FROM pg_namespace n WHERE n.nspname = 'public'`,
@@ -839,34 +839,98 @@ export async function catalogPictureOf(url: string, opts: PictureOptions = {}): 
   }
 }
 
-async function serverFacts(url: string): Promise<{ major: number; publicDefault: { owner: boolean; acl: boolean } }> {
+interface ServerFacts {
+  major: number;
+  publicDefault: { owner: boolean; acl: boolean };
+  /** every schema name, quoted as the def functions quote it */
+  schemas: string[];
+}
+
+async function serverFacts(url: string): Promise<ServerFacts> {
   const c = await connect(url);
   try {
     await c.query(`SET search_path = ''`);
     const major = await serverMajor(c);
-    return { major, publicDefault: await publicSchemaIsDefault(c, major) };
+    const schemas = (await c.query<{ n: string }>(`SELECT quote_ident(nspname) AS n FROM pg_namespace`)).rows.map((r) => r.n);
+    return { major, publicDefault: await publicSchemaIsDefault(c, major), schemas };
   } finally {
     await c.end();
   }
 }
 
+const IDENT = '(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")';
+
+/** A view's definition without the relation names that qualify its columns (schema names are left). */
+function unqualified(definition: string, schemas: ReadonlySet<string>): string {
+  return definition.replace(new RegExp(`(?<![\\w$".])(${IDENT})\\.(?=[A-Za-z_"])`, 'g'), (m: string, q: string) => (schemas.has(q) ? m : ''));
+}
+
+/** An ACL's items (grantee=privileges/grantor, grantees quoted where needed), split where no quote is open. */
+function aclItems(acl: string): string[] {
+  const items: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < acl.length; i++) {
+    if (acl[i] === '"') quoted = !quoted;
+    else if (acl[i] === ',' && !quoted) {
+      items.push(acl.slice(start, i));
+      start = i + 1;
+    }
+  }
+  items.push(acl.slice(start));
+  return items;
+}
+
+/** A relation ACL with MAINTAIN left out of every item that holds all of a table's other privileges. */
+function withoutMaintain(acl: string): string {
+  return aclItems(acl)
+    .map((item) => {
+      let quoted = false;
+      let eq = -1;
+      for (let i = 0; i < item.length && eq < 0; i++) {
+        if (item[i] === '"') quoted = !quoted;
+        else if (item[i] === '=' && !quoted) eq = i;
+      }
+      const slash = item.lastIndexOf('/');
+      const privileges = item.slice(eq + 1, slash);
+      const held = privileges.replace(/\*/g, '');
+      if (!held.includes('m') || !['a', 'r', 'w', 'd', 'D', 'x', 't'].every((p) => held.includes(p))) return item;
+      return item.slice(0, eq + 1) + privileges.replace(/m\*?/, '') + item.slice(slash);
+    })
+    .sort()
+    .join(',');
+}
+
 /**
  * The keys whose facts differ between source and target, sorted; a null side lacks the object. Across majors both are
- * described as of the older one (see PictureOptions.asOfMajor). Normalisations, each for a proven difference:
+ * described as of the older one (see PictureOptions.asOfMajor). Normalisations, each for a difference seen between
+ * majors with the same DDL on both:
  * - the public schema's owner and ACL: 15 changed their defaults (pg_database_owner, no CREATE for PUBLIC), so where
- *   one side is before 15 and the other not, each side at its own major's default counts as equal.
- * The pg_get_*def outputs are compared as printed: no difference between majors has been proven yet.
+ *   one side is before 15 and the other not, each side at its own major's default counts as equal;
+ * - view and materialized view definitions: from 16 on, pg_get_viewdef no longer qualifies the columns of a query
+ *   over one relation (`people.id` became `id`), so across 16 the relation qualifiers are left out on both sides;
+ * - relation ACLs and default ACLs on tables: 17 added MAINTAIN (m) to a table's full set of privileges (an owner's,
+ *   GRANT ALL's), so across 17 an item holding all of arwdDxt is compared without its m.
+ * Every other pg_get_*def output is compared as printed.
  */
 export async function catalogDifferences(sourceUrl: string, targetUrl: string, opts: { ignore?: (key: string) => boolean } = {}): Promise<CatalogDifference[]> {
   const [sf, tf] = await Promise.all([serverFacts(sourceUrl), serverFacts(targetUrl)]);
   const asOfMajor = Math.min(sf.major, tf.major);
+  const across = (major: number): boolean => sf.major < major !== tf.major < major;
   const [s, t] = await Promise.all([catalogPictureOf(sourceUrl, { asOfMajor }), catalogPictureOf(targetUrl, { asOfMajor })]);
-  if (sf.major < 15 !== tf.major < 15) {
+  if (across(15)) {
     // a clone that leaves the public schema at the target's default, as pg_dump does, is exact; so is a literal copy
     for (const part of ['owner', 'acl'] as const) {
       if (!sf.publicDefault[part] || !tf.publicDefault[part]) continue;
       s.set(`${part} schema public`, 'the default of its major');
       t.set(`${part} schema public`, 'the default of its major');
+    }
+  }
+  const schemas = new Set([...sf.schemas, ...tf.schemas]);
+  for (const picture of [s, t]) {
+    for (const [key, value] of picture) {
+      if (across(16) && /^(view|materialized view) /.test(key)) picture.set(key, unqualified(value, schemas));
+      if (across(17) && /^acl (table|view|materialized view|foreign table) |^default acl .* on tables$/.test(key)) picture.set(key, withoutMaintain(value));
     }
   }
   const keys = [...new Set([...s.keys(), ...t.keys()])].sort();

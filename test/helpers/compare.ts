@@ -124,12 +124,19 @@ function firstDifference(a: string | null, b: string | null): string {
 /**
  * Every difference between two databases; empty when the clone is exact. The schema is judged by the catalog referee
  * (one difference per object key) and, where a pg_dump of a major at least both servers' is found and `pgDump` is not
- * false, by their normalised `pg_dump --schema-only` as well. `schema: false` leaves the schema out altogether.
+ * false, by their normalised `pg_dump --schema-only` as well. `schema: false` leaves the schema out altogether; `ignore`
+ * leaves out the referee keys it accepts (e.g. extension versions, where a clone takes the target's defaults).
  */
-export async function compareDatabases(sourceUrl: string, targetUrl: string, opts: { schema?: boolean; pgDump?: boolean } = {}): Promise<Difference[]> {
+export async function compareDatabases(
+  sourceUrl: string,
+  targetUrl: string,
+  opts: { schema?: boolean; pgDump?: boolean; ignore?: (key: string) => boolean } = {},
+): Promise<Difference[]> {
   const diffs: Difference[] = [];
   if (opts.schema !== false) {
-    for (const d of await catalogDifferences(sourceUrl, targetUrl)) diffs.push({ kind: 'schema', what: d.key, detail: firstDifference(d.source, d.target) });
+    for (const d of await catalogDifferences(sourceUrl, targetUrl, { ignore: opts.ignore })) {
+      diffs.push({ kind: 'schema', what: d.key, detail: firstDifference(d.source, d.target) });
+    }
   }
   const bin = opts.schema === false || opts.pgDump === false ? null : await pgDumpFor(Math.max(await serverMajor(sourceUrl), await serverMajor(targetUrl)));
   if (bin !== null) {
