@@ -270,6 +270,8 @@ describe('the catalog referee', () => {
       [`COMMENT ON COLUMN app.people.handle IS 'changed'`, ['comment table column app.people.handle']],
       [`ALTER TABLE app.orders ALTER COLUMN placed SET DEFAULT clock_timestamp()`, ['table column app.orders.placed']],
       [`REVOKE INSERT ON app.people FROM ${r}`, ['acl table app.people']],
+      // the default ACL (NULL) and one revoked from everyone ({}) differ
+      [`REVOKE ALL ON app.holes FROM postgres`, ['acl table app.holes']],
       [`GRANT UPDATE (handle) ON app.people TO ${r}`, ['acl table column app.people.handle']],
       [`ALTER TABLE app.people ENABLE TRIGGER people_restamp`, ['trigger people_restamp on app.people']],
       [`ALTER TABLE app.events_2024 ENABLE ALWAYS TRIGGER events_noop`, ['trigger events_noop on app.events_2024']],
@@ -336,6 +338,9 @@ describe('the catalog referee', () => {
     const diffs = await compareDatabases(source.url, target.url, { pgDump: false });
     expect(diffs.filter((d) => d.kind === 'schema').map((d) => d.what)).toEqual(all);
     expect(diffs.find((d) => d.what === 'sequence app.counter')?.detail).toBe('source "increment: 5" target "increment: 6"');
+    expect(await catalogDifferences(source.url, target.url, { ignore: (k) => k !== 'acl table app.holes' })).toEqual([
+      { key: 'acl table app.holes', source: null, target: '' },
+    ]);
     expect(await catalogDifferences(source.url, target.url, { ignore: (k) => k !== 'table app.scratch' })).toEqual([
       { key: 'table app.scratch', source: expect.stringContaining('persistence: u'), target: expect.stringContaining('persistence: p') },
     ]);

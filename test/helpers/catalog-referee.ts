@@ -55,8 +55,10 @@ function facts(fields: [string, string][]): string {
   return `coalesce(concat_ws(E'\\n', ${fields.map(([n, e]) => `'${n}: ' || (${e})::text`).join(', ')}), '')`;
 }
 
-// every ordering of names is in "C": source and target may have different default collations
-const sorted = (arr: string): string => `(SELECT string_agg(x::text, ',' ORDER BY x::text COLLATE "C") FROM unnest(${arr}) x)`;
+// An array's items in order (every ordering of names is in "C": the two databases may have different default
+// collations); NULL stays NULL and an empty array is '' — an ACL revoked from everyone is not the default one.
+const sorted = (arr: string): string =>
+  `CASE WHEN ${arr} IS NOT NULL THEN coalesce((SELECT string_agg(x::text, ',' ORDER BY x::text COLLATE "C") FROM unnest(${arr}) x), '') END`;
 const proc = (oid: string): string => `(nullif(${oid}::oid, 0)::regprocedure)::text`;
 const oper = (oid: string): string => `(nullif(${oid}::oid, 0)::regoperator)::text`;
 const typ = (oid: string): string => `CASE WHEN ${oid} <> 0 THEN format_type(${oid}, NULL) END`;
