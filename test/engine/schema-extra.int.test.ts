@@ -39,7 +39,7 @@ const PREREQ = `
 `;
 
 /** One object (or more) of every kind the readers cover, with owners, grants and comments. */
-const OBJECTS = `
+const OBJECTS_ALL = `
   -- aggregates: every option, zero arguments, ordered-set and hypothetical-set
   CREATE AGGREGATE ext.my_sum(int) (SFUNC = ext.add, STYPE = int, INITCOND = '0', FINALFUNC = ext.fin, FINALFUNC_MODIFY = READ_WRITE,
     COMBINEFUNC = ext.add, MSFUNC = ext.add, MINVFUNC = ext.sub, MSTYPE = int, MINITCOND = '0', MFINALFUNC = ext.fin,
@@ -124,7 +124,7 @@ const OBJECTS = `
   CREATE USER MAPPING FOR PUBLIC SERVER srv1 OPTIONS (user 'anon');
   CREATE USER MAPPING FOR ${ROLE} SERVER "Srv Two";
 
-  -- publications: all tables, tables with a column list and a row filter, a schema
+  -- publications: all tables, tables with a column list and a row filter (15+), a schema (15+)
   CREATE PUBLICATION pub_all FOR ALL TABLES WITH (publish = 'insert, update');
   CREATE PUBLICATION pub_some FOR TABLE ext.t (id, note) WHERE (id > 10), ext.u WITH (publish_via_partition_root = true);
   CREATE PUBLICATION "Pub Schema" FOR TABLES IN SCHEMA "Odd Schema" WITH (publish = 'truncate');
@@ -147,6 +147,21 @@ const OBJECTS = `
   ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA ext GRANT SELECT, UPDATE ON SEQUENCES TO ${READER} WITH GRANT OPTION;
   ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA "Odd Schema" GRANT USAGE ON TYPES TO ${ROLE}, ${READER};
 `;
+
+/**
+ * The fixture in the syntax of the server's version: before 15 a publication has no column list, row filter or
+ * schema; ICU tailoring rules are 16's, the builtin collation provider 17's, publishing generated columns 18's.
+ */
+function objects(version: number): string {
+  let sql = OBJECTS_ALL;
+  if (version >= 160000) sql += `CREATE COLLATION ext.ruled (provider = icu, locale = 'und', rules = '&a < g');\n`;
+  if (version >= 170000) sql += `CREATE COLLATION ext.plain (provider = builtin, locale = 'C.UTF-8');\n`;
+  if (version >= 180000) sql += `CREATE PUBLICATION pub_gen FOR TABLE ext.u WITH (publish_generated_columns = stored);\n`;
+  if (version >= 150000) return sql;
+  return sql
+    .replace('FOR TABLE ext.t (id, note) WHERE (id > 10), ext.u', 'FOR TABLE ext.t, ext.u')
+    .replace(`CREATE PUBLICATION "Pub Schema" FOR TABLES IN SCHEMA "Odd Schema"`, `CREATE PUBLICATION "Pub Schema"`);
+}
 
 /** The kinds (pg_identify_object's words) read-extra makes. */
 const EXTRA_KINDS = [
@@ -241,6 +256,7 @@ const covers = (items: SchemaItem[]) => new Set(items.flatMap((i) => [i.key, ...
 let source: TestDb;
 let target: TestDb;
 let read: Awaited<ReturnType<typeof readFrom>>;
+let version: number;
 
 beforeAll(async () => {
   await adminQuery(`CREATE ROLE ${ROLE} NOLOGIN`);
@@ -249,7 +265,8 @@ beforeAll(async () => {
   target = await createTestDb('xtra_dst');
   await source.query(PREREQ);
   await target.query(PREREQ);
-  await source.query(OBJECTS);
+  version = Number((await source.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`))[0]!.v);
+  await source.query(objects(version));
   read = await readFrom(source);
   await apply(target, read.items);
 });
@@ -282,15 +299,15 @@ describe('read-extra', () => {
       'OPERATOR CLASS': 3,
       CAST: 3,
       CONVERSION: 1,
-      COLLATION: 3,
+      COLLATION: 3 + (version >= 160000 ? 1 : 0) + (version >= 170000 ? 1 : 0),
       'TEXT SEARCH DICTIONARY': 2,
       'TEXT SEARCH CONFIGURATION': 1,
       'FOREIGN DATA WRAPPER': 2,
       SERVER: 2,
       'USER MAPPING': 3,
-      PUBLICATION: 3,
-      'PUBLICATION TABLE': 2,
-      'PUBLICATION TABLES IN SCHEMA': 1,
+      PUBLICATION: version >= 180000 ? 4 : 3,
+      'PUBLICATION TABLE': version >= 180000 ? 3 : 2,
+      ...(version >= 150000 ? { 'PUBLICATION TABLES IN SCHEMA': 1 } : {}),
       'EVENT TRIGGER': 3,
       'DEFAULT ACL': 6,
     });
@@ -347,14 +364,39 @@ describe('read-extra', () => {
       UNION ALL
       SELECT 'evt ' || evtname || ' ' || evtevent || ' ' || evtenabled::text || ' ' || coalesce(evttags::text, '-') FROM pg_event_trigger
       UNION ALL
-      SELECT 'pubrel ' || p.pubname || ' ' || r.prrelid::regclass || ' ' || coalesce(r.prattrs::text, '-') || ' ' || coalesce(pg_get_expr(r.prqual, r.prrelid), '-')
+      SELECT 'pub ' || pubname || ' ' || (to_jsonb(p) - 'oid' - 'pubowner')::text FROM pg_publication p
+      UNION ALL
+      SELECT 'cast ' || format_type(castsource, NULL) || ' ' || format_type(casttarget, NULL) || ' ' || castmethod::text || castcontext::text || ' '
+             || coalesce(NULLIF(castfunc, 0)::regprocedure::text, '-') FROM pg_cast WHERE oid >= 16384
+      UNION ALL
+      SELECT 'conv ' || conname || ' ' || conforencoding || ' ' || contoencoding || ' ' || conproc::text || ' ' || condefault FROM pg_conversion WHERE oid >= 16384
+      UNION ALL
+      SELECT 'opc ' || opcname || ' ' || opcdefault || ' ' || opcintype::regtype || ' ' || opckeytype::regtype || ' ' || (SELECT opfname FROM pg_opfamily WHERE oid = opcfamily)
+        FROM pg_opclass WHERE oid >= 16384
+      UNION ALL
+      SELECT 'dict ' || dictname || ' ' || (SELECT tmplname FROM pg_ts_template WHERE oid = dicttemplate) || ' ' || coalesce(dictinitoption, '-') FROM pg_ts_dict WHERE oid >= 16384
+      UNION ALL
+      SELECT 'tsmap ' || c.cfgname || ' ' || m.maptokentype || ' ' || m.mapseqno || ' ' || m.mapdict::regdictionary
+        FROM pg_ts_config_map m JOIN pg_ts_config c ON c.oid = m.mapcfg WHERE c.oid >= 16384
+      UNION ALL
+      SELECT 'fdw ' || fdwname || ' ' || fdwhandler::regproc::text || ' ' || fdwvalidator::regproc::text || ' ' || coalesce(fdwoptions::text, '-') || ' ' || coalesce(fdwacl::text, '-')
+        FROM pg_foreign_data_wrapper
+      UNION ALL
+      SELECT 'srv ' || srvname || ' ' || coalesce(srvtype, '-') || ' ' || coalesce(srvversion, '-') || ' ' || coalesce(srvoptions::text, '-') || ' ' || coalesce(srvacl::text, '-')
+        FROM pg_foreign_server
+      UNION ALL
+      SELECT 'comment ' || (pg_identify_object(classoid, objoid, objsubid)).type || ' ' || (pg_identify_object(classoid, objoid, objsubid)).identity || ' ' || description
+        FROM pg_description WHERE objoid >= 16384
+      UNION ALL
+      SELECT 'pubrel ' || p.pubname || ' ' || r.prrelid::regclass || ' ' || (to_jsonb(r) - 'oid' - 'prpubid' - 'prrelid' - 'prqual')::text
+             || ' ' || ${version >= 150000 ? `coalesce(pg_get_expr(r.prqual, r.prrelid), '-')` : `'-'`}
         FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid
       ORDER BY 1`;
     const [s, t] = await Promise.all([source.query<{ x: string }>(facts), target.query<{ x: string }>(facts)]);
     const src = s.map((r) => r.x).map((x) => x.replace(',password=secret', ''));
     expect(t.map((r) => r.x)).toEqual(src);
-    // GiST's operators are the family's, its required functions the class's: both paths were taken
-    expect(src.filter((x) => x.startsWith('amop pt_ops')).every((x) => x.includes('pg_opfamily'))).toBe(true);
+    // from 14 on GiST's operators are the family's (amadjustmembers), its required functions the class's: both paths were taken
+    expect(src.filter((x) => x.startsWith('amop pt_ops')).every((x) => x.includes(version >= 140000 ? 'pg_opfamily' : 'pg_opclass'))).toBe(true);
     expect(src.some((x) => x.startsWith('amproc pt_ops 1 ') && x.includes('pg_opclass'))).toBe(true);
     expect(src.some((x) => x.startsWith('opr ext.<~~>(integer,integer) code -'))).toBe(true);
   });
@@ -378,6 +420,8 @@ describe('read-extra', () => {
 
 describe('refusals and the completeness probe', () => {
   let db: TestDb;
+  /** pg_identify_object's words for a transform changed with the version */
+  let TRANSFORM: string;
 
   beforeAll(async () => {
     db = await createTestDb('xtra_refuse');
@@ -395,6 +439,11 @@ describe('refusals and the completeness probe', () => {
       CREATE FUNCTION ext.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
       CREATE TYPE ext.shell;
       CREATE OPERATOR CLASS ext.cls FOR TYPE int USING btree AS OPERATOR 1 <, FUNCTION 1 btint4cmp(int, int);`);
+    const [t] = await db.query<{ identity: string }>(
+      `SELECT (pg_identify_object('pg_transform'::regclass, oid, 0)).identity FROM pg_transform WHERE trflang = (SELECT oid FROM pg_language WHERE lanname = 'my_lang')`,
+    );
+    expect(t!.identity).toMatch(/^for integer (on )?language my_lang$/);
+    TRANSFORM = `transform: ${t!.identity}`;
   });
 
   it('refuses by name what only an extension can make', async () => {
@@ -405,7 +454,7 @@ describe('refusals and the completeness probe', () => {
         'language: my_lang',
         'text search parser: ext.prs',
         'text search template: ext.tmpl',
-        'transform: for integer on language my_lang',
+        TRANSFORM,
       ]);
       for (const u of r.unsupported) expect(u.why).toMatch(/extension/);
     } finally {
@@ -471,7 +520,7 @@ describe('refusals and the completeness probe', () => {
         'language: my_lang',
         'text search parser: ext.prs',
         'text search template: ext.tmpl',
-        'transform: for integer on language my_lang',
+        TRANSFORM,
         'operator class: ext.cls USING btree',
         'operator family: ext.cls USING btree',
         'foreign-data wrapper: w',

@@ -96,10 +96,11 @@ export async function completenessProbe(ctx: ReadContext, covered: Set<string>):
     )
     .join('\n UNION ALL\n');
   const r = await ctx.db.query<{ kind: string; identity: string }>(
-    `WITH objects AS (${union})
+    // covered as a relation of its own: an anti-join the planner hashes, not a scan of the array per object
+    `WITH objects AS (${union}), covered AS (SELECT unnest($4::text[]) AS k)
      SELECT (pg_catalog.pg_identify_object(o.classid, o.oid, 0)).type AS kind, (pg_catalog.pg_identify_object(o.classid, o.oid, 0)).identity AS identity
        FROM objects o
-      WHERE o.oid >= 16384 AND o.catalog || ':' || o.oid <> ALL($4::text[])
+      WHERE o.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM covered c WHERE c.k = o.catalog || ':' || o.oid)
         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = o.classid AND e.objid = o.oid AND e.deptype = 'e')
       ORDER BY 1, 2`,
     [ctx.namespaces, ctx.relations, ctx.everything, [...covered]],
