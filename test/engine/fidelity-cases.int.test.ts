@@ -66,7 +66,8 @@ function censusSql(major: number): string {
 /** One query per case, true when the case made its kind of object (not merely something under its prefix). */
 const PROBES: Record<string, string> = {
   'enum type': `SELECT bool_or(e.enumsortorder <> floor(e.enumsortorder)) FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typnamespace = 'k_enum'::regnamespace`,
-  'composite type': `SELECT count(*) >= 3 FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid WHERE c.relkind = 'c' AND t.typnamespace = 'k_comp'::regnamespace`,
+  'composite type': `SELECT count(*) >= 4 AND EXISTS (SELECT FROM pg_class WHERE oid = 'k_comp.people'::regclass AND reloftype <> 0) FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
+    WHERE c.relkind = 'c' AND t.typnamespace = 'k_comp'::regnamespace`,
   'domain with constraints': `SELECT bool_or(NOT convalidated) AND count(*) >= 5 FROM pg_constraint WHERE contypid <> 0 AND connamespace = 'k_dom'::regnamespace`,
   'range type': `SELECT count(*) = 3 FROM pg_range r JOIN pg_type t ON t.oid = r.rngtypid WHERE t.typnamespace = 'k_range'::regnamespace`,
   'multirange (14)': `SELECT count(*) = 1 FROM pg_type WHERE typtype = 'm' AND typname = 'intr_set' AND typnamespace = 'k_mrange'::regnamespace`,
@@ -121,7 +122,8 @@ const PROBES: Record<string, string> = {
   aggregate: `SELECT count(*) = 5 AND bool_or(a.aggkind = 'o') AND bool_or(a.aggmtransfn <> 0) AND bool_or(a.aggcombinefn <> 0) AND bool_or(a.aggsortop <> 0)
     FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid WHERE p.pronamespace = 'k_agg'::regnamespace`,
   'trigger states (enabled/disabled/replica/always) and constraint trigger': `SELECT count(DISTINCT t.tgenabled) = 4 AND bool_or(t.tgconstraint <> 0) AND bool_or(t.tgnewtable IS NOT NULL)
-    AND bool_or(t.tgparentid <> 0 AND t.tgenabled = 'D') FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND c.relnamespace = 'k_trg'::regnamespace`,
+    AND EXISTS (SELECT FROM pg_trigger p WHERE p.tgrelid = 'k_trg.parted_2'::regclass AND p.tgparentid <> 0 AND p.tgenabled = 'D')
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND c.relnamespace = 'k_trg'::regnamespace`,
   'event trigger': `SELECT count(DISTINCT evtenabled) = 4 FROM pg_event_trigger WHERE evtname LIKE 'k\\_evt%'`,
   'login event trigger (17)': `SELECT count(*) = 1 FROM pg_event_trigger WHERE evtevent = 'login' AND evtname LIKE 'k\\_login%'`,
   rule: `SELECT count(*) = 5 AND count(DISTINCT r.ev_enabled) = 3 FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class WHERE r.rulename <> '_RETURN' AND c.relnamespace = 'k_rule'::regnamespace`,
@@ -137,7 +139,7 @@ const PROBES: Record<string, string> = {
     AND (SELECT count(*) = 2 FROM pg_type WHERE typnamespace = 'k_grant'::regnamespace AND typacl IS NOT NULL)
     AND (SELECT count(*) FILTER (WHERE defaclnamespace = 0) = 3 AND count(*) FILTER (WHERE defaclnamespace = 'k_grant'::regnamespace) = 3 FROM pg_default_acl WHERE defaclrole = 'k_owner'::regrole)
     AND EXISTS (SELECT FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = 'k_grant.t'::regclass AND a.grantor = 'k_writer'::regrole)`,
-  'maintain privilege (17)': `SELECT count(*) = 2 FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = 'k_maint.t'::regclass AND a.privilege_type = 'MAINTAIN'`,
+  'maintain privilege (17)': `SELECT count(*) = 2 FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = 'k_maint.t'::regclass AND a.privilege_type = 'MAINTAIN' AND a.grantee <> c.relowner`,
   'database settings, comment and grants': `SELECT
         (SELECT count(*) = 1 FROM pg_db_role_setting s, pg_database d WHERE d.datname = current_database() AND s.setdatabase = d.oid AND s.setrole = 0 AND 'k_db.mode=clone me' = ANY (s.setconfig))
     AND (SELECT count(*) = 1 FROM pg_db_role_setting s, pg_database d WHERE d.datname = current_database() AND s.setdatabase = d.oid AND s.setrole = 'k_reader'::regrole)
@@ -151,7 +153,9 @@ const PROBES: Record<string, string> = {
     WHERE t.typnamespace = 'k_cast'::regnamespace`,
   'operator and operator class/family': `SELECT (SELECT count(*) FROM pg_operator WHERE oprnamespace = 'k_op'::regnamespace) = 2 AND (SELECT count(*) FROM pg_opclass WHERE opcnamespace = 'k_op'::regnamespace) = 2
     AND (SELECT count(*) FROM pg_opfamily WHERE opfnamespace = 'k_op'::regnamespace) = 2
-    AND EXISTS (SELECT FROM pg_amproc p JOIN pg_opfamily f ON f.oid = p.amprocfamily WHERE f.opfnamespace = 'k_op'::regnamespace AND p.amprocnum = 2)`,
+    AND EXISTS (SELECT FROM pg_amproc p JOIN pg_opfamily f ON f.oid = p.amprocfamily WHERE f.opfnamespace = 'k_op'::regnamespace AND p.amprocnum = 2)
+    AND (SELECT p.partclass[0] = o.oid FROM pg_partitioned_table p, pg_opclass o
+          WHERE p.partrelid = 'k_op.parted'::regclass AND o.opcname = 'int_hash_ops' AND o.opcnamespace = 'k_op'::regnamespace)`,
   'extended statistics': `SELECT count(*) = 3 AND bool_or('m' = ANY (stxkind)) AND bool_or('f' = ANY (stxkind)) AND bool_or(stxstattarget > 0) FROM pg_statistic_ext WHERE stxnamespace = 'k_stats'::regnamespace`,
   'expression statistics (14)': `SELECT count(*) FILTER (WHERE stxexprs IS NOT NULL) = 2 FROM pg_statistic_ext WHERE stxnamespace = 'k_xstats'::regnamespace`,
   'foreign data wrapper, server, user mapping and foreign table': `SELECT EXISTS (SELECT FROM pg_foreign_table f JOIN pg_class c ON c.oid = f.ftrelid WHERE c.relnamespace = 'k_fdw'::regnamespace AND f.ftoptions IS NOT NULL)
@@ -175,7 +179,7 @@ const PROBES: Record<string, string> = {
         EXISTS (SELECT FROM pg_depend WHERE classid = 'pg_proc'::regclass AND objid = 'k_stdcyc.blank()'::regprocedure AND refobjid = 'k_stdcyc.acct'::regclass)
     AND EXISTS (SELECT FROM pg_depend WHERE classid = 'pg_attrdef'::regclass AND refobjid = 'k_stdcyc.blank()'::regprocedure)
     AND EXISTS (SELECT FROM pg_depend WHERE classid = 'pg_proc'::regclass AND objid = 'k_stdcyc.from_view()'::regprocedure AND refobjid = 'k_stdcyc.v'::regclass)`,
-  'RETURNING old and new in a function body (18)': `SELECT pg_get_functiondef('k_ret18.bump(int)'::regprocedure) ILIKE '%RETURNING old.n, new.n%'`,
+  'RETURNING old and new in a function body (18)': `SELECT pg_get_functiondef('k_ret18.bump(int)'::regprocedure) ~* 'RETURNING old\\.n,\\s+new\\.n'`,
 };
 
 const owns = (c: FidelityCase, name: string | null) => name !== null && name.startsWith(c.objects);
