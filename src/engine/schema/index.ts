@@ -69,6 +69,7 @@ export async function readSchema(db: pg.ClientBase, version: number, opts: DumpO
       ...extra.items,
     ];
     const covered = new Set(items.flatMap((i) => [i.key, ...i.provides]));
+    mergeInto(items);
     const unsupported = [...types.unsupported, ...extra.unsupported, ...(await completenessProbe(ctx, covered))];
     const { ordered, cycles } = orderItems(items, await readDepends(db));
     unsupported.push(...cycles);
@@ -76,6 +77,19 @@ export async function readSchema(db: pg.ClientBase, version: number, opts: DumpO
     // a failed reading leaves the transaction aborted (the run starts again with a new one): put it back only here
     await db.query(`SELECT pg_catalog.set_config('search_path', $1, true)`, [before.rows[0]?.path ?? 'pg_catalog']);
     return { dump: assemble(ordered, catalogs, opts), unsupported, notes: extra.notes };
+  }
+}
+
+/** Items that say `into` leave the list: their SQL is appended to the item holding that reference. */
+function mergeInto(items: SchemaItem[]): void {
+  const holder = new Map<string, SchemaItem>();
+  for (const it of items) if (!it.into) for (const k of [it.key, ...it.provides]) if (!holder.has(k)) holder.set(k, it);
+  for (let i = items.length - 1; i >= 0; i--) {
+    const it = items[i] as SchemaItem;
+    if (!it.into) continue;
+    const to = holder.get(it.into);
+    if (to) to.sql += it.sql;
+    items.splice(i, 1);
   }
 }
 

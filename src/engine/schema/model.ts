@@ -30,6 +30,12 @@ export interface SchemaItem {
   provides: string[];
   /** order among items with no dependency between them: lower first (pg_dump's object-type priority) */
   priority: number;
+  /**
+   * Not an item of its own: its SQL is appended to the item that holds this reference (what must follow another
+   * item's statement in the same transaction — a key's CLUSTER ON, a partition's trigger disabled after its parent's
+   * is made — where the post-data scheduler, which runs a table's items as that table is ready, could not order two).
+   */
+  into?: string;
 }
 
 export interface ReadOptions {
@@ -95,9 +101,10 @@ export const PRIORITY = {
   fkConstraint: 35,
   trigger: 36,
   rule: 37,
-  eventTrigger: 38,
   rowSecurity: 39,
   policy: 40,
   publication: 41,
   publicationRel: 42,
+  /** last, as pg_dump puts them: one on ddl_command_start would fire during the items after it */
+  eventTrigger: 50,
 } as const;

@@ -101,7 +101,7 @@ export async function completenessProbe(ctx: ReadContext, covered: Set<string>):
      SELECT (pg_catalog.pg_identify_object(o.classid, o.oid, 0)).type AS kind, (pg_catalog.pg_identify_object(o.classid, o.oid, 0)).identity AS identity
        FROM objects o
       WHERE o.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM covered c WHERE c.k = o.catalog || ':' || o.oid)
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = o.classid AND e.objid = o.oid AND e.deptype = 'e')
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = o.classid AND e.objid = o.oid AND e.deptype IN ('e', 'i'))
       ORDER BY 1, 2`,
     [ctx.namespaces, ctx.relations, ctx.everything, [...covered]],
   );

@@ -89,7 +89,7 @@ interface TypeRow extends Described {
   array: number;
   relid: number;
   labels_enum: string[] | null;
-  attrs: { name: string; type: string; collate: string | null }[] | null;
+  attrs: { name: string; type: string; collate: string | null; comment: string | null }[] | null;
   base: string | null;
   collate: string | null;
   dflt: string | null;
@@ -118,7 +118,8 @@ export async function readTypes(ctx: ReadContext): Promise<{ items: SchemaItem[]
             CASE WHEN t.typtype = 'e' THEN array(SELECT quote_literal(e.enumlabel) FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END AS labels_enum,
             CASE WHEN t.typtype = 'c' THEN (SELECT json_agg(json_build_object('name', quote_ident(a.attname), 'type', format_type(a.atttypid, a.atttypmod),
                      'collate', CASE WHEN a.attcollation <> at.typcollation AND a.attcollation <> 0 THEN (SELECT format('%I.%I', cn.nspname, co.collname)
-                       FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END) ORDER BY a.attnum)
+                       FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
+                     'comment', ${commentExpr('pg_class', 't.typrelid', 'a.attnum')}) ORDER BY a.attnum)
                  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END AS attrs,
             CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base,
             CASE WHEN t.typtype = 'd' AND t.typcollation <> bt.typcollation THEN (SELECT format('%I.%I', cn.nspname, co.collname)
@@ -196,6 +197,7 @@ export async function readTypes(ctx: ReadContext): Promise<{ items: SchemaItem[]
     sql += ownerSql(ctx, kind === 'DOMAIN' ? 'DOMAIN' : 'TYPE', t.ident, t.owner);
     sql += aclSql(ctx, `${kind === 'DOMAIN' ? 'DOMAIN' : 'TYPE'} ${t.ident}`, t.owner, t.acl);
     sql += commentSql(kind, t.ident, t.comment);
+    for (const a of t.attrs ?? []) sql += commentSql('COLUMN', `${t.ident}.${a.name}`, a.comment);
     sql += labelSql(kind, t.ident, t.labels);
     items.push(
       item({

@@ -15,7 +15,7 @@ type Part = Partial<ExtraReading>;
 /** SQL: the object was made by a user, not built in and not by an extension's script. */
 function userMade(catalog: string, oid: string): string {
   return `${oid} >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend member
-            WHERE member.classid = 'pg_catalog.${catalog}'::pg_catalog.regclass AND member.objid = ${oid} AND member.deptype = 'e')`;
+            WHERE member.classid = 'pg_catalog.${catalog}'::pg_catalog.regclass AND member.objid = ${oid} AND member.deptype IN ('e', 'i'))`;
 }
 
 /** SQL: the quoted owner. */
@@ -971,21 +971,76 @@ async function readDefaultAcls(ctx: ReadContext): Promise<Part> {
 
 const WHY_EXTENSION = 'it needs a superuser and C functions; only an extension can make it on the target';
 
-/** Text search parsers and templates, access methods, languages and transforms made outside an extension. */
+/**
+ * Text search parsers and templates and access methods made outside an extension: CREATE … naming their functions
+ * (built-in ones such as dsimple_lexize or heap_tableam_handler, or the source's own C functions), as pg_dump does;
+ * making them needs a superuser on the target, which the dry run finds out.
+ */
+async function readSearchMachinery(ctx: ReadContext): Promise<Part> {
+  const fn = (col: string) => `NULLIF(${col}, 0)::pg_catalog.regproc::text`;
+  const r = await ctx.db.query<{
+    catalog: string;
+    oid: number;
+    schema: string | null;
+    name: string;
+    ident: string;
+    sql: string;
+    comment: string | null;
+    priority: number;
+  }>(
+    `SELECT 'pg_ts_parser' AS catalog, p.oid::int AS oid, n.nspname AS schema, p.prsname::text AS name, format('%I.%I', n.nspname, p.prsname) AS ident,
+            format('(START = %s, GETTOKEN = %s, END = %s, LEXTYPES = %s%s)', ${fn('p.prsstart')}, ${fn('p.prstoken')}, ${fn('p.prsend')}, ${fn('p.prslextype')},
+                   coalesce(', HEADLINE = ' || ${fn('p.prsheadline')}, '')) AS sql,
+            ${commentExpr('pg_ts_parser', 'p.oid')} AS comment, ${PRIORITY.tsparser} AS priority
+       FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace
+      WHERE p.prsnamespace = ANY($1::oid[]) AND ${userMade('pg_ts_parser', 'p.oid')}
+     UNION ALL
+     SELECT 'pg_ts_template', t.oid::int, n.nspname, t.tmplname::text, format('%I.%I', n.nspname, t.tmplname),
+            format('(%sLEXIZE = %s)', coalesce('INIT = ' || ${fn('t.tmplinit')} || ', ', ''), ${fn('t.tmpllexize')}),
+            ${commentExpr('pg_ts_template', 't.oid')}, ${PRIORITY.tstemplate}
+       FROM pg_catalog.pg_ts_template t JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace
+      WHERE t.tmplnamespace = ANY($1::oid[]) AND ${userMade('pg_ts_template', 't.oid')}
+     UNION ALL
+     SELECT 'pg_am', a.oid::int, NULL, a.amname::text, quote_ident(a.amname),
+            format('TYPE %s HANDLER %s', CASE a.amtype WHEN 't' THEN 'TABLE' ELSE 'INDEX' END, ${fn('a.amhandler')}),
+            ${commentExpr('pg_am', 'a.oid')}, ${PRIORITY.aggregate}
+       FROM pg_catalog.pg_am a
+      WHERE ${userMade('pg_am', 'a.oid')}
+        AND ($2::bool OR EXISTS (SELECT 1 FROM pg_catalog.pg_opfamily f WHERE f.opfmethod = a.oid AND f.opfnamespace = ANY($1::oid[]))
+                      OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relam = a.oid AND c.relnamespace = ANY($1::oid[])))
+     ORDER BY 1, 3, 4`,
+    [ctx.namespaces, ctx.everything],
+  );
+  const words: Record<string, { word: string; desc: string }> = {
+    pg_ts_parser: { word: 'TEXT SEARCH PARSER', desc: 'TEXT SEARCH PARSER' },
+    pg_ts_template: { word: 'TEXT SEARCH TEMPLATE', desc: 'TEXT SEARCH TEMPLATE' },
+    pg_am: { word: 'ACCESS METHOD', desc: 'ACCESS METHOD' },
+  };
+  return {
+    items: r.rows.map((x) => {
+      const w = words[x.catalog] as { word: string; desc: string };
+      return item({
+        key: ref(x.catalog, x.oid),
+        desc: w.desc,
+        catalog: x.catalog,
+        oid: x.oid,
+        schema: x.schema,
+        name: x.name,
+        owner: null,
+        sql: `CREATE ${w.word} ${x.ident} ${x.sql};\n${commentSql(w.word, x.ident, x.comment)}`,
+        priority: x.priority,
+      });
+    }),
+  };
+}
+
+/** Languages and transforms made outside an extension. */
 async function readUnreproducible(ctx: ReadContext): Promise<Part> {
   const identify = (catalog: string, oid: string) =>
     `(pg_catalog.pg_identify_object('pg_catalog.${catalog}'::pg_catalog.regclass, ${oid}, 0)).type AS kind,
      (pg_catalog.pg_identify_object('pg_catalog.${catalog}'::pg_catalog.regclass, ${oid}, 0)).identity AS identity`;
   const r = await ctx.db.query<{ kind: string; identity: string }>(
-    `SELECT ${identify('pg_ts_parser', 'p.oid')} FROM pg_catalog.pg_ts_parser p WHERE p.prsnamespace = ANY($1::oid[]) AND ${userMade('pg_ts_parser', 'p.oid')}
-     UNION ALL
-     SELECT ${identify('pg_ts_template', 't.oid')} FROM pg_catalog.pg_ts_template t WHERE t.tmplnamespace = ANY($1::oid[]) AND ${userMade('pg_ts_template', 't.oid')}
-     UNION ALL
-     SELECT ${identify('pg_am', 'a.oid')} FROM pg_catalog.pg_am a WHERE ${userMade('pg_am', 'a.oid')}
-        AND ($2::bool OR EXISTS (SELECT 1 FROM pg_catalog.pg_opfamily f WHERE f.opfmethod = a.oid AND f.opfnamespace = ANY($1::oid[]))
-                      OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relam = a.oid AND c.relnamespace = ANY($1::oid[])))
-     UNION ALL
-     SELECT ${identify('pg_language', 'l.oid')} FROM pg_catalog.pg_language l WHERE ${userMade('pg_language', 'l.oid')}
+    `SELECT ${identify('pg_language', 'l.oid')} FROM pg_catalog.pg_language l WHERE ${userMade('pg_language', 'l.oid')}
         AND ($2::bool OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.prolang = l.oid AND p.pronamespace = ANY($1::oid[])))
      UNION ALL
      SELECT ${identify('pg_transform', 'x.oid')} FROM pg_catalog.pg_transform x WHERE ${userMade('pg_transform', 'x.oid')}
@@ -1010,6 +1065,7 @@ const READERS = [
   readPublications,
   readEventTriggers,
   readDefaultAcls,
+  readSearchMachinery,
   readUnreproducible,
 ];
 

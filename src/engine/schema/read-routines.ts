@@ -24,6 +24,8 @@ export async function readRoutines(ctx: ReadContext): Promise<SchemaItem[]> {
             array(SELECT x::int FROM unnest(p.proargtypes::oid[] || coalesce(p.proallargtypes, '{}'::oid[]) || ARRAY[p.prorettype]) x) AS types
        FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
       WHERE p.pronamespace = ANY($1::oid[]) AND p.prokind IN ('f', 'p', 'w') AND NOT ${extensionMember('pg_proc', 'p.oid')}
+        -- what a type made by itself (a multirange's constructors) goes with it
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objid = p.oid AND i.deptype = 'i')
       ORDER BY n.nspname, p.proname, p.oid::pg_catalog.regprocedure::text`,
     [ctx.namespaces],
   );

@@ -26,6 +26,7 @@ interface Column {
   collate: string | null;
   notnull: boolean;
   local: boolean;
+  inhcount: number;
   generated: string;
   genexpr: string | null;
   attrdef: number | null;
@@ -53,6 +54,9 @@ interface RelRow {
   comment: string | null;
   labels: Label[] | null;
   reloptions: string[] | null;
+  toastoptions: string[] | null;
+  /** a typed table's type (CREATE TABLE … OF) */
+  oftype: string | null;
   replident: string;
   rls: boolean;
   force_rls: boolean;
@@ -100,6 +104,8 @@ export async function readRelations(ctx: ReadContext): Promise<SchemaItem[]> {
     `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, format('%I.%I', n.nspname, c.relname) AS ident, c.relkind::text AS relkind,
             c.relpersistence::text AS persistence, quote_ident(pg_get_userbyid(c.relowner)) AS owner, ${aclExpr('c.relacl')} AS acl,
             ${commentExpr('pg_class', 'c.oid')} AS comment, ${labelsExpr('pg_class', 'c.oid')} AS labels, c.reloptions, c.relreplident::text AS replident,
+            (SELECT tc.reloptions FROM pg_catalog.pg_class tc WHERE tc.oid = c.reltoastrelid) AS toastoptions,
+            CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END AS oftype,
             c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls, c.relispartition AS ispartition,
             CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey,
             CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound,
@@ -121,7 +127,7 @@ export async function readRelations(ctx: ReadContext): Promise<SchemaItem[]> {
                 'num', a.attnum, 'name', quote_ident(a.attname), 'type', format_type(a.atttypid, a.atttypmod),
                 'collate', CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN (SELECT format('%I.%I', cn.nspname, co.collname)
                    FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
-                'notnull', a.attnotnull, 'local', a.attislocal, 'generated', a.attgenerated::text,
+                'notnull', a.attnotnull, 'local', a.attislocal, 'inhcount', a.attinhcount, 'generated', a.attgenerated::text,
                 'genexpr', CASE WHEN a.attgenerated <> '' THEN (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum) END,
                 'attrdef', (SELECT d.oid::int FROM pg_catalog.pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum),
                 'storage', CASE WHEN a.attstorage <> t.typstorage THEN CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END END,
@@ -179,20 +185,29 @@ function relationItems(ctx: ReadContext, t: RelRow, byOid: Map<number, RelRow>):
     if (t.rewrite) provides.push(ref('pg_rewrite', t.rewrite));
   } else {
     const v18 = ctx.version >= 180000;
-    const inherits = !t.ispartition && (t.parents ?? []).length > 0;
-    // a partition is made whole and attached (its columns in its own order); an inheritance child lists only its own columns
-    const shown = inherits ? cols.filter((c) => c.local) : cols;
+    const parents = t.ispartition ? [] : (t.parents ?? []);
+    // INHERITS puts the parents' columns first; a table given its parents later (ALTER TABLE … INHERIT) may hold its
+    // columns in another order, all local: it is made whole and then inherits, so its columns keep their places
+    const late = parents.length > 0 && cols.some((c) => c.inhcount > 0 && c.local) && !cols.some((c) => c.inhcount > 0 && !c.local);
+    const inherits = parents.length > 0 && !late;
+    const shown = t.oftype ? [] : inherits ? cols.filter((c) => c.local) : cols;
     const defs = shown.map((c) => columnDef(c, { partition: t.ispartition, foreign: t.relkind === 'f', v18 }));
     const unlogged = t.persistence === 'u' ? 'UNLOGGED ' : '';
+    const options = [...(t.reloptions ?? []), ...(t.toastoptions ?? []).map((o) => `toast.${o}`)];
     if (t.relkind === 'f')
-      sql = `CREATE FOREIGN TABLE ${t.ident} (\n    ${defs.join(',\n    ')}\n)${inherits ? ` INHERITS (${(t.parents ?? []).map((p) => p.ident).join(', ')})` : ''}\nSERVER ${t.server}${genericOptions(t.ftoptions)};\n`;
+      sql = `CREATE FOREIGN TABLE ${t.ident} (\n    ${defs.join(',\n    ')}\n)${inherits ? ` INHERITS (${parents.map((p) => p.ident).join(', ')})` : ''}\nSERVER ${t.server}${genericOptions(t.ftoptions)};\n`;
     else {
-      sql = `CREATE ${unlogged}TABLE ${t.ident} (${defs.length ? `\n    ${defs.join(',\n    ')}\n` : ''})`;
-      if (inherits) sql += `\nINHERITS (${(t.parents ?? []).map((p) => p.ident).join(', ')})`;
+      sql = t.oftype
+        ? `CREATE ${unlogged}TABLE ${t.ident} OF ${t.oftype}`
+        : `CREATE ${unlogged}TABLE ${t.ident} (${defs.length ? `\n    ${defs.join(',\n    ')}\n` : ''})`;
+      if (inherits) sql += `\nINHERITS (${parents.map((p) => p.ident).join(', ')})`;
       if (t.partkey) sql += `\nPARTITION BY ${t.partkey}`;
       if (t.am) sql += `\nUSING ${t.am}`;
-      sql += `${withOptions(t.reloptions)};\n`;
+      sql += `${withOptions(options)};\n`;
     }
+    if (late) for (const p of parents) sql += `ALTER TABLE ONLY ${t.ident} INHERIT ${p.ident};\n`;
+    // a typed table's columns come from its type; what it adds is said column by column
+    if (t.oftype) for (const c of cols) if (c.notnull) sql += `ALTER TABLE ONLY ${t.ident} ALTER COLUMN ${c.name} SET NOT NULL;\n`;
     for (const c of cols) {
       if (c.storage && (c.local || !inherits)) sql += `ALTER TABLE ONLY ${t.ident} ALTER COLUMN ${c.name} SET STORAGE ${c.storage};\n`;
       if (c.stattarget !== null && c.stattarget !== undefined) sql += `ALTER TABLE ONLY ${t.ident} ALTER COLUMN ${c.name} SET STATISTICS ${c.stattarget};\n`;
@@ -201,8 +216,9 @@ function relationItems(ctx: ReadContext, t: RelRow, byOid: Map<number, RelRow>):
       if (options.length > 0) sql += `ALTER TABLE ONLY ${t.ident} ALTER COLUMN ${c.name} SET (${options.join(', ')});\n`;
       if (c.generated !== '' && c.attrdef) provides.push(ref('pg_attrdef', c.attrdef));
     }
-    if (t.replident === 'f') sql += `ALTER TABLE ONLY ${t.ident} REPLICA IDENTITY FULL;\n`;
-    if (t.replident === 'n') sql += `ALTER TABLE ONLY ${t.ident} REPLICA IDENTITY NOTHING;\n`;
+    // a foreign table's is NOTHING and cannot be set
+    if (t.replident === 'f' && t.relkind !== 'f') sql += `ALTER TABLE ONLY ${t.ident} REPLICA IDENTITY FULL;\n`;
+    if (t.replident === 'n' && t.relkind !== 'f') sql += `ALTER TABLE ONLY ${t.ident} REPLICA IDENTITY NOTHING;\n`;
     for (const p of t.parents ?? []) deps.push(ref('pg_class', p.oid));
     if (t.ispartition) {
       const parent = t.parents?.[0];
@@ -227,7 +243,7 @@ function relationItems(ctx: ReadContext, t: RelRow, byOid: Map<number, RelRow>):
   }
   sql += ownerSql(ctx, word === 'FOREIGN TABLE' ? 'FOREIGN TABLE' : word, t.ident, t.owner);
   sql += aclSql(ctx, `TABLE ${t.ident}`, t.owner, t.acl);
-  for (const c of cols) sql += columnAclSql(ctx, t.ident, c.name, c.acl);
+  for (const c of cols) sql += columnAclSql(ctx, t.ident, c.name, c.acl, t.owner);
   sql += commentSql(word, t.ident, t.comment);
   for (const c of cols) sql += commentSql('COLUMN', `${t.ident}.${c.name}`, c.comment);
   sql += labelSql(word, t.ident, t.labels);
@@ -461,9 +477,9 @@ export async function readIndexes(ctx: ReadContext): Promise<SchemaItem[]> {
     for (const s of x.stats ?? []) sql += `ALTER INDEX ${x.ident} ALTER COLUMN ${s.num} SET STATISTICS ${s.target};\n`;
     if (x.clustered) sql += `ALTER TABLE ${x.tident} CLUSTER ON ${quoteLast(x.ident)};\n`;
     if (x.replident) sql += `ALTER TABLE ONLY ${x.tident} REPLICA IDENTITY USING INDEX ${quoteLast(x.ident)};\n`;
-    if (!x.constraint) sql += commentSql('INDEX', x.ident, x.comment);
+    sql += commentSql('INDEX', x.ident, x.comment);
     if (x.constraint && sql !== '') {
-      // what the index of a key needs besides its constraint: after the constraint's item
+      // what the index of a key needs besides its constraint: in the constraint's item, after it
       out.push(
         item({
           key: `${ref('pg_class', x.oid)}/extra`,
@@ -475,7 +491,7 @@ export async function readIndexes(ctx: ReadContext): Promise<SchemaItem[]> {
           name: x.name,
           owner: x.owner,
           sql,
-          deps: [ref('pg_class', x.oid)],
+          into: ref('pg_class', x.oid),
           priority: PRIORITY.index,
         }),
       );
@@ -547,7 +563,32 @@ export async function readTriggers(ctx: ReadContext): Promise<SchemaItem[]> {
       ORDER BY n.nspname, c.relname, g.tgname`,
     [ctx.relations],
   );
-  return r.rows.map((g) => {
+  // a partition's clone of its parent's trigger (internal on 13 and 14) keeps a state of its own: set after the parent's is made
+  const clones = await ctx.db.query<{ oid: number; parent: number; tident: string; tname: string; enabled: string }>(
+    `SELECT g.oid::int AS oid, g.tgparentid::int AS parent, format('%I.%I', n.nspname, c.relname) AS tident, quote_ident(g.tgname) AS tname, g.tgenabled::text AS enabled
+       FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_catalog.pg_trigger p ON p.oid = g.tgparentid
+      WHERE g.tgrelid = ANY($1::oid[]) AND g.tgparentid <> 0 AND g.tgenabled <> p.tgenabled
+      ORDER BY n.nspname, c.relname, g.tgname`,
+    [ctx.relations],
+  );
+  const cloneItems = clones.rows.map((g) => {
+    const state = { O: 'ENABLE', D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' }[g.enabled] ?? 'ENABLE';
+    return item({
+      key: `${ref('pg_trigger', g.oid)}/state`,
+      desc: 'TRIGGER',
+      section: 'post-data',
+      catalog: 'pg_trigger',
+      oid: g.oid,
+      schema: null,
+      name: g.tname,
+      owner: null,
+      sql: `ALTER TABLE ${g.tident} ${state} TRIGGER ${g.tname};\n`,
+      priority: PRIORITY.trigger,
+      into: ref('pg_trigger', g.parent),
+    });
+  });
+  const own = r.rows.map((g) => {
     const state = { D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' }[g.enabled];
     const alter = g.relkind === 'v' ? 'VIEW' : g.relkind === 'f' ? 'FOREIGN TABLE' : 'TABLE';
     const sql = `${g.def};\n${state ? `ALTER ${alter} ${g.tident} ${state} TRIGGER ${g.tname};\n` : ''}${commentSql(`TRIGGER ${g.tname} ON`, g.tident, g.comment)}`;
@@ -564,6 +605,7 @@ export async function readTriggers(ctx: ReadContext): Promise<SchemaItem[]> {
       priority: PRIORITY.trigger,
     });
   });
+  return [...own, ...cloneItems];
 }
 
 /** Rules other than a view's own _RETURN, with their enabled state. */

@@ -10,6 +10,8 @@ export interface AclEntry {
   p: string;
   /** WITH GRANT OPTION */
   o: boolean;
+  /** quoted role name of the grantor */
+  r: string;
 }
 
 export interface Label {
@@ -20,9 +22,9 @@ export interface Label {
 
 /** SQL: the ACL as a JSON array of AclEntry in array order, or NULL when the ACL is the default (NULL). */
 export function aclJson(aclExpr: string): string {
-  return `(SELECT json_agg(json_build_object('g', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
-                  'p', a.privilege_type, 'o', a.is_grantable) ORDER BY a.n)
-             FROM (SELECT e.*, row_number() OVER () AS n FROM aclexplode(${aclExpr}) e) a)`;
+  return `(SELECT json_agg(json_build_object('g', CASE WHEN pgc_a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(pgc_a.grantee)) END,
+                  'p', pgc_a.privilege_type, 'o', pgc_a.is_grantable, 'r', quote_ident(pg_get_userbyid(pgc_a.grantor))) ORDER BY pgc_a.n)
+             FROM (SELECT pgc_e.*, row_number() OVER () AS n FROM aclexplode(${aclExpr}) pgc_e) pgc_a)`;
 }
 
 /** SQL: an empty JSON array for an ACL that is set but grants nothing, to tell it from NULL (the default). */
@@ -32,15 +34,15 @@ export function aclExpr(acl: string): string {
 
 /** SQL: the quoted comment on an object, or NULL. */
 export function commentExpr(catalog: string, oid: string, subid = '0'): string {
-  return `(SELECT quote_literal(d.description) FROM pg_catalog.pg_description d
-            WHERE d.classoid = 'pg_catalog.${catalog}'::pg_catalog.regclass AND d.objoid = ${oid} AND d.objsubid = ${subid})`;
+  return `(SELECT quote_literal(pgc_d.description) FROM pg_catalog.pg_description pgc_d
+            WHERE pgc_d.classoid = 'pg_catalog.${catalog}'::pg_catalog.regclass AND pgc_d.objoid = ${oid} AND pgc_d.objsubid = ${subid})`;
 }
 
-/** SQL: the comment on a shared object's… not used for databases (the database step copies those). */
+/** SQL: the security labels on an object, as a JSON array of Label, or NULL. */
 export function labelsExpr(catalog: string, oid: string, subid = '0'): string {
-  return `(SELECT json_agg(json_build_object('provider', quote_ident(l.provider), 'label', quote_literal(l.label)) ORDER BY l.provider)
-             FROM pg_catalog.pg_seclabel l
-            WHERE l.classoid = 'pg_catalog.${catalog}'::pg_catalog.regclass AND l.objoid = ${oid} AND l.objsubid = ${subid})`;
+  return `(SELECT json_agg(json_build_object('provider', quote_ident(pgc_l.provider), 'label', quote_literal(pgc_l.label)) ORDER BY pgc_l.provider)
+             FROM pg_catalog.pg_seclabel pgc_l
+            WHERE pgc_l.classoid = 'pg_catalog.${catalog}'::pg_catalog.regclass AND pgc_l.objoid = ${oid} AND pgc_l.objsubid = ${subid})`;
 }
 
 export function ownerSql(ctx: ReadContext, kind: string, ident: string, owner: string | null): string {
@@ -56,15 +58,21 @@ export function labelSql(kind: string, ident: string, labels: Label[] | null | u
   return (labels ?? []).map((l) => `SECURITY LABEL FOR ${l.provider} ON ${kind} ${ident} IS ${l.label};\n`).join('');
 }
 
-/** Consecutive privileges to one grantee with one grant option become one GRANT. */
-function grantRuns(acl: AclEntry[]): { g: string; o: boolean; privs: string[] }[] {
-  const out: { g: string; o: boolean; privs: string[] }[] = [];
+/** Consecutive privileges to one grantee with one grant option, from one grantor, become one GRANT. */
+export function grantRuns(acl: AclEntry[]): { g: string; o: boolean; r: string; privs: string[] }[] {
+  const out: { g: string; o: boolean; r: string; privs: string[] }[] = [];
   for (const e of acl) {
     const last = out.at(-1);
-    if (last && last.g === e.g && last.o === e.o) last.privs.push(e.p);
-    else out.push({ g: e.g, o: e.o, privs: [e.p] });
+    if (last && last.g === e.g && last.o === e.o && last.r === e.r) last.privs.push(e.p);
+    else out.push({ g: e.g, o: e.o, r: e.r, privs: [e.p] });
   }
   return out;
+}
+
+/** A grant made by another role than the owner is made as that role, as pg_dump makes it (the grantor is part of the ACL). */
+function asGrantor(ctx: ReadContext, owner: string | null, grantor: string, sql: string): string {
+  if (ctx.opts.noOwner || owner === null || grantor === owner) return sql;
+  return `SET SESSION AUTHORIZATION ${grantor};\n${sql}RESET SESSION AUTHORIZATION;\n`;
 }
 
 /**
@@ -77,15 +85,17 @@ export function aclSql(ctx: ReadContext, on: string, owner: string | null, acl: 
   if (ctx.opts.noAcl || acl == null) return '';
   let sql = `REVOKE ALL ON ${on} FROM PUBLIC;\n`;
   if (owner !== null) sql += `REVOKE ALL ON ${on} FROM ${owner};\n`;
-  for (const r of grantRuns(acl)) sql += `GRANT ${r.privs.join(',')} ON ${on} TO ${r.g}${r.o ? ' WITH GRANT OPTION' : ''};\n`;
+  for (const r of grantRuns(acl)) sql += asGrantor(ctx, owner, r.r, `GRANT ${r.privs.join(',')} ON ${on} TO ${r.g}${r.o ? ' WITH GRANT OPTION' : ''};\n`);
   return sql;
 }
 
 /** Column privileges: `GRANT SELECT (col) ON TABLE t TO r` for each entry; a column's default ACL is empty. */
-export function columnAclSql(ctx: ReadContext, table: string, column: string, acl: AclEntry[] | null | undefined): string {
+export function columnAclSql(ctx: ReadContext, table: string, column: string, acl: AclEntry[] | null | undefined, owner: string | null = null): string {
   if (ctx.opts.noAcl || acl == null) return '';
   return grantRuns(acl)
-    .map((r) => `GRANT ${r.privs.map((p) => `${p}(${column})`).join(',')} ON TABLE ${table} TO ${r.g}${r.o ? ' WITH GRANT OPTION' : ''};\n`)
+    .map((r) =>
+      asGrantor(ctx, owner, r.r, `GRANT ${r.privs.map((p) => `${p}(${column})`).join(',')} ON TABLE ${table} TO ${r.g}${r.o ? ' WITH GRANT OPTION' : ''};\n`),
+    )
     .join('');
 }
 
