@@ -912,7 +912,11 @@ function withoutMaintain(acl: string): string {
  * - view and materialized view definitions: from 16 on, pg_get_viewdef no longer qualifies the columns of a query
  *   over one relation (`people.id` became `id`), so across 16 the relation qualifiers are left out on both sides;
  * - relation ACLs and default ACLs on tables: 17 added MAINTAIN (m) to a table's full set of privileges (an owner's,
- *   GRANT ALL's), so across 17 an item holding all of arwdDxt is compared without its m.
+ *   GRANT ALL's), so across 17 an item holding all of arwdDxt is compared without its m;
+ * - procedure definitions: from 14 on, pg_get_functiondef writes a procedure's input arguments with IN (`IN msg
+ *   text`), so across 14 a leading IN of a procedure's argument is left out on both sides;
+ * - conversions: 14 gave the built-in conversion functions a sixth argument (noError boolean), so across 14 a
+ *   conversion's function is compared by its name.
  * Every other pg_get_*def output is compared as printed.
  */
 export async function catalogDifferences(sourceUrl: string, targetUrl: string, opts: { ignore?: (key: string) => boolean } = {}): Promise<CatalogDifference[]> {
@@ -933,6 +937,8 @@ export async function catalogDifferences(sourceUrl: string, targetUrl: string, o
     for (const [key, value] of picture) {
       if (across(16) && /^(view|materialized view) /.test(key)) picture.set(key, unqualified(value, schemas));
       if (across(17) && /^acl (table|view|materialized view|foreign table) |^default acl .* on tables$/.test(key)) picture.set(key, withoutMaintain(value));
+      if (across(14) && /^procedure /.test(key)) picture.set(key, value.replace(/([(,]\s*)IN (?=\w)/g, '$1'));
+      if (across(14) && /^conversion /.test(key)) picture.set(key, value.replace(/^(function: [^(\n]*)\([^)\n]*\)/m, '$1'));
     }
   }
   const keys = [...new Set([...s.keys(), ...t.keys()])].sort();

@@ -123,8 +123,8 @@ function firstDifference(a: string | null, b: string | null): string {
 
 /**
  * Every difference between two databases; empty when the clone is exact. The schema is judged by the catalog referee
- * (one difference per object key) and, where a pg_dump of a major at least both servers' is found and `pgDump` is not
- * false, by their normalised `pg_dump --schema-only` as well. `schema: false` leaves the schema out altogether; `ignore`
+ * (one difference per object key) and, where both servers have one major and a pg_dump of at least that major is found
+ * and `pgDump` is not false, by their normalised `pg_dump --schema-only` as well. `schema: false` leaves the schema out altogether; `ignore`
  * leaves out the referee keys it accepts (e.g. extension versions, where a clone takes the target's defaults).
  */
 export async function compareDatabases(
@@ -138,7 +138,10 @@ export async function compareDatabases(
       diffs.push({ kind: 'schema', what: d.key, detail: firstDifference(d.source, d.target) });
     }
   }
-  const bin = opts.schema === false || opts.pgDump === false ? null : await pgDumpFor(Math.max(await serverMajor(sourceUrl), await serverMajor(targetUrl)));
+  // pg_dump referees servers of one major: its output follows the server's version (14 prints a range's multirange
+  // type, 15 the public schema differently), so across majors the catalog referee alone, with its normalisations, judges
+  const [sm, tm] = await Promise.all([serverMajor(sourceUrl), serverMajor(targetUrl)]);
+  const bin = opts.schema === false || opts.pgDump === false || sm !== tm ? null : await pgDumpFor(sm);
   if (bin !== null) {
     const [a, b] = await Promise.all([schemaDump(sourceUrl, bin), schemaDump(targetUrl, bin)]);
     if (a !== b) {

@@ -151,6 +151,7 @@ export async function readTypes(ctx: ReadContext): Promise<{ items: SchemaItem[]
     [ctx.namespaces],
   );
   const items: SchemaItem[] = [];
+  const later: SchemaItem[] = [];
   const unsupported: Unsupported[] = [];
   for (const t of r.rows) {
     const provides = [ref('pg_type', t.array)];
@@ -173,9 +174,26 @@ export async function readTypes(ctx: ReadContext): Promise<{ items: SchemaItem[]
         .map((c) => ` CONSTRAINT ${c.name} ${c.def}`)
         .join('');
       sql += ';\n';
-      for (const c of checks.filter((x) => !x.valid)) sql += `ALTER DOMAIN ${t.ident} ADD CONSTRAINT ${c.name} ${c.def};\n`;
-      for (const c of checks) sql += commentSql(`CONSTRAINT ${c.name} ON DOMAIN`, t.ident, c.comment);
-      for (const c of checks) provides.push(ref('pg_constraint', c.oid));
+      // a NOT VALID one goes in after the data: a COPY checks every constraint of a domain, valid or not, and the
+      // source's rows may break it (that is what NOT VALID allowed)
+      for (const c of checks.filter((x) => !x.valid))
+        later.push(
+          item({
+            key: ref('pg_constraint', c.oid),
+            desc: 'CHECK CONSTRAINT',
+            section: 'post-data',
+            catalog: 'pg_constraint',
+            oid: c.oid,
+            schema: t.schema,
+            name: `${t.name} ${c.name}`,
+            owner: t.owner,
+            sql: `ALTER DOMAIN ${t.ident} ADD CONSTRAINT ${c.name} ${c.def};\n${commentSql(`CONSTRAINT ${c.name} ON DOMAIN`, t.ident, c.comment)}`,
+            deps: [ref('pg_type', t.oid)],
+            priority: PRIORITY.check,
+          }),
+        );
+      for (const c of inline) sql += commentSql(`CONSTRAINT ${c.name} ON DOMAIN`, t.ident, c.comment);
+      for (const c of inline) provides.push(ref('pg_constraint', c.oid));
     } else if (t.typtype === 'r' && t.rng) {
       const g = t.rng;
       if (g.canonical) {
@@ -215,7 +233,7 @@ export async function readTypes(ctx: ReadContext): Promise<{ items: SchemaItem[]
       }),
     );
   }
-  return { items, unsupported };
+  return { items: [...items, ...later], unsupported };
 }
 
 interface SeqRow extends Described {

@@ -459,11 +459,16 @@ interface CollationRow extends Described {
   ctype: string | null;
   locale: string | null;
   rules: string | null;
+  /** collencoding -1: usable with any encoding (a copy of "C" or "POSIX") */
+  anyenc: boolean;
 }
 
 /** CREATE COLLATION as the source's provider knows it; the version is the target's own, as after any CREATE. */
 export function collationSql(ctx: ReadContext, c: CollationRow): string | null {
   const opts: string[] = [];
+  // CREATE COLLATION (locale = …) binds a libc collation to the database's encoding; only a copy keeps "any"
+  if (c.provider === 'c' && c.anyenc && c.collate === c.ctype && (c.collate === `'C'` || c.collate === `'POSIX'`) && c.deterministic)
+    return `CREATE COLLATION ${c.ident} FROM pg_catalog.${c.collate === `'C'` ? '"C"' : '"POSIX"'};\n${ownerSql(ctx, 'COLLATION', c.ident, c.owner)}${commentSql('COLLATION', c.ident, c.comment)}`;
   if (c.provider === 'c') {
     opts.push('provider = libc');
     if (c.collate !== null && c.collate === c.ctype) opts.push(`locale = ${c.collate}`);
@@ -486,7 +491,7 @@ async function readCollations(ctx: ReadContext): Promise<Part> {
     // before 15 collcollate and collctype are names, never NULL: empty stands for none
     `SELECT c.oid::int AS oid, n.nspname AS schema, c.collname AS name, format('%I.%I', n.nspname, c.collname) AS ident, c.collprovider::text AS provider,
             c.collisdeterministic AS deterministic, quote_literal(NULLIF(c.collcollate::text, '')) AS collate, quote_literal(NULLIF(c.collctype::text, '')) AS ctype,
-            quote_literal(${locale}) AS locale, quote_literal(${rules}) AS rules,
+            quote_literal(${locale}) AS locale, quote_literal(${rules}) AS rules, c.collencoding = -1 AS anyenc,
             ${ownerOf('c.collowner')} AS owner, ${commentExpr('pg_collation', 'c.oid')} AS comment
        FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
       WHERE c.collnamespace = ANY($1::oid[]) AND ${userMade('pg_collation', 'c.oid')}

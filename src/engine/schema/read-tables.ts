@@ -39,7 +39,7 @@ interface Column {
   comment: string | null;
   labels: Label[] | null;
   /** 18: the column's NOT NULL constraint */
-  nn: { name: string; noinherit: boolean; valid: boolean } | null;
+  nn: { name: string; noinherit: boolean; valid: boolean; oid: number } | null;
 }
 
 interface RelRow {
@@ -137,7 +137,7 @@ export async function readRelations(ctx: ReadContext): Promise<SchemaItem[]> {
                 'comment', ${commentExpr('pg_class', 'c.oid', 'a.attnum')}, 'labels', ${labelsExpr('pg_class', 'c.oid', 'a.attnum')},
                 'nn', ${
                   v18
-                    ? `(SELECT json_build_object('name', quote_ident(k.conname), 'noinherit', k.connoinherit, 'valid', k.convalidated)
+                    ? `(SELECT json_build_object('name', quote_ident(k.conname), 'noinherit', k.connoinherit, 'valid', k.convalidated, 'oid', k.oid::int)
                    FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'n' AND k.conkey[1] = a.attnum)`
                     : 'NULL'
                 }) ORDER BY a.attnum)
@@ -215,6 +215,8 @@ function relationItems(ctx: ReadContext, t: RelRow, byOid: Map<number, RelRow>):
       const options = (c.options ?? []).filter((o) => /^n_distinct(_inherited)?=/.test(o));
       if (options.length > 0) sql += `ALTER TABLE ONLY ${t.ident} ALTER COLUMN ${c.name} SET (${options.join(', ')});\n`;
       if (c.generated !== '' && c.attrdef) provides.push(ref('pg_attrdef', c.attrdef));
+      // 18: a valid NOT NULL is made with its column (an inherited one comes with the parent's)
+      if (c.nn && c.nn.valid) provides.push(ref('pg_constraint', c.nn.oid));
     }
     // a foreign table's is NOTHING and cannot be set
     if (t.replident === 'f' && t.relkind !== 'f') sql += `ALTER TABLE ONLY ${t.ident} REPLICA IDENTITY FULL;\n`;
@@ -359,6 +361,9 @@ interface ConRow {
   owner: string;
   comment: string | null;
   children: number[];
+  /** an inherited CHECK: the parent's constraint it came from, and whether that one is validated */
+  inh_from: number | null;
+  inh_valid: boolean | null;
   parent_index: string | null;
   ispartition: boolean;
 }
@@ -373,6 +378,10 @@ export async function readConstraints(ctx: ReadContext): Promise<SchemaItem[]> {
             k.conislocal AS local, k.connoinherit AS noinherit, k.conparentid::int AS parent, k.conindid::int AS index, c.relkind::text AS relkind,
             quote_ident(pg_get_userbyid(c.relowner)) AS owner, ${commentExpr('pg_constraint', 'k.oid')} AS comment,
             array(SELECT i.inhrelid::int FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) AS children,
+            (SELECT pk.oid::int FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_constraint pk ON pk.conrelid = i.inhparent AND pk.conname = k.conname AND pk.contype = k.contype
+              WHERE i.inhrelid = c.oid ORDER BY i.inhseqno LIMIT 1) AS inh_from,
+            (SELECT pk.convalidated FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_constraint pk ON pk.conrelid = i.inhparent AND pk.conname = k.conname AND pk.contype = k.contype
+              WHERE i.inhrelid = c.oid ORDER BY i.inhseqno LIMIT 1) AS inh_valid,
             (SELECT format('%I.%I', pin.nspname, pi.relname) FROM pg_catalog.pg_inherits ii JOIN pg_catalog.pg_class pi ON pi.oid = ii.inhparent
                JOIN pg_catalog.pg_namespace pin ON pin.oid = pi.relnamespace WHERE ii.inhrelid = k.conindid) AS parent_index,
             c.relispartition AS ispartition
@@ -386,8 +395,23 @@ export async function readConstraints(ctx: ReadContext): Promise<SchemaItem[]> {
     const base = { catalog: 'pg_constraint', oid: k.oid, schema: k.schema, name: `${k.table} ${k.name}`, owner: k.owner, key: ref('pg_constraint', k.oid) };
     const comment = commentSql(`CONSTRAINT ${k.cname} ON`, k.tident, k.comment);
     if (k.contype === 'c' || k.contype === 'n') {
-      // inherited ones come with the parent's; the parent's come once every child is attached (ADD recurses)
-      if (!k.local) continue;
+      // inherited ones come with the parent's; the parent's come once every child is attached (ADD recurses) — a child
+      // may have validated its copy of a parent's NOT VALID one since
+      if (!k.local) {
+        if (k.validated && k.inh_from !== null && k.inh_valid === false)
+          out.push(
+            item({
+              ...base,
+              key: `${base.key}/validate`,
+              desc: 'CHECK CONSTRAINT',
+              section: 'post-data',
+              sql: `ALTER TABLE ONLY ${k.tident} VALIDATE CONSTRAINT ${k.cname};\n`,
+              priority: PRIORITY.check,
+              into: ref('pg_constraint', k.inh_from),
+            }),
+          );
+        continue;
+      }
       const only = k.noinherit || k.children.length === 0 ? 'ONLY ' : '';
       // 18: a valid NOT NULL is made with its column; only its comment is left to say
       if (k.contype === 'n' && k.validated) {
