@@ -84,6 +84,23 @@ describe('bad input', () => {
     }
   });
 
+  it('an object the built-in engine cannot reproduce → exit 7, naming it and its kind', async () => {
+    const odd = await createTestDb('bad_lang');
+    await odd.query(`CREATE TABLE t (id int PRIMARY KEY);
+      CREATE FUNCTION k_handler() RETURNS language_handler AS '$libdir/plpgsql', 'plpgsql_call_handler' LANGUAGE c;
+      CREATE LANGUAGE k_lang HANDLER k_handler;`);
+    const line = await refused(clone(odd.url), 7);
+    expect(line).toMatch(
+      /the built-in schema engine cannot reproduce this object: language k_lang \(.*extension.*\); exclude them with a filter, or use --schema-engine pg_dump \(nothing was written\)$/,
+    );
+  });
+
+  it('--schema-engine other than builtin or pg_dump → exit 2', async () => {
+    const r = await runCli([...clone(source.url), '--schema-engine', 'pgdelta']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--schema-engine must be builtin or pg_dump/);
+  });
+
   it('--schema-engine pg_dump with pg_dump missing → exit 7', async () => {
     expect(await refused([...clone(source.url), '--schema-engine', 'pg_dump'], 7, { PGCLONE_PG_BIN: '/nonexistent/bin' })).toMatch(
       /pg_dump and pg_restore were not found/,

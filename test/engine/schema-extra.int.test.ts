@@ -446,17 +446,18 @@ describe('refusals and the completeness probe', () => {
     TRANSFORM = `transform: ${t!.identity}`;
   });
 
-  it('refuses by name what only an extension can make', async () => {
+  it('refuses by name what only an extension can make, and makes access methods and text search parsers and templates by CREATE', async () => {
     const r = await readFrom(db);
     try {
-      expect(r.unsupported.map((u) => `${u.kind}: ${u.identity}`)).toEqual([
-        'access method: my_am',
-        'language: my_lang',
-        'text search parser: ext.prs',
-        'text search template: ext.tmpl',
-        TRANSFORM,
-      ]);
+      expect(r.unsupported.map((u) => `${u.kind}: ${u.identity}`)).toEqual(['language: my_lang', TRANSFORM]);
       for (const u of r.unsupported) expect(u.why).toMatch(/extension/);
+      const made = r.items.filter((i) => ['ACCESS METHOD', 'TEXT SEARCH PARSER', 'TEXT SEARCH TEMPLATE'].includes(i.desc));
+      expect(made.map((i) => `${i.desc} ${i.schema ?? '-'}.${i.name}`).sort()).toEqual([
+        'ACCESS METHOD -.my_am',
+        'TEXT SEARCH PARSER ext.prs',
+        'TEXT SEARCH TEMPLATE ext.tmpl',
+      ]);
+      for (const i of made) expect(i.sql).toMatch(/^CREATE (ACCESS METHOD|TEXT SEARCH (PARSER|TEMPLATE)) /);
     } finally {
       await r.client.end();
     }
@@ -481,9 +482,10 @@ describe('refusals and the completeness probe', () => {
   it('names every object no item covers, and nothing an item covers', async () => {
     const covered = covers(read.items);
     const rest = await completenessProbe(read.ctx, covered);
-    // what the lead's readers make (schemas, functions, tables, their indexes and constraints) is all that is left
+    // what the lead's readers make (schemas, functions, tables and their constraints — a key's index goes with its
+    // constraint) is all that is left
     expect(rest.filter((u) => EXTRA_KINDS.includes(u.kind))).toEqual([]);
-    expect(new Set(rest.map((u) => u.kind))).toEqual(new Set(['schema', 'function', 'table', 'index', 'table constraint']));
+    expect(new Set(rest.map((u) => u.kind))).toEqual(new Set(['schema', 'function', 'table', 'table constraint']));
     for (const u of rest) expect(u.why).toBe('not reproduced by the built-in engine');
     expect(rest).toContainEqual({ kind: 'function', identity: 'ext.add(integer,integer)', why: 'not reproduced by the built-in engine' });
 

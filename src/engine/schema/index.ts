@@ -73,10 +73,18 @@ export async function readSchema(db: pg.ClientBase, version: number, opts: DumpO
     const unsupported = [...types.unsupported, ...extra.unsupported, ...(await completenessProbe(ctx, covered))];
     const { ordered, cycles } = orderItems(items, await readDepends(db));
     unsupported.push(...cycles);
+    // a reader's own refusal says why; the probe's for the same object adds nothing
+    const seen = new Set<string>();
+    const refusals = unsupported.filter((u) => {
+      const k = `${u.kind}\0${u.identity}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
     const catalogs = await catalogOids(db);
     // a failed reading leaves the transaction aborted (the run starts again with a new one): put it back only here
     await db.query(`SELECT pg_catalog.set_config('search_path', $1, true)`, [before.rows[0]?.path ?? 'pg_catalog']);
-    return { dump: assemble(ordered, catalogs, opts), unsupported, notes: extra.notes };
+    return { dump: assemble(ordered, catalogs, opts), unsupported: refusals, notes: extra.notes };
   }
 }
 
