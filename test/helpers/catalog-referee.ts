@@ -937,8 +937,8 @@ export async function catalogDifferences(sourceUrl: string, targetUrl: string, o
     for (const [key, value] of picture) {
       if (across(16) && /^(view|materialized view) /.test(key)) picture.set(key, unqualified(value, schemas));
       if (across(17) && /^acl (table|view|materialized view|foreign table) |^default acl .* on tables$/.test(key)) picture.set(key, withoutMaintain(value));
-      if (across(14) && /^procedure /.test(key)) picture.set(key, value.replace(/([(,]\s*)IN (?=\w)/g, '$1'));
-      if (across(14) && /^conversion /.test(key)) picture.set(key, value.replace(/^(function: [^(\n]*)\([^)\n]*\)/m, '$1'));
+      if (across(14) && key.startsWith('procedure ')) picture.set(key, value.replace(/([(,]\s*)IN (?=\w)/g, '$1'));
+      if (across(14) && key.startsWith('conversion ')) picture.set(key, value.replace(/^(function: [^(\n]*)\([^)\n]*\)/m, '$1'));
     }
   }
   const keys = [...new Set([...s.keys(), ...t.keys()])].sort();
