@@ -21,6 +21,12 @@ export const USAGE = `npm run bench -- [options]      (or: node --import tsx ben
   --reps N                    repetitions per tool, at least 3 (default 3)
   --jobs N                    parallel jobs for every tool that has them (default 2)
   --only LIST                 comma-separated subset of: ${ALL_TOOLS.filter((t) => t !== 'pgclone-4x').join(', ')}
+                                pgclone         pgclone, default options (the built-in schema engine)
+                                pgclone-pgdump  pgclone, --schema-engine pg_dump (the reference path), for the schema-engine comparison
+                                pgdump          pg_dump | psql
+                                pgdump-dir      pg_dump -Fd -jN + pg_restore -jN
+                                pgcopydb        pgcopydb clone
+                                floor           per-table COPY pipes, then post-data (a lower bound)
   --server embedded|local     two embedded PostgreSQL 15 clusters (default), or the local server for both sides
   --local-url URL             the local server (default postgresql://postgres@127.0.0.1:5432/postgres)
   --skip-resume               skip the kill-at-50 %-and-resume measurement

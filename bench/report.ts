@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Dataset } from './dataset.js';
 import type { LargeMemory, ResumeRep } from './extras.js';
 import type { Availability } from './pgcopydb.js';
+import type { PhaseTimes } from './phase-times.js';
 import type { Sample } from './rounds.js';
 import { median, ratio, summarize, type Summary } from './stats.js';
 import type { ToolId } from './tools.js';
@@ -38,25 +39,83 @@ function verifyCell(s: Summary): string {
   return s.ok ? `ok ${s.verified}/${s.n}` : `**FAILED** (${s.verified}/${s.n} ok)`;
 }
 
+/** Medians of a tool's phase times over the samples that have them (pgclone's, read from each run's log); null when none has. */
+interface PhaseMedians {
+  n: number;
+  preflightS: number;
+  schemaS: number;
+  /** the median of each sample's preflight + schema, not the sum of the two medians */
+  preAndSchemaS: number;
+  postDataS: number;
+}
+
+function phaseMedians(samples: Sample[]): PhaseMedians | null {
+  const ps = samples.map((s) => s.phases).filter((p): p is PhaseTimes => p !== undefined);
+  if (ps.length === 0) return null;
+  return {
+    n: ps.length,
+    preflightS: median(ps.map((p) => p.preflightS)),
+    schemaS: median(ps.map((p) => p.schemaS)),
+    preAndSchemaS: median(ps.map((p) => p.preflightS + p.schemaS)),
+    postDataS: median(ps.map((p) => p.postDataS)),
+  };
+}
+
 function table(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
   const mbTotal = r.dataset.bytes / 2 ** 20;
   const pg = sums.get('pgclone');
-  const lines = ['| tool | median s | min s | max s | MB/s | pgclone ratio | peak RSS MB | verify |', '|---|---:|---:|---:|---:|---:|---:|---|'];
+  const lines = [
+    '| tool | median s | min s | max s | MB/s | pgclone ratio | peak RSS MB | verify | preflight s | schema s | post-data s |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+  ];
   for (const t of r.tools) {
     const s = sums.get(t.id);
     if (t.unavailable !== null) {
-      lines.push(`| ${cell(t.label)} | unavailable: ${cell(t.unavailable)} | | | | | | |`);
+      lines.push(`| ${cell(t.label)} | unavailable: ${cell(t.unavailable)} | | | | | | | | | |`);
       continue;
     }
     if (!s) continue;
     const q = ratio(pg, s);
     const speed = s.ok ? f2(mbTotal / s.medianS) : '—';
+    const ph = phaseMedians(r.samples.filter((x) => x.tool === t.id));
+    const phases = ph ? `${f2(ph.preflightS)} | ${f2(ph.schemaS)} | ${f2(ph.postDataS)}` : ' | | ';
     lines.push(
-      `| ${cell(t.label)} | ${f2(s.medianS)} | ${f2(s.minS)} | ${f2(s.maxS)} | ${speed} | ${q === null ? '—' : f2(q)} | ${mb(s.rssMb)} | ${verifyCell(s)} |`,
+      `| ${cell(t.label)} | ${f2(s.medianS)} | ${f2(s.minS)} | ${f2(s.maxS)} | ${speed} | ${q === null ? '—' : f2(q)} | ${mb(s.rssMb)} | ${verifyCell(s)} | ${phases} |`,
     );
-    if (t.id === 'floor' && s.parts) lines.push(`| ↳ floor: data / indexes | ${f2(s.parts.dataS)} / ${f2(s.parts.indexS)} | | | | | | |`);
+    if (t.id === 'floor' && s.parts) lines.push(`| ↳ floor: data / indexes | ${f2(s.parts.dataS)} / ${f2(s.parts.indexS)} | | | | | | | | | |`);
   }
   return lines;
+}
+
+/** Built-in vs pg_dump schema engine, side by side from the same run's alternating rounds. */
+function schemaEngines(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
+  const head = '## Schema engine: built-in vs pg_dump';
+  const a = r.tools.find((t) => t.id === 'pgclone');
+  const b = r.tools.find((t) => t.id === 'pgclone-pgdump');
+  if (!a || !b) return [head, '', `Not measured: run both pgclone and pgclone-pgdump (--only).`];
+  const sa = sums.get('pgclone');
+  const sb = sums.get('pgclone-pgdump');
+  const pa = phaseMedians(r.samples.filter((x) => x.tool === 'pgclone'));
+  const pb = phaseMedians(r.samples.filter((x) => x.tool === 'pgclone-pgdump'));
+  // like the wall ratios: only when every repetition of both finished and verified
+  const usable = Boolean(sa?.ok && sb?.ok && pa && pb);
+  const row = (name: string, x: number | undefined, y: number | undefined, bold = false): string => {
+    const q = usable && x !== undefined && y !== undefined && y > 0 ? f2(x / y) : '—';
+    return `| ${name} | ${x === undefined ? '—' : f2(x)} | ${y === undefined ? '—' : f2(y)} | ${bold && q !== '—' ? `**${q}**` : q} |`;
+  };
+  return [
+    head,
+    '',
+    `| median over the repetitions | ${cell(a.label)} (built-in) | ${cell(b.label)} | built-in / pg_dump |`,
+    '|---|---:|---:|---:|',
+    row('wall s', sa?.medianS, sb?.medianS),
+    row('preflight s', pa?.preflightS, pb?.preflightS),
+    row('schema s', pa?.schemaS, pb?.schemaS),
+    row('preflight + schema s', pa?.preAndSchemaS, pb?.preAndSchemaS, true),
+    row('post-data s', pa?.postDataS, pb?.postDataS),
+    '',
+    "From each run's own log in the target (`pgclone.events`, PhaseCompleted durationMs). Preflight includes reading the schema (catalog queries, or pg_dump) and the dry run of its DDL; schema applies it; post-data overlaps the data phase. A ratio is shown only when every repetition of both variants verified.",
+  ];
 }
 
 type Status = string;
@@ -169,19 +228,21 @@ export function renderMarkdown(r: BenchResult): string {
     '',
     ...table(r, sums),
     '',
-    'pgclone ratio = pgclone median / tool median (below 1: pgclone is faster); "—" when either side failed a run or its verification.',
+    'pgclone ratio = pgclone median / tool median (below 1: pgclone is faster); "—" when either side failed a run or its verification. preflight, schema, post-data: medians of the phase durations in each pgclone run\'s own log.',
     '',
   ];
   out.push('Every repetition (s, by round):', '');
   for (const t of r.tools) {
-    const w = r.samples.filter((x) => x.tool === t.id).map((x) => `${f2(x.wallS)}${x.ok ? '' : ' FAILED'}`);
+    const w = r.samples
+      .filter((x) => x.tool === t.id)
+      .map((x) => `${f2(x.wallS)}${x.phases ? ` (preflight ${f2(x.phases.preflightS)} + schema ${f2(x.phases.schemaS)})` : ''}${x.ok ? '' : ' FAILED'}`);
     if (w.length > 0) out.push(`- ${t.label}: ${w.join(', ')}`);
   }
   out.push('');
   const failures = r.tools.flatMap((t) => (sums.get(t.id)?.errors ?? []).map((e) => `- ${t.label}: ${e}`));
   if (failures.length > 0) out.push('Failures:', '', ...failures, '');
   out.push('Commands:', '', ...r.tools.map((t) => `- ${t.label}: \`${t.shown}\``), '');
-  out.push(...extras(r, sums), '', ...targets(r, sums), '');
+  out.push(...schemaEngines(r, sums), '', ...extras(r, sums), '', ...targets(r, sums), '');
   return out.join('\n');
 }
 

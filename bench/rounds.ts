@@ -1,4 +1,5 @@
 // Timed repetitions: each tool into a fresh target database, tools alternated round by round, every result verified.
+import type { PhaseTimes } from './phase-times.js';
 import { stopRequested } from './proc.js';
 import { checkpoint, createDb, dropDb, type Clusters } from './servers.js';
 import type { Tool, ToolId, ToolRun } from './tools.js';
@@ -14,6 +15,8 @@ export interface Sample {
   /** why not: the tool's error or the verification's first problems */
   error?: string;
   parts?: { dataS: number; indexS: number };
+  /** pgclone's phases from its run's log */
+  phases?: PhaseTimes;
 }
 
 export interface MeasureOpts {
@@ -36,7 +39,7 @@ export async function measureOnce(tool: Pick<Tool, 'id' | 'run'>, round: number,
     } catch (e) {
       r = { ok: false, wallS: 0, rssMb: null, error: (e as Error).message };
     }
-    const base = { tool: tool.id, round, wallS: r.wallS, rssMb: r.rssMb, ...(r.parts ? { parts: r.parts } : {}) };
+    const base = { tool: tool.id, round, wallS: r.wallS, rssMb: r.rssMb, ...(r.parts ? { parts: r.parts } : {}), ...(r.phases ? { phases: r.phases } : {}) };
     if (!r.ok) return { ...base, ok: false, error: r.error ?? 'failed' };
     const v = await verifyTarget(o.source, o.clusters.target, db);
     if (!v.ok)

@@ -4,12 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFloor } from './floor.js';
+import { readPhaseTimes, type PhaseTimes, type SchemaEngine } from './phase-times.js';
 import type { Availability } from './pgcopydb.js';
 import { lastLines, run, type Finished } from './proc.js';
 import { conninfo, url, type Clusters } from './servers.js';
 
-export type ToolId = 'pgclone' | 'pgclone-4x' | 'pgdump' | 'pgdump-dir' | 'pgcopydb' | 'floor';
-export const ALL_TOOLS: ToolId[] = ['pgclone', 'pgdump', 'pgdump-dir', 'pgcopydb', 'floor', 'pgclone-4x'];
+export type ToolId = 'pgclone' | 'pgclone-pgdump' | 'pgclone-4x' | 'pgdump' | 'pgdump-dir' | 'pgcopydb' | 'floor';
+export const ALL_TOOLS: ToolId[] = ['pgclone', 'pgclone-pgdump', 'pgdump', 'pgdump-dir', 'pgcopydb', 'floor', 'pgclone-4x'];
 
 export interface RunCtx {
   clusters: Clusters;
@@ -27,6 +28,8 @@ export interface ToolRun {
   rssMb: number | null;
   /** the floor's data and index times */
   parts?: { dataS: number; indexS: number };
+  /** a pgclone run's phases, from its log */
+  phases?: PhaseTimes;
 }
 
 export interface Tool {
@@ -68,14 +71,40 @@ export function pgcloneArgs(ctx: RunCtx, targetDb: string, extra: string[] = [])
 /** 4× pgclone's default batch: a quarter of the batches, events and commits (the log's own cost). */
 export const BIG_BATCH = `${(4 * DEFAULT_BATCH_BYTES) >> 20}MB`;
 
-function pgclone(ctx: RunCtx, id: 'pgclone' | 'pgclone-4x'): Tool {
-  const extra = id === 'pgclone-4x' ? ['--batch-size', BIG_BATCH] : [];
+type PgcloneId = 'pgclone' | 'pgclone-pgdump' | 'pgclone-4x';
+const PGCLONE_VARIANTS: Record<PgcloneId, { label: string; extra: string[]; engine: SchemaEngine }> = {
+  // default options: the built-in schema engine
+  pgclone: { label: 'pgclone', extra: [], engine: 'builtin' },
+  'pgclone-pgdump': { label: 'pgclone, --schema-engine pg_dump', extra: ['--schema-engine', 'pg_dump'], engine: 'pg_dump' },
+  'pgclone-4x': { label: `pgclone --batch-size ${BIG_BATCH}`, extra: ['--batch-size', BIG_BATCH], engine: 'builtin' },
+};
+
+/** A finished pgclone run with its phases from the target's log (read after the clock stopped); fails when the log disagrees on the engine. */
+async function withPhases(ctx: RunCtx, db: string, r: ToolRun, engine: SchemaEngine): Promise<ToolRun> {
+  if (!r.ok) return r;
+  try {
+    const phases = await readPhaseTimes(ctx.clusters.target, db);
+    if (phases.engine !== engine) return { ...r, ok: false, phases, error: `the run's log says schema engine ${phases.engine}, expected ${engine}` };
+    return { ...r, phases };
+  } catch (e) {
+    return { ...r, ok: false, error: `reading the run's log: ${(e as Error).message}` };
+  }
+}
+
+function pgclone(ctx: RunCtx, id: PgcloneId): Tool {
+  const { label, extra, engine } = PGCLONE_VARIANTS[id];
   return {
     id,
-    label: id === 'pgclone' ? 'pgclone' : `pgclone --batch-size ${BIG_BATCH}`,
+    label,
     shown: `node bin/pgclone.js clone --source … --target … --jobs ${ctx.jobs} --index-jobs ${ctx.jobs} --verify count --plain ${extra.join(' ')}`.trim(),
     unavailable: null,
-    run: async (db) => outcome(await run(process.execPath, [...pgcloneArgs(ctx, db, extra), '--plain'], { env: ctx.env, cwd: ctx.repoRoot, measureRss: true })),
+    run: async (db) =>
+      withPhases(
+        ctx,
+        db,
+        outcome(await run(process.execPath, [...pgcloneArgs(ctx, db, extra), '--plain'], { env: ctx.env, cwd: ctx.repoRoot, measureRss: true })),
+        engine,
+      ),
   };
 }
 
@@ -162,6 +191,7 @@ function floor(ctx: RunCtx): Tool {
 export function makeTools(ctx: RunCtx, ids: ToolId[]): Tool[] {
   const make: Record<ToolId, () => Tool> = {
     pgclone: () => pgclone(ctx, 'pgclone'),
+    'pgclone-pgdump': () => pgclone(ctx, 'pgclone-pgdump'),
     'pgclone-4x': () => pgclone(ctx, 'pgclone-4x'),
     pgdump: () => pgdumpPsql(ctx),
     'pgdump-dir': () => pgdumpDir(ctx),
