@@ -9,7 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadContext, SchemaItem, Unsupported } from '../../src/engine/schema/model.js';
 import { completenessProbe } from '../../src/engine/schema/probe.js';
 import { readExtra, type ExtraReading } from '../../src/engine/schema/read-extra.js';
-import { adminQuery, connect, createTestDb, dropAllTestDbs, type TestDb } from '../helpers/db.js';
+import { adminQuery, connect, createTestDb, dropAllTestDbs, serverUrl, type TestDb } from '../helpers/db.js';
+import { pgDumpFor, serverMajor } from '../helpers/compare.js';
+
+/** pg_dump where one can read the test server (a machine with Node only has none: the catalog rows below still judge) */
+const pgDump = await pgDumpFor(await serverMajor(serverUrl()));
 
 const run = promisify(execFile);
 const suffix = randomBytes(3).toString('hex');
@@ -198,7 +202,7 @@ function pgEnv(url: string): NodeJS.ProcessEnv {
 
 /** pg_dump --schema-only with owners and grants, without the lines that differ between any two dumps. */
 async function dump(url: string): Promise<string> {
-  const { stdout } = await run('pg_dump', ['--schema-only'], { env: pgEnv(url), maxBuffer: 64 << 20 });
+  const { stdout } = await run(pgDump ?? 'pg_dump', ['--schema-only'], { env: pgEnv(url), maxBuffer: 64 << 20 });
   return stdout
     .split('\n')
     .filter((l) => !/^\\(un)?restrict /.test(l) && !/^-- Dumped (from|by)/.test(l))
@@ -279,7 +283,7 @@ afterAll(async () => {
 });
 
 describe('read-extra', () => {
-  it('reproduces every kind: the target dumps as the source does, but for the password never copied', async () => {
+  it.runIf(pgDump !== null)('reproduces every kind: the target dumps as the source does, but for the password never copied', async () => {
     const [s, t] = await Promise.all([dump(source.url), dump(target.url)]);
     expect(s).toContain(`password 'secret'`);
     expect(t).not.toContain(`password 'secret'`);
