@@ -46,6 +46,11 @@ export interface ReadOptions {
   noAcl: boolean;
 }
 
+/** An item with what most leave out filled in: no deps, no provides, pre-data. */
+export function schemaItem(x: Omit<SchemaItem, 'deps' | 'provides' | 'section'> & Partial<Pick<SchemaItem, 'deps' | 'provides' | 'section'>>): SchemaItem {
+  return { section: 'pre-data', deps: [], provides: [], ...x };
+}
+
 /** What every reader gets: the source connection (in the run's snapshot, search_path empty), its version, the selection. */
 export interface ReadContext {
   db: pg.ClientBase;

@@ -1,9 +1,9 @@
 // Schemas, extensions, types (enum, composite, domain, range) and sequences, read from the source's catalogs.
-import { PRIORITY, type ReadContext, type SchemaItem, type Unsupported } from './model.js';
+import { PRIORITY, schemaItem, type ReadContext, type SchemaItem, type Unsupported } from './model.js';
 import { aclExpr, aclSql, commentExpr, commentSql, labelsExpr, labelSql, ownerSql, ref, type AclEntry, type Label } from './sql.js';
 import { extensionMember } from './select.js';
 
-const item = (x: Omit<SchemaItem, 'deps' | 'provides'> & Partial<Pick<SchemaItem, 'deps' | 'provides'>>): SchemaItem => ({ deps: [], provides: [], ...x });
+const item = schemaItem;
 
 interface Described {
   owner: string | null;

@@ -1,7 +1,7 @@
 // The less common kinds, read from the source's catalogs: aggregates, operators, operator families and classes,
 // casts, conversions, collations, text search dictionaries and configurations, foreign-data wrappers, servers and
 // user mappings, publications, event triggers and default privileges; and, by name, what cannot be reproduced.
-import { PRIORITY, type ReadContext, type SchemaItem, type Unsupported } from './model.js';
+import { PRIORITY, schemaItem, type ReadContext, type SchemaItem, type Unsupported } from './model.js';
 import { aclExpr, aclSql, commentExpr, commentSql, genericOptions, labelsExpr, labelSql, ownerSql, ref, type AclEntry, type Label } from './sql.js';
 
 export interface ExtraReading {
@@ -61,12 +61,7 @@ function memberClauses(ownerCatalog: string, ownerOid: string, family: string): 
                  ORDER BY ap.amprocnum, format_type(ap.amproclefttype, NULL), format_type(ap.amprocrighttype, NULL))`;
 }
 
-const item = (x: Omit<SchemaItem, 'deps' | 'provides' | 'section'> & Partial<Pick<SchemaItem, 'deps' | 'provides' | 'section'>>): SchemaItem => ({
-  section: 'pre-data',
-  deps: [],
-  provides: [],
-  ...x,
-});
+const item = schemaItem;
 
 interface Described {
   oid: number;

@@ -1,6 +1,6 @@
 // Tables (with columns, defaults, checks, partitions, inheritance), foreign tables, views and materialized views,
 // and what hangs off them: indexes, constraints, triggers, rules, row security, policies, extended statistics.
-import { PRIORITY, type ReadContext, type SchemaItem } from './model.js';
+import { PRIORITY, schemaItem, type ReadContext, type SchemaItem } from './model.js';
 import {
   aclExpr,
   aclSql,
@@ -17,7 +17,29 @@ import {
   type Label,
 } from './sql.js';
 
-const item = (x: Omit<SchemaItem, 'deps' | 'provides'> & Partial<Pick<SchemaItem, 'deps' | 'provides'>>): SchemaItem => ({ deps: [], provides: [], ...x });
+const item = schemaItem;
+
+/** A post-data object of one table (trigger, rule, policy): named `table name` for the dashboard. */
+function onTable(
+  x: { oid: number; schema: string; table: string; name: string; owner: string },
+  catalog: string,
+  desc: string,
+  sql: string,
+  priority: number,
+): SchemaItem {
+  return item({
+    key: ref(catalog, x.oid),
+    desc,
+    section: 'post-data',
+    catalog,
+    oid: x.oid,
+    schema: x.schema,
+    name: `${x.table} ${x.name}`,
+    owner: x.owner,
+    sql,
+    priority,
+  });
+}
 
 interface Column {
   num: number;
@@ -616,18 +638,7 @@ export async function readTriggers(ctx: ReadContext): Promise<SchemaItem[]> {
     const state = { D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' }[g.enabled];
     const alter = g.relkind === 'v' ? 'VIEW' : g.relkind === 'f' ? 'FOREIGN TABLE' : 'TABLE';
     const sql = `${g.def};\n${state ? `ALTER ${alter} ${g.tident} ${state} TRIGGER ${g.tname};\n` : ''}${commentSql(`TRIGGER ${g.tname} ON`, g.tident, g.comment)}`;
-    return item({
-      key: ref('pg_trigger', g.oid),
-      desc: 'TRIGGER',
-      section: 'post-data',
-      catalog: 'pg_trigger',
-      oid: g.oid,
-      schema: g.schema,
-      name: `${g.table} ${g.name}`,
-      owner: g.owner,
-      sql,
-      priority: PRIORITY.trigger,
-    });
+    return onTable(g, 'pg_trigger', 'TRIGGER', sql, PRIORITY.trigger);
   });
   return [...own, ...cloneItems];
 }
@@ -659,18 +670,7 @@ export async function readRules(ctx: ReadContext): Promise<SchemaItem[]> {
     const state = { D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' }[w.enabled];
     const def = w.def.trim().endsWith(';') ? w.def.trim() : `${w.def.trim()};`;
     const sql = `${def}\n${state ? `ALTER TABLE ${w.tident} ${state} RULE ${w.rname};\n` : ''}${commentSql(`RULE ${w.rname} ON`, w.tident, w.comment)}`;
-    return item({
-      key: ref('pg_rewrite', w.oid),
-      desc: 'RULE',
-      section: 'post-data',
-      catalog: 'pg_rewrite',
-      oid: w.oid,
-      schema: w.schema,
-      name: `${w.table} ${w.name}`,
-      owner: w.owner,
-      sql,
-      priority: PRIORITY.rule,
-    });
+    return onTable(w, 'pg_rewrite', 'RULE', sql, PRIORITY.rule);
   });
 }
 
@@ -708,18 +708,7 @@ export async function readPolicies(ctx: ReadContext): Promise<SchemaItem[]> {
     if (p.qual !== null) sql += ` USING (${p.qual})`;
     if (p.check !== null) sql += ` WITH CHECK (${p.check})`;
     sql += `;\n${commentSql(`POLICY ${p.pname} ON`, p.tident, p.comment)}`;
-    return item({
-      key: ref('pg_policy', p.oid),
-      desc: 'POLICY',
-      section: 'post-data',
-      catalog: 'pg_policy',
-      oid: p.oid,
-      schema: p.schema,
-      name: `${p.table} ${p.name}`,
-      owner: p.owner,
-      sql,
-      priority: PRIORITY.policy,
-    });
+    return onTable(p, 'pg_policy', 'POLICY', sql, PRIORITY.policy);
   });
 }
 
