@@ -126,6 +126,8 @@ export const DatabaseChanges = z.object({
   settings: z.array(z.object({ name: z.string(), value: z.string(), previous: z.string().nullable() })),
   comment: z.object({ value: z.string(), previous: z.string().nullable() }).nullable(),
   grants: z.array(z.object({ grantee: z.string(), privilege: z.string(), grantable: z.boolean() })),
+  /** ALTER ROLE … IN DATABASE … SET the run did, each with the target's value before (null: none); absent when none (and in older logs) */
+  roleSettings: z.array(z.object({ role: z.string(), name: z.string(), value: z.string(), previous: z.string().nullable() })).optional(),
 });
 export type DatabaseChanges = z.infer<typeof DatabaseChanges>;
 

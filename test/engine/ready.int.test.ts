@@ -1,6 +1,6 @@
 // A complete clone, ready to use: planner statistics, sequences ahead of their columns, matviews left empty
 // on request, pre-created empty schemas reused, a resume on a target nothing was written to yet, and the
-// database's own settings, comment and grants.
+// database's own settings, comment and grants, and the roles' settings in it.
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { createLoginRole, createTestDb, type TestDb } from '../helpers/db.js';
@@ -217,6 +217,99 @@ describe('the database itself', () => {
       expect(await target.query(grantsTo(reader.name))).toEqual([{ n: 0 }]);
     } finally {
       await reader.drop();
+    }
+  });
+
+  // every role's settings in this database, and the database's own (role 0), as the catalog holds them
+  const ROLE_SETTINGS = `SELECT CASE WHEN setrole = 0 THEN '-' ELSE pg_get_userbyid(setrole) END AS role, setconfig::text AS config FROM pg_db_role_setting
+                          WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1`;
+
+  it('ALTER ROLE … IN DATABASE … SET is copied for the roles the target has, never for a reserved one; wipe puts the target back exactly, and a second run works', async () => {
+    const app = await createLoginRole('pgclone_i15_app');
+    const other = await createLoginRole('pgclone_i15_other');
+    // a platform's role, on both sides: a clone never changes it (PostgreSQL's own pg_ roles take no settings at all)
+    const platform = await createLoginRole('rds_i15');
+    try {
+      const source = await createTestDb('rd_rs_src');
+      await source.query(`CREATE TABLE public.t (id int PRIMARY KEY); DO $$ BEGIN
+        EXECUTE format('ALTER ROLE ${app.name} IN DATABASE %I SET search_path TO app, """x y"""', current_database());
+        EXECUTE format('ALTER ROLE ${app.name} IN DATABASE %I SET work_mem = %L', current_database(), '8MB');
+        EXECUTE format('ALTER ROLE ${other.name} IN DATABASE %I SET statement_timeout = %L', current_database(), '5s');
+        EXECUTE format('ALTER ROLE ${platform.name} IN DATABASE %I SET work_mem = %L', current_database(), '1MB');
+      END $$`);
+      const target = await createTestDb('rd_rs_dst');
+      await target.query(`DO $$ BEGIN
+        EXECUTE format('ALTER ROLE ${app.name} IN DATABASE %I SET work_mem = %L', current_database(), '4MB');
+        EXECUTE format('ALTER ROLE ${other.name} IN DATABASE %I SET lock_timeout = %L', current_database(), '2s');
+      END $$`);
+      const before = await target.query(ROLE_SETTINGS);
+      const roles = [app.name, other.name, platform.name];
+      // each role's settings as a set: a value the target had keeps its place in the array, a new one goes last
+      const settingsOf = async (db: TestDb) =>
+        await db.query<{ role: string; config: string[] }>(
+          `SELECT pg_get_userbyid(setrole) AS role, array(SELECT c FROM unnest(setconfig) c ORDER BY c) AS config FROM pg_db_role_setting
+            WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AND setrole = ANY($1::regrole[]) ORDER BY 1`,
+          [roles],
+        );
+      const copied = [
+        { role: app.name, config: ['search_path=app, """x y"""', 'work_mem=8MB'] },
+        { role: other.name, config: ['lock_timeout=2s', 'statement_timeout=5s'] },
+      ];
+      expect((await settingsOf(source)).slice(0, 1)).toEqual(copied.slice(0, 1));
+
+      const r = await runCli(['clone', '--source', source.url, '--target', target.url, '--plain']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(
+        `the settings of role "${platform.name}" in the source database (work_mem) are not copied: a clone does not touch that role (an Amazon RDS role)`,
+      );
+      expect(await settingsOf(target)).toEqual(copied);
+      const applied = await target.query<{ body: { database: { roleSettings: unknown[] } } }>(
+        `SELECT payload AS body FROM pgclone.events WHERE type = 'SchemaApplied'`,
+      );
+      expect(applied[0]!.body.database.roleSettings).toEqual([
+        { role: app.name, name: 'search_path', value: 'app, """x y"""', previous: null },
+        { role: app.name, name: 'work_mem', value: '8MB', previous: '4MB' },
+        { role: other.name, name: 'statement_timeout', value: '5s', previous: null },
+      ]);
+
+      const [run] = await target.query<{ id: string }>(`SELECT run_id AS id FROM pgclone.events WHERE type = 'RunStarted'`);
+      const w = await runCli(['wipe', run!.id, '--target', target.url, '--yes']);
+      expect(w.stderr).toBe('');
+      expect(w.code).toBe(0);
+      expect(w.stdout).toContain(`dropped setting work_mem of role "${app.name}" in the database (put back)`);
+      expect(w.stdout).toContain(`dropped setting statement_timeout of role "${other.name}" in the database (reset)`);
+      expect(await target.query(ROLE_SETTINGS)).toEqual(before);
+
+      const again = await runCli(['clone', '--source', source.url, '--target', target.url, '--plain']);
+      expect(again.stderr).toBe('');
+      expect(again.code).toBe(0);
+      expect(await settingsOf(target)).toEqual(copied);
+    } finally {
+      await app.drop();
+      await other.drop();
+      await platform.drop();
+    }
+  });
+
+  it("a role's setting in the database that the target role may not set is refused by name in preflight, nothing written", async () => {
+    const admin = await createLoginRole('pgclone_i15_admin', 'CREATEROLE');
+    const target = await createTestDb('rd_rs_deny_dst');
+    const owner = (to: string) => target.query(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I OWNER TO ${to}', current_database()); END $$`);
+    try {
+      const source = await createTestDb('rd_rs_deny_src');
+      await source.query(`CREATE TABLE public.t (id int PRIMARY KEY); DO $$ BEGIN
+        EXECUTE format('ALTER ROLE postgres IN DATABASE %I SET work_mem = %L', current_database(), '3MB');
+      END $$`);
+      await owner(admin.name);
+      const r = await runCli(['clone', '--source', source.url, '--target', admin.url(target.name), '--no-owner', '--plain']);
+      expect(r.code).toBe(7);
+      expect(r.stderr).toContain('setting work_mem of role "postgres" in the database: ');
+      expect(await target.query(`SELECT to_regclass('pgclone.events') AS log`)).toEqual([{ log: null }]);
+      expect(await target.query(ROLE_SETTINGS)).toEqual([]);
+    } finally {
+      await owner('postgres');
+      await admin.drop();
     }
   });
 });

@@ -1,5 +1,6 @@
-// Roles: --roles creates the roles the schema names on a target cluster that lacks them (never a password) and wipe drops
-// them again when unused; --role-map writes owners and grantees under other names; reserved names are refused.
+// Roles: --roles creates the roles the schema names on a target cluster that lacks them (with VALID UNTIL and their own
+// settings, never a password) and wipe drops them again when unused; the roles' settings in the database follow them;
+// --role-map writes owners, grantees and those settings under other names; reserved names are refused.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbedded, type EmbeddedServer } from '../../src/local/embedded.js';
@@ -23,19 +24,25 @@ let source: TestDb;
 let server: EmbeddedServer;
 
 const ROLE_ROWS = `SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls, rolconnlimit,
-                          shobj_description(oid, 'pg_authid') AS comment
+                          rolvaliduntil, rolconfig, shobj_description(oid, 'pg_authid') AS comment
                      FROM pg_roles WHERE rolname = ANY($1) ORDER BY rolname`;
 const MEMBER_ROWS = `SELECT r.rolname AS role, m.rolname AS member, a.admin_option FROM pg_auth_members a
                        JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member
                       WHERE r.rolname = ANY($1) OR m.rolname = ANY($1) ORDER BY 1, 2`;
 const OWNERS = `SELECT c.relname, pg_get_userbyid(c.relowner) AS owner, c.relacl::text AS acl FROM pg_class c
                  WHERE c.relnamespace = 'app'::regnamespace AND c.relkind = 'r' ORDER BY 1`;
+/** the roles' settings in the current database */
+const IN_DATABASE = `SELECT pg_get_userbyid(setrole) AS role, setconfig FROM pg_db_role_setting
+                      WHERE setrole <> 0 AND setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1`;
 const POLICY_ROLES = `SELECT polname, array(SELECT rolname FROM pg_roles WHERE oid = ANY(polroles) ORDER BY 1)::text AS roles FROM pg_policy ORDER BY 1`;
 
 beforeAll(async () => {
   await adminQuery(`CREATE ROLE ${SHARED} NOLOGIN`);
   await adminQuery(`CREATE ROLE ${OWNER} NOLOGIN CREATEDB CONNECTION LIMIT 4`);
   await adminQuery(`COMMENT ON ROLE ${OWNER} IS 'owns the app''s tables'`);
+  await adminQuery(`ALTER ROLE ${OWNER} VALID UNTIL '2031-02-03 04:05:06.5+00'`);
+  await adminQuery(`ALTER ROLE ${OWNER} SET search_path TO app, "with space"`);
+  await adminQuery(`ALTER ROLE ${OWNER} SET work_mem = '16MB'`);
   await adminQuery(`CREATE ROLE ${READER} LOGIN NOINHERIT PASSWORD 'reader-secret-${suffix}'`);
   await adminQuery(`GRANT ${OWNER} TO ${READER} WITH ADMIN OPTION`);
   await adminQuery(`GRANT ${SHARED} TO ${OWNER}`);
@@ -53,6 +60,8 @@ beforeAll(async () => {
     ALTER TABLE app.items OWNER TO ${OWNER};
     GRANT USAGE ON SCHEMA app TO ${READER};
     GRANT SELECT ON app.items TO ${READER};`);
+  await adminQuery(`ALTER ROLE ${READER} IN DATABASE ${source.name} SET statement_timeout = '7s'`);
+  await adminQuery(`ALTER ROLE ${OWNER} IN DATABASE ${source.name} SET lock_timeout = '3s'`);
   server = await startEmbedded({ label: 'roles' });
   await query(server.url, `CREATE ROLE ${SHARED} NOLOGIN`);
 }, 120_000);
@@ -77,7 +86,7 @@ describe('--roles on a target cluster that lacks them', () => {
   let target: string;
   let other: string;
 
-  it('creates the roles with their attributes, comments and memberships, never a password; owners, grants and policies land', async () => {
+  it('creates the roles with their attributes, VALID UNTIL, settings, comments and memberships, never a password; owners, grants, policies and settings in the database land', async () => {
     target = await createDatabase(server.url, 'roles_tgt');
     const r = await runCli(['clone', '--source', source.url, '--target', target, '--roles', '--plain']);
     expect(r.stderr).toBe('');
@@ -90,6 +99,13 @@ describe('--roles on a target cluster that lacks them', () => {
     ]);
     expect(await query(target, OWNERS)).toEqual(await source.query(OWNERS));
     expect(await query(target, POLICY_ROLES)).toEqual(await source.query(POLICY_ROLES));
+    expect(await query(target, IN_DATABASE)).toEqual(await source.query(IN_DATABASE));
+    expect(await query(target, IN_DATABASE)).toEqual([
+      { role: OWNER, setconfig: ['lock_timeout=3s'] },
+      { role: READER, setconfig: ['statement_timeout=7s'] },
+    ]);
+    const owner = await query(target, `SELECT rolconfig, rolvaliduntil = '2031-02-03 04:05:06.5+00' AS until FROM pg_roles WHERE rolname = $1`, [OWNER]);
+    expect(owner).toEqual([{ rolconfig: ['search_path=app, "with space"', 'work_mem=16MB'], until: true }]);
     const ev = await query<{ body: { rolesCreated?: string[] } }>(target, `SELECT payload AS body FROM pgclone.events WHERE type = 'SchemaApplied'`);
     expect(ev[0]?.body.rolesCreated?.sort()).toEqual([OWNER, READER].sort());
   }, 120_000);
@@ -110,6 +126,22 @@ describe('--roles on a target cluster that lacks them', () => {
     expect(ev[0]?.body.kept).toHaveLength(1);
     const log = await runCli(['log', String(run?.id), '--target', target]);
     expect(log.stdout).toContain(`kept role "${READER}": still in use`);
+    // the kept role's setting in this database went back to none; the dropped role's went with it
+    expect(w.stdout).toContain(`dropped setting statement_timeout of role "${READER}" in the database (reset)`);
+    expect(await query(target, IN_DATABASE)).toEqual([]);
+  }, 120_000);
+
+  it('a second run after the wipe creates the dropped role again and sets both roles in the database again', async () => {
+    const r = await runCli(['clone', '--source', source.url, '--target', target, '--roles', '--plain']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await query(target, ROLE_ROWS, [ours])).toEqual(await source.query(ROLE_ROWS, [ours]));
+    expect(await query(target, IN_DATABASE)).toEqual(await source.query(IN_DATABASE));
+    const ev = await query<{ body: { rolesCreated?: string[] } }>(
+      target,
+      `SELECT payload AS body FROM pgclone.events WHERE type = 'SchemaApplied' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(ev[0]?.body.rolesCreated).toEqual([OWNER]);
   }, 120_000);
 
   it('refuses to create a platform role, naming it (exit 7, nothing written)', async () => {
@@ -158,6 +190,10 @@ describe('--role-map', () => {
     const rows = await target.query(OWNERS);
     expect(rows).toEqual([{ relname: 'items', owner: MAPPED_OWNER, acl: `{${MAPPED_OWNER}=arwdDxt/${MAPPED_OWNER},${MAPPED_READER}=r/${MAPPED_OWNER}}` }]);
     expect(await target.query(POLICY_ROLES)).toEqual([{ polname: 'readers', roles: `{${MAPPED_READER}}` }]);
+    expect(await target.query(IN_DATABASE)).toEqual([
+      { role: MAPPED_OWNER, setconfig: ['lock_timeout=3s'] },
+      { role: MAPPED_READER, setconfig: ['statement_timeout=7s'] },
+    ]);
     // the policy's expression spelled the source role in a string: data, not a role name, so it stays
     expect(await target.query(`SELECT pg_get_expr(polqual, polrelid) AS q FROM pg_policy`)).toEqual([{ q: `(owner <> '${READER}'::text)` }]);
     const opts = await target.query<{ body: { options: { roleMap?: unknown } } }>(`SELECT payload AS body FROM pgclone.events WHERE type = 'RunStarted'`);

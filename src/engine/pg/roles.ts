@@ -3,8 +3,9 @@ import type pg from 'pg';
 import { quoteIdent } from '../../events/names.js';
 import type { RunOptions } from '../../events/schemas.js';
 import { mapRole, type RoleMapping } from '../role-map.js';
+import { isOwnSetting, settingSql, splitSetting } from './settings.js';
 
-/** A source role as `pg_dumpall --roles-only --no-role-passwords` would write it: attributes, memberships, comment. */
+/** A source role as `pg_dumpall --roles-only --no-role-passwords` would write it: attributes, VALID UNTIL, its own settings, memberships, comment. */
 export interface RoleSpec {
   name: string;
   superuser: boolean;
@@ -15,6 +16,10 @@ export interface RoleSpec {
   replication: boolean;
   bypassRls: boolean;
   connLimit: number;
+  /** rolvaliduntil as JSON writes a timestamptz (ISO 8601, or `infinity`); null when the role has none */
+  validUntil: string | null;
+  /** ALTER ROLE … SET (in every database), in stored order; pgclone's own left out */
+  settings: { name: string; value: string }[];
   comment: string | null;
   /** roles this one is a member of (names on the target, after the map) */
   memberOf: { role: string; admin: boolean }[];
@@ -41,7 +46,8 @@ export async function schemaRoleNames(source: pg.ClientBase, options: Pick<RunOp
   return r.rows.map((x) => x.rolname);
 }
 
-type RoleRow = Omit<RoleSpec, 'memberOf' | 'members'> & {
+type RoleRow = Omit<RoleSpec, 'memberOf' | 'members' | 'settings'> & {
+  settings: string[];
   memberOf: { role: string; admin: boolean }[] | null;
   members: { role: string; admin: boolean }[] | null;
 };
@@ -51,7 +57,10 @@ export async function readSourceRoles(source: pg.ClientBase, names: string[], ma
   const r = await source.query<RoleRow>(
     `SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolinherit AS inherit, r.rolcreaterole AS "createRole",
             r.rolcreatedb AS "createDb", r.rolcanlogin AS login, r.rolreplication AS replication, r.rolbypassrls AS "bypassRls",
-            r.rolconnlimit AS "connLimit", shobj_description(r.oid, 'pg_authid') AS comment,
+            r.rolconnlimit AS "connLimit", to_json(r.rolvaliduntil) #>> '{}' AS "validUntil",
+            coalesce((SELECT array_agg(u.c ORDER BY u.ord) FROM pg_db_role_setting s, unnest(s.setconfig) WITH ORDINALITY u(c, ord)
+                       WHERE s.setrole = r.oid AND s.setdatabase = 0), '{}') AS settings,
+            shobj_description(r.oid, 'pg_authid') AS comment,
             (SELECT json_agg(json_build_object('role', g.rolname, 'admin', m.admin_option) ORDER BY g.rolname)
                FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) AS "memberOf",
             (SELECT json_agg(json_build_object('role', g.rolname, 'admin', m.admin_option) ORDER BY g.rolname)
@@ -60,16 +69,21 @@ export async function readSourceRoles(source: pg.ClientBase, names: string[], ma
     [names],
   );
   const named = (l: { role: string; admin: boolean }[] | null) => (l ?? []).map((m) => ({ role: mapRole(m.role, map), admin: m.admin }));
-  return r.rows.map((x) => ({ ...x, memberOf: named(x.memberOf), members: named(x.members) }));
+  return r.rows.map((x) => ({
+    ...x,
+    settings: x.settings.map(splitSetting).filter((s) => !isOwnSetting(s.name)),
+    memberOf: named(x.memberOf),
+    members: named(x.members),
+  }));
 }
 
-/** The roles of `specs` the target does not have. */
 /** Which of these role names exist on this server. */
 export async function existingRoles(db: pg.ClientBase, names: string[]): Promise<Set<string>> {
   const r = await db.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [names]);
   return new Set(r.rows.map((x) => x.rolname));
 }
 
+/** The roles of `specs` the target does not have. */
 export async function absentRoles(target: pg.ClientBase, specs: RoleSpec[]): Promise<RoleSpec[]> {
   const present = await existingRoles(
     target,
@@ -87,7 +101,8 @@ function literal(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-function createStatement(s: RoleSpec): string {
+/** CREATE ROLE with the source's attributes and VALID UNTIL; never a password. */
+export function createRoleStatement(s: RoleSpec): string {
   const attrs = [
     s.superuser && 'SUPERUSER',
     !s.inherit && 'NOINHERIT',
@@ -97,19 +112,21 @@ function createStatement(s: RoleSpec): string {
     s.replication && 'REPLICATION',
     s.bypassRls && 'BYPASSRLS',
     s.connLimit >= 0 && `CONNECTION LIMIT ${s.connLimit}`,
+    s.validUntil !== null && `VALID UNTIL ${literal(s.validUntil)}`,
   ].filter((x): x is string => typeof x === 'string');
   return `CREATE ROLE ${quoteIdent(s.name)} WITH ${attrs.join(' ')}`;
 }
 
 /**
- * Create the roles of `specs` the target lacks, on a connection in a transaction: attributes, comments, and
- * memberships among them and to roles the target has (others are left out). Returns the names created.
+ * Create the roles of `specs` the target lacks, on a connection in a transaction: attributes, VALID UNTIL, their own
+ * settings, comments, and memberships among them and to roles the target has (others are left out). Returns the names created.
  */
 export async function createRoles(db: pg.ClientBase, specs: RoleSpec[]): Promise<string[]> {
   const missing = await absentRoles(db, specs);
   if (missing.length === 0) return [];
   for (const s of missing) {
-    await db.query(createStatement(s));
+    await db.query(createRoleStatement(s));
+    for (const g of s.settings) await db.query(await settingSql(db, { kind: 'role', role: s.name }, g.name, g.value));
     if (s.comment !== null) await db.query(`COMMENT ON ROLE ${quoteIdent(s.name)} IS ${literal(s.comment)}`);
   }
   const created = new Set(missing.map((s) => s.name));

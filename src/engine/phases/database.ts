@@ -1,7 +1,13 @@
-// The database itself, as pg_dump --create carries it: ALTER DATABASE … SET, COMMENT ON DATABASE, database grants.
-// Applied in the schema's transaction and recorded with the target's previous values, so a wipe puts them back.
+// The database itself, as pg_dump --create carries it: ALTER DATABASE … SET, COMMENT ON DATABASE, database grants,
+// ALTER ROLE … IN DATABASE … SET. Applied in the schema's transaction and recorded with the target's previous values,
+// so a wipe puts them back.
 import type pg from 'pg';
 import type { DatabaseChanges } from '../../events/schemas.js';
+import { inSavepoint } from '../../events/transaction.js';
+import { quoteIdent } from '../../events/names.js';
+import { existingRoles } from '../pg/roles.js';
+import { isOwnSetting, settingSql, splitSetting } from '../pg/settings.js';
+import { reservedRoleReason } from '../role-map.js';
 
 export interface DatabaseGrant {
   /** a role name, or PUBLIC */
@@ -15,17 +21,40 @@ export interface SourceDatabase {
   settings: { name: string; value: string }[];
   comment: string | null;
   grants: DatabaseGrant[];
+  /** ALTER ROLE … IN DATABASE (this one) SET: each role's settings in their stored order, the role named as on the target */
+  roleSettings: RoleSetting[];
 }
 
-/** Settings whose value is a list of identifiers: the server stores each element quoted as needed (pg_dump's variable_is_guc_list_quote). */
-const LIST_QUOTE = new Set([
-  'local_preload_libraries',
-  'search_path',
-  'session_preload_libraries',
-  'shared_preload_libraries',
-  'temp_tablespaces',
-  'unix_socket_directories',
-]);
+export interface RoleSetting {
+  role: string;
+  name: string;
+  value: string;
+}
+
+/**
+ * Of the roles' settings in the database, those a clone sets on the target — the roles it has (or --roles creates),
+ * never a reserved one — and one line for each role left out, saying why.
+ */
+export function roleSettingsToCopy(settings: RoleSetting[], targetRoles: ReadonlySet<string>): { copy: RoleSetting[]; notes: string[] } {
+  const copy: RoleSetting[] = [];
+  const left = new Map<string, { why: string; names: string[] }>();
+  for (const s of settings) {
+    const reserved = reservedRoleReason(s.role);
+    const why =
+      reserved !== null ? `a clone does not touch that role (${reserved})` : targetRoles.has(s.role) ? null : `the target has no role ${quoteIdent(s.role)}`;
+    if (why === null) {
+      copy.push(s);
+      continue;
+    }
+    const entry = left.get(s.role) ?? { why, names: [] };
+    entry.names.push(s.name);
+    left.set(s.role, entry);
+  }
+  const notes = [...left].map(
+    ([role, { why, names }]) => `the settings of role ${quoteIdent(role)} in the source database (${names.join(', ')}) are not copied: ${why}`,
+  );
+  return { copy, notes };
+}
 
 /** One generated statement: the server quotes names and literals (format's %I and %L), never this code. */
 async function statement(db: pg.ClientBase, sql: string, params: unknown[]): Promise<string> {
@@ -56,46 +85,29 @@ async function readDatabase(db: pg.ClientBase, effective: boolean): Promise<Row>
   return row;
 }
 
-function splitSetting(s: string): { name: string; value: string } {
-  const i = s.indexOf('=');
-  return { name: s.slice(0, i), value: s.slice(i + 1) };
+/** Every role's settings in the current database (pg_db_role_setting with this database and a role), in stored order. */
+async function readRoleSettings(db: pg.ClientBase): Promise<RoleSetting[]> {
+  const r = await db.query<{ role: string; setting: string }>(
+    `SELECT pg_get_userbyid(s.setrole) AS role, u.c AS setting FROM pg_db_role_setting s, unnest(s.setconfig) WITH ORDINALITY u(c, ord)
+      WHERE s.setrole <> 0 AND s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+      ORDER BY 1, u.ord`,
+  );
+  return r.rows.map((x) => ({ role: x.role, ...splitSetting(x.setting) })).filter((s) => !isOwnSetting(s.name));
 }
-
-// pgclone's own settings (pgclone.state among them) are never copied or put back
-const isOwn = (name: string) => name.toLowerCase().startsWith('pgclone.');
 
 export async function readSourceDatabase(source: pg.ClientBase, opts: { noAcl: boolean }): Promise<SourceDatabase> {
   const row = await readDatabase(source, false);
   return {
-    settings: row.settings.map(splitSetting).filter((s) => !isOwn(s.name)),
+    settings: row.settings.map(splitSetting).filter((s) => !isOwnSetting(s.name)),
     comment: row.comment,
     grants: opts.noAcl ? [] : (row.grants ?? []),
+    roleSettings: await readRoleSettings(source),
   };
-}
-
-/**
- * A stored list value (`public, """abc"""`) as the SQL that stores it again: its elements as they are when each
- * is a plain or quoted identifier, else the whole as one literal (which the server then quotes as one element).
- */
-function listValueSql(value: string): string | null {
-  const parts = value.match(/\s*("(?:[^"]|"")*"|[^",\s]+)\s*(,|$)/g);
-  if (!parts || parts.join('') !== value) return null;
-  const elems = parts.map((p) => p.replace(/,$/, '').trim());
-  if (elems.some((e) => e === '""')) return null;
-  return elems.join(', ');
 }
 
 /** ALTER DATABASE (this one) SET name TO value, or RESET name when value is null. */
 export async function setSql(db: pg.ClientBase, name: string, value: string | null): Promise<string> {
-  if (value === null) {
-    return statement(db, `SELECT format('ALTER DATABASE %I RESET %I', current_database(), $1::text) AS sql`, [name]);
-  }
-  const list = LIST_QUOTE.has(name.toLowerCase()) ? listValueSql(value) : null;
-  return statement(db, `SELECT format('ALTER DATABASE %I SET %I TO ', current_database(), $1::text) || coalesce($3, format('%L', $2::text)) AS sql`, [
-    name,
-    value,
-    list,
-  ]);
+  return settingSql(db, { kind: 'database' }, name, value);
 }
 
 async function commentSql(db: pg.ClientBase, value: string | null): Promise<string> {
@@ -117,7 +129,7 @@ async function grantSql(db: pg.ClientBase, g: DatabaseGrant, revoke: boolean): P
 
 /** Make the target database's settings, comment and grants the source's, in the caller's transaction; what was changed, with what it replaced. */
 export async function applyDatabase(db: pg.ClientBase, src: SourceDatabase | undefined): Promise<DatabaseChanges | null> {
-  if (!src || (src.settings.length === 0 && src.comment === null && src.grants.length === 0)) return null;
+  if (!src || (src.settings.length === 0 && src.comment === null && src.grants.length === 0 && src.roleSettings.length === 0)) return null;
   const cur = await readDatabase(db, true);
   const had = new Map(cur.settings.map(splitSetting).map((s) => [s.name, s.value]));
   const changes: DatabaseChanges = { settings: [], comment: null, grants: [] };
@@ -137,7 +149,31 @@ export async function applyDatabase(db: pg.ClientBase, src: SourceDatabase | und
     await db.query(await grantSql(db, g, false));
     changes.grants.push(g);
   }
-  return changes.settings.length + changes.grants.length === 0 && changes.comment === null ? null : changes;
+  const roleSettings = await applyRoleSettings(db, src.roleSettings);
+  if (roleSettings.length > 0) changes.roleSettings = roleSettings;
+  return changes.settings.length + changes.grants.length + roleSettings.length === 0 && changes.comment === null ? null : changes;
+}
+
+/** The roles' settings in this database, for the roles the target has (preflight said which it leaves out); what changed. */
+async function applyRoleSettings(db: pg.ClientBase, settings: RoleSetting[]): Promise<NonNullable<DatabaseChanges['roleSettings']>> {
+  if (settings.length === 0) return [];
+  const present = await existingRoles(db, [...new Set(settings.map((s) => s.role))]);
+  const had = new Map((await readRoleSettings(db)).map((s) => [`${s.role}\0${s.name}`, s.value]));
+  const out: NonNullable<DatabaseChanges['roleSettings']> = [];
+  for (const s of settings) {
+    if (!present.has(s.role) || reservedRoleReason(s.role) !== null) continue;
+    const previous = had.get(`${s.role}\0${s.name}`) ?? null;
+    if (previous === s.value) continue;
+    const sql = await settingSql(db, { kind: 'role-in-database', role: s.role }, s.name, s.value);
+    await db.query(sql).catch((e: unknown) => {
+      // the server's reason alone ("must be superuser to alter superusers") does not say which setting
+      const err = e as { code?: string; message?: string };
+      if (err.code !== '42501') throw e;
+      throw Object.assign(new Error(`setting ${s.name} of role ${quoteIdent(s.role)} in the database: ${err.message}`), { code: err.code });
+    });
+    out.push({ ...s, previous });
+  }
+  return out;
 }
 
 /** Wipe: put back what applyDatabase changed, in the caller's transaction; a line for each. */
@@ -154,6 +190,17 @@ export async function undoDatabase(db: pg.ClientBase, c: DatabaseChanges): Promi
   for (const g of c.grants) {
     await db.query(await grantSql(db, g, true));
     out.push(`database grant of ${g.privilege} to ${g.grantee}`);
+  }
+  for (const s of c.roleSettings ?? []) {
+    // a role dropped since has no settings left to put back
+    const sql = await settingSql(db, { kind: 'role-in-database', role: s.role }, s.name, s.previous);
+    const r = await inSavepoint(
+      db,
+      () => db.query(sql),
+      (code) => code === '42704',
+    );
+    const what = `setting ${s.name} of role ${quoteIdent(s.role)} in the database`;
+    out.push(r.ok ? `${what} (${s.previous === null ? 'reset' : 'put back'})` : `${what} (the role is gone)`);
   }
   return out;
 }

@@ -19,7 +19,7 @@ import { orderTables, planTable } from '../plan.js';
 import { matchesAny, parseNamePattern } from '../patterns.js';
 import { plannedAnalyze, plannedPostData } from './post-data.js';
 import { applyPreData, createSchemaLine } from './schema.js';
-import { applyDatabase, readSourceDatabase } from './database.js';
+import { applyDatabase, readSourceDatabase, roleSettingsToCopy } from './database.js';
 import { exportSnapshot } from '../pg/snapshot.js';
 import { absentRoles, createRoles, existingRoles, readSourceRoles, schemaRoleNames, superuserAttributes } from '../pg/roles.js';
 import { mapRole, reservedRoleReason } from '../role-map.js';
@@ -304,11 +304,20 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
   dump = { ...dump, preDataSql: await preDataNeeds(source, dump) };
   const map = options.roleMap ?? [];
   const database = await readSourceDatabase(source, options);
-  dump = { ...dump, database: { ...database, grants: database.grants.map((g) => ({ ...g, grantee: mapRole(g.grantee, map) })) } };
   if (options.roles) {
     const names = (await schemaRoleNames(source, options)).filter((n) => !map.some((m) => m.from === n));
     dump = { ...dump, roles: await readSourceRoles(source, names, map) };
   }
+  // the roles' settings in the database: for the roles the target has or --roles creates, after the map
+  const roleSettings = database.roleSettings.map((s) => ({ ...s, role: mapRole(s.role, map) }));
+  const onTarget = await existingRoles(sides.target, [...new Set(roleSettings.map((s) => s.role))]);
+  for (const r of dump.roles ?? []) onTarget.add(r.name);
+  const settingsCopied = roleSettingsToCopy(roleSettings, onTarget);
+  dump = {
+    ...dump,
+    database: { ...database, grants: database.grants.map((g) => ({ ...g, grantee: mapRole(g.grantee, map) })), roleSettings: settingsCopied.copy },
+    ...(settingsCopied.notes.length > 0 ? { notes: [...(dump.notes ?? []), ...settingsCopied.notes] } : {}),
+  };
   const tableOids = dump.toc.filter((e) => e.desc === 'TABLE' && e.section === 'pre-data').map((e) => e.oid);
   const seqOids = dump.toc.filter((e) => e.desc === 'SEQUENCE' && e.section === 'pre-data').map((e) => e.oid);
   const excluded = options.filters.excludeTableData.map(parseNamePattern);
