@@ -119,7 +119,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
       o('no-acl', 'do not copy grants (pg_dump --no-acl)'),
       o(
         'roles',
-        'create the roles the schema names that the target lacks (attributes, memberships, comments; never passwords); wipe drops them when nothing else uses them',
+        'create the roles the schema names that the target lacks (attributes, VALID UNTIL, settings, memberships, comments; never passwords); wipe drops them when nothing else uses them',
       ),
       {
         ...o('role-map', 'owners and grantees named SRC on the source are DST on the target (repeatable; DST must exist there, never pg_*)', 'SRC=DST'),
