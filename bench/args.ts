@@ -1,6 +1,7 @@
 // Command-line options of the benchmark.
 import { parseArgs } from 'node:util';
 import type { Size } from './dataset.js';
+import type { LoShape } from './large-objects.js';
 import { ALL_TOOLS, type ToolId } from './tools.js';
 
 export interface BenchArgs {
@@ -12,6 +13,8 @@ export interface BenchArgs {
   tools: ToolId[];
   resume: boolean;
   memoryLarge: boolean;
+  /** the large-object scenario's source, when asked for */
+  largeObjects: LoShape | null;
   install: boolean;
 }
 
@@ -32,6 +35,11 @@ export const USAGE = `npm run bench -- [options]      (or: node --import tsx ben
   --skip-resume               skip the kill-at-50 %-and-resume measurement
   --skip-logcost              skip the event-log cost measurement (pgclone with 4× larger batches)
   --memory-large              also build a large dataset and measure pgclone's peak RSS on it
+  --large-objects             also clone a source of large objects with pgclone and with pg_dump -Fc | pg_restore
+                                (--reps rounds, alternating): wall time and peak RSS side by side, every clone verified
+  --lo-big N                  large objects of --lo-mb each (default 3)
+  --lo-mb N                   size of each of them in MB (default 100)
+  --lo-small N                small large objects (16 B – 3 kB) beside them, named by a table (default 3000)
   --no-install                do not apt-get install pgcopydb when it is missing`;
 
 export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
@@ -47,6 +55,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       'skip-resume': { type: 'boolean', default: false },
       'skip-logcost': { type: 'boolean', default: false },
       'memory-large': { type: 'boolean', default: false },
+      'large-objects': { type: 'boolean', default: false },
+      'lo-big': { type: 'string', default: '3' },
+      'lo-mb': { type: 'string', default: '100' },
+      'lo-small': { type: 'string', default: '3000' },
       'no-install': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -59,6 +71,14 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
   if (!Number.isInteger(reps) || reps < 3) throw new Error('--reps must be a whole number of at least 3');
   const jobs = Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new Error('--jobs must be a whole number from 1 to 64');
+  const count = (name: 'lo-big' | 'lo-mb' | 'lo-small', min: number, max: number): number => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const largeObjects = values['large-objects']
+    ? { big: count('lo-big', 0, 100), bigMb: count('lo-mb', 1, 1000), small: count('lo-small', 0, 1_000_000) }
+    : null;
   const server = values.server as BenchArgs['server'];
   if (server !== 'embedded' && server !== 'local') throw new Error('--server must be embedded or local');
   let tools: ToolId[] = ALL_TOOLS.filter((t) => t !== 'pgclone-4x');
@@ -81,6 +101,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
     tools,
     resume: !values['skip-resume'] && tools.includes('pgclone'),
     memoryLarge: values['memory-large'],
+    largeObjects,
     install: !values['no-install'],
   };
 }

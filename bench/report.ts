@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dataset } from './dataset.js';
 import type { LargeMemory, ResumeRep } from './extras.js';
+import { largeObjectSummaries, type LargeObjectsResult } from './large-objects.js';
 import type { Availability } from './pgcopydb.js';
 import type { PhaseTimes } from './phase-times.js';
 import type { Sample } from './rounds.js';
@@ -28,6 +29,8 @@ export interface BenchResult {
   rssMethod: string;
   resume: { skipped: string } | { uninterruptedS: number; reps: ResumeRep[] };
   large: { skipped: string } | LargeMemory;
+  /** absent in results written before the scenario existed */
+  largeObjects?: { skipped: string } | LargeObjectsResult;
 }
 
 const f2 = (x: number): string => x.toFixed(2);
@@ -118,6 +121,53 @@ function schemaEngines(r: BenchResult, sums: Map<ToolId, Summary | null>): strin
   ];
 }
 
+/** pgclone against pg_dump -Fc | pg_restore on a source of large objects, from the same run's alternating rounds. */
+function largeObjectsSection(r: BenchResult): string[] {
+  const head = '## Large objects: pgclone vs pg_dump -Fc | pg_restore';
+  const lo = r.largeObjects;
+  if (!lo || 'skipped' in lo) return [head, '', `Not measured${lo ? ` (${lo.skipped})` : ''}.`];
+  const sums = largeObjectSummaries(lo);
+  const pg = sums.get('pgclone');
+  const dump = sums.get('pgdump-fc');
+  const both = Boolean(pg?.ok && dump?.ok);
+  const q = (a: number | null | undefined, b: number | null | undefined): string => (both && a != null && b != null && b > 0 ? f2(a / b) : '—');
+  const { big, bigMb, small } = lo.shape;
+  const lines = [
+    head,
+    '',
+    `Source: ${big} large object${big === 1 ? '' : 's'} of ${bigMb} MB (random bytes) and ${small.toLocaleString('en')} small ones (16 B – 3 kB, named by the rows of public.images), ${(lo.bytes / 2 ** 20).toFixed(0)} MB (pg_database_size), built in ${lo.buildS.toFixed(0)} s. ${Math.max(...lo.tools.map((t) => lo.samples.filter((s) => s.tool === t.id).length))} repetitions per tool, alternating which goes first, each into a fresh target database; every clone verified: the table as above, and every large object's oid, owner, ACL, comment, size and contents (an md5 of its pages).`,
+    '',
+    '| tool | median s | min s | max s | peak RSS MB (max) | verify |',
+    '|---|---:|---:|---:|---:|---|',
+  ];
+  for (const t of lo.tools) {
+    const s = sums.get(t.id);
+    if (!s) continue;
+    lines.push(`| ${cell(t.label)} | ${f2(s.medianS)} | ${f2(s.minS)} | ${f2(s.maxS)} | ${mb(s.rssMb)} | ${verifyCell(s)} |`);
+  }
+  lines.push(`| **pgclone / pg_dump -Fc** | **${q(pg?.medianS, dump?.medianS)}** | | | **${q(pg?.rssMb, dump?.rssMb)}** | |`, '');
+  for (const t of lo.tools) {
+    const w = lo.samples.filter((x) => x.tool === t.id).map((x) => `${f2(x.wallS)} s / ${mb(x.rssMb)} MB${x.ok ? '' : ' FAILED'}`);
+    if (w.length > 0) lines.push(`- ${t.label}: ${w.join(', ')}`);
+  }
+  const failures = lo.tools.flatMap((t) => (sums.get(t.id)?.errors ?? []).map((e) => `- ${t.label}: ${e}`));
+  if (failures.length > 0) lines.push('', 'Failures:', '', ...failures);
+  lines.push('', ...lo.tools.map((t) => `- ${t.label}: \`${t.shown}\``));
+  lines.push(
+    '',
+    'Peak RSS is of the client side only (pgclone; the larger of pg_dump and pg_restore), never the servers. A ratio is shown only when every repetition of both verified.',
+  );
+  return lines;
+}
+
+/** pgclone's peak RSS over its large-object clones, when every one verified. */
+function rssLargeObjects(r: BenchResult): { mb: number; objectMb: number } | null {
+  const lo = r.largeObjects;
+  if (!lo || 'skipped' in lo || lo.shape.big === 0) return null;
+  const s = largeObjectSummaries(lo).get('pgclone');
+  return s?.ok && s.rssMb !== null ? { mb: s.rssMb, objectMb: lo.shape.bigMb } : null;
+}
+
 type Status = string;
 const check = (value: number | null, limit: number, why: string): Status =>
   value === null ? `not measured (${cell(why)})` : value <= limit ? 'met' : '**NOT met**';
@@ -162,6 +212,10 @@ function targets(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
   );
   lines.push(
     `| client peak RSS ≤ 200 MB on large | ${rssLarge === null ? '—' : `${mb(rssLarge)} MB`} | ${check(rssLarge, 200, 'run with --size large or --memory-large')} |`,
+  );
+  const rssLo = rssLargeObjects(r);
+  lines.push(
+    `| client peak RSS ≤ 200 MB with large objects of ${rssLo ? rssLo.objectMb : 100} MB | ${rssLo === null ? '—' : `${mb(rssLo.mb)} MB`} | ${check(rssLo?.mb ?? null, 200, r.largeObjects && !('skipped' in r.largeObjects) ? 'a pgclone run failed, or no big object' : 'run with --large-objects')} |`,
   );
   const resWhy = 'skipped' in r.resume ? r.resume.skipped : 'a kill/resume run failed';
   lines.push(`| kill at 50 % + resume ≤ 1.15 × uninterrupted | ${res === null ? '—' : `${f2(res)} ×`} | ${check(res, 1.15, resWhy)} |`);
@@ -242,7 +296,7 @@ export function renderMarkdown(r: BenchResult): string {
   const failures = r.tools.flatMap((t) => (sums.get(t.id)?.errors ?? []).map((e) => `- ${t.label}: ${e}`));
   if (failures.length > 0) out.push('Failures:', '', ...failures, '');
   out.push('Commands:', '', ...r.tools.map((t) => `- ${t.label}: \`${t.shown}\``), '');
-  out.push(...schemaEngines(r, sums), '', ...extras(r, sums), '', ...targets(r, sums), '');
+  out.push(...schemaEngines(r, sums), '', ...largeObjectsSection(r), '', ...extras(r, sums), '', ...targets(r, sums), '');
   return out.join('\n');
 }
 

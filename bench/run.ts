@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args.js';
 import { buildDataset } from './dataset.js';
 import { largeMemory, resumeCost } from './extras.js';
+import { largeObjects } from './large-objects.js';
 import { findPgcopydb, type Availability } from './pgcopydb.js';
 import { killLiveChildren, must, rssMethod } from './proc.js';
 import { renderMarkdown, writeResults, type BenchResult } from './report.js';
@@ -88,6 +89,7 @@ async function bench(a: BenchArgs): Promise<void> {
   let large: BenchResult['large'] = { skipped: 'run with --size large or --memory-large' };
   if (a.size === 'large') large = { skipped: 'the main run is large' };
   else if (a.memoryLarge && a.tools.includes('pgclone')) large = await largeMemory(ctx, o);
+  const los: BenchResult['largeObjects'] = a.largeObjects ? await largeObjects(ctx, o, a.largeObjects, a.reps) : { skipped: 'run with --large-objects' };
 
   const cpu = cpus();
   const result: BenchResult = {
@@ -110,6 +112,7 @@ async function bench(a: BenchArgs): Promise<void> {
     rssMethod: rssMethod(),
     resume,
     large,
+    largeObjects: los,
   };
   const md = renderMarkdown(result);
   process.stdout.write(`\n${md}\n`);

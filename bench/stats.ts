@@ -21,7 +21,7 @@ export function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export function summarize(samples: Sample[]): Summary | null {
+export function summarize(samples: Pick<Sample, 'wallS' | 'rssMb' | 'ok' | 'error' | 'parts'>[]): Summary | null {
   if (samples.length === 0) return null;
   const walls = samples.map((s) => s.wallS);
   const rss = samples.map((s) => s.rssMb).filter((x): x is number => x !== null);
