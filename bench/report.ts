@@ -155,7 +155,7 @@ function largeObjectsSection(r: BenchResult): string[] {
   lines.push('', ...lo.tools.map((t) => `- ${t.label}: \`${t.shown}\``));
   lines.push(
     '',
-    'Peak RSS is of the client side only (pgclone; the larger of pg_dump and pg_restore), never the servers. A ratio is shown only when every repetition of both verified.',
+    "Peak RSS is of the client side only (pgclone; the larger of pg_dump and pg_restore), never the servers. pgclone's wall includes its own verify (`--verify count`: the large objects' count and an md5 of each one's contents, read on both servers); pg_restore checks nothing. A ratio is shown only when every repetition of both verified.",
   );
   return lines;
 }
