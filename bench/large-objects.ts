@@ -40,8 +40,7 @@ const DB = 'pgclone_bench_lo_src';
 const MB = 1 << 20;
 
 /**
- * The source: the big objects written 1 MB at a time, the small ones and the table naming them. No comment on a
- * large object: pgclone does not copy those yet (pg_dump does), and the picture below would fail every pgclone run.
+ * The source: the big objects written 1 MB at a time, the small ones and the table naming them.
  */
 async function buildSource(c: Cluster, shape: LoShape, log: (t: string) => void): Promise<number> {
   await createDb(c, DB);

@@ -18,7 +18,8 @@ beforeAll(async () => {
 /** Every large object: oid, owner, ACL, md5 of contents, in oid order. */
 async function picture(db: TestDb): Promise<string[]> {
   const rows = await db.query<{ line: string }>(
-    `SELECT oid::int8 || ' ' || pg_get_userbyid(lomowner) || ' ' || coalesce(lomacl::text, '-') || ' ' || md5(lo_get(oid)) AS line
+    `SELECT oid::int8 || ' ' || pg_get_userbyid(lomowner) || ' ' || coalesce(lomacl::text, '-') || ' ' || md5(lo_get(oid))
+            || ' ' || coalesce(quote_literal(obj_description(oid, 'pg_largeobject')), '-') AS line
        FROM pg_largeobject_metadata ORDER BY oid`,
   );
   return rows.map((r) => r.line);
@@ -38,7 +39,7 @@ async function addObjects(c: pg.Client, sizes: number[], owner?: string, grant?:
 const clone = (source: TestDb, target: TestDb, extra: string[] = []) => ['clone', '--source', source.url, '--target', target.url, ...extra];
 
 describe('large objects', () => {
-  it("pgcopydb's blobs shape — 300 images of 1–200 kB owned by a second role with a grant, and empty ones — cloned exactly, then wiped", async () => {
+  it("pgcopydb's blobs shape — 300 images of 1–200 kB owned by a second role with a grant, empty ones and commented ones — cloned exactly, then wiped", async () => {
     const source = await createTestDb('lo_src');
     const target = await createTestDb('lo_dst');
     await source.query('CREATE TABLE images (id int PRIMARY KEY, img oid)');
@@ -46,6 +47,9 @@ describe('large objects', () => {
     const sizes = Array.from({ length: 300 }, (_, i) => 1024 + ((i * 7919) % 200) * 1024);
     await addObjects(c, sizes, OWNER, READER);
     await addObjects(c, [0, 0, 0]);
+    // commented ones, as pg_dump carries them
+    for (const o of (await c.query<{ oid: string }>('SELECT oid::int8::text AS oid FROM pg_largeobject_metadata ORDER BY oid LIMIT 5')).rows)
+      await c.query(`COMMENT ON LARGE OBJECT ${o.oid} IS 'image ${o.oid}: it''s "quoted"'`);
     await c.query('INSERT INTO images SELECT row_number() OVER (ORDER BY oid), oid FROM pg_largeobject_metadata');
     await c.end();
 

@@ -18,13 +18,16 @@ interface SourceObject {
   hasAcl: boolean;
   /** grantee null: PUBLIC */
   grants: { grantee: string | null; priv: string; grantable: boolean }[] | null;
+  /** COMMENT ON LARGE OBJECT, or null */
+  comment: string | null;
 }
 
 const LIST_SQL = `
 SELECT m.oid::int8::text AS oid, pg_catalog.pg_get_userbyid(m.lomowner) AS owner, m.lomacl IS NOT NULL AS "hasAcl",
        (SELECT json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
                                           'priv', a.privilege_type, 'grantable', a.is_grantable))
-          FROM pg_catalog.aclexplode(m.lomacl) a) AS grants
+          FROM pg_catalog.aclexplode(m.lomacl) a) AS grants,
+       pg_catalog.obj_description(m.oid, 'pg_largeobject') AS comment
   FROM pg_catalog.pg_largeobject_metadata m
  WHERE m.oid >= $1::int8::oid
  ORDER BY m.oid
@@ -41,7 +44,7 @@ export function nextLargeObjectOid(state: RunState): number {
   return last ? last.toOid + 1 : 0;
 }
 
-/** Copy one object's contents chunk by chunk, then its owner and ACL; returns its size. */
+/** Copy one object's contents chunk by chunk, then its owner, ACL and comment; returns its size. */
 async function copyObject(ctx: RunContext, src: pg.ClientBase, dst: pg.ClientBase, o: SourceObject): Promise<number> {
   await dst.query('SELECT pg_catalog.lo_create($1::int8::oid)', [o.oid]);
   let offset = 0;
@@ -65,8 +68,12 @@ async function copyObject(ctx: RunContext, src: pg.ClientBase, dst: pg.ClientBas
       );
     }
   }
+  if (o.comment !== null) await dst.query(`COMMENT ON LARGE OBJECT ${o.oid} IS ${quoteLiteral(o.comment)}`);
   return offset;
 }
+
+/** A string as an SQL literal (COMMENT takes no parameter). */
+const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** Step 5: every large object of the snapshot from where the log stops, batched by bytes (--batch-size) and by count. */
 export async function copyLargeObjects(ctx: RunContext): Promise<void> {
