@@ -64,6 +64,7 @@ export interface RunContext {
   tables: Map<string, SourceTable>;
   sequences: TableRef[];
   sourceVersionNum: number;
+  targetVersionNum: number;
   /** holds the run lock; also carries standalone events */
   lock: pg.Client;
   snapshot: { holder: pg.Client; id: string } | null;
@@ -86,7 +87,19 @@ export interface RunContext {
 /** What createRunContext is given: the context's own fields where they are handed in as they are, and the rest. */
 export type ContextParts = Pick<
   RunContext,
-  'runId' | 'source' | 'target' | 'tools' | 'state' | 'settings' | 'observer' | 'dump' | 'sequences' | 'sourceVersionNum' | 'lock' | 'snapshotIntact'
+  | 'runId'
+  | 'source'
+  | 'target'
+  | 'tools'
+  | 'state'
+  | 'settings'
+  | 'observer'
+  | 'dump'
+  | 'sequences'
+  | 'sourceVersionNum'
+  | 'targetVersionNum'
+  | 'lock'
+  | 'snapshotIntact'
 > & {
   /** the source tables of the plan, filed by tableKey in the context */
   tables: SourceTable[];
@@ -111,6 +124,7 @@ export function createRunContext(p: ContextParts): RunContext {
     tables: new Map(p.tables.map((t) => [tableKey(t.table), t])),
     sequences: p.sequences,
     sourceVersionNum: p.sourceVersionNum,
+    targetVersionNum: p.targetVersionNum,
     lock: p.lock,
     snapshot: p.snapshot,
     snapshotIntact: p.snapshotIntact,

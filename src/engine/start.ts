@@ -51,6 +51,7 @@ function contextFor(
     tables: prepared.tables,
     sequences: prepared.sequences,
     sourceVersionNum: sides.sourceFacts.versionNum,
+    targetVersionNum: sides.targetFacts.versionNum,
     lock: sides.target,
     snapshot: { holder: sides.source, id: prepared.snapshotId },
     snapshotIntact: !resumed,

@@ -212,6 +212,8 @@ export const PostDataItemApplied = z.object({
   name: z.string(),
   durationMs: z.number().nonnegative(),
   worker: z.number().int().nonnegative(),
+  /** an analyze item: the source's statistics carried (PostgreSQL 18+ on both sides), or ANALYZE run; absent in older logs */
+  statistics: z.enum(['carried', 'analyzed']).optional(),
 });
 export const SequencesSynced = z.object({
   type: z.literal('SequencesSynced'),

@@ -49,7 +49,7 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
     case 'TableCompleted':
       return `data: ${tableLabel(ev.table)} copied — ${formatInt(ev.rows)} rows, ${formatBytes(ev.bytes)}`;
     case 'PostDataItemApplied':
-      return `post-data: ${ev.kind} ${ev.name} in ${formatDuration(ev.durationMs)} (w${ev.worker})`;
+      return `post-data: ${ev.kind} ${ev.name}${ev.statistics === 'carried' ? ' (the source’s statistics)' : ''} in ${formatDuration(ev.durationMs)} (w${ev.worker})`;
     case 'SequencesSynced':
       return `sequences: ${ev.count} set to their source values`;
     case 'TableVerified':

@@ -6,7 +6,8 @@ import { pendingPostData } from '../../events/decide.js';
 import type { PlannedPostDataItem, TableRef } from '../../events/schemas.js';
 import type { PostDataItemState } from '../../events/state.js';
 import type { PostItemFacts } from '../pg/catalog.js';
-import { closeTracked, commitWith, openTracked, type RunContext } from '../context.js';
+import { closeTracked, commitWith, openSourceReader, openTracked, type RunContext } from '../context.js';
+import { readSourceStats, restoreStats, statisticsCarried } from '../pg/stats.js';
 import { phaseStarted } from '../phase.js';
 import { runWorkers } from '../workers.js';
 import { allTablesCopied } from './data.js';
@@ -53,6 +54,30 @@ export function analyzeItemId(t: TableRef): string {
  */
 export function plannedAnalyze(relations: TableRef[]): PlannedPostDataItem[] {
   return relations.map((t) => ({ id: analyzeItemId(t), kind: 'analyze', desc: 'ANALYZE', name: tableLabel(t), table: t, refTable: null }));
+}
+
+/**
+ * An analyze item, in the caller's transaction on `target`: on 18 → 18 the source's statistics, read in the run's
+ * snapshot (`source` opens the reader on first use), else — or for a relation never analyzed there, or one with
+ * extended statistics, whose data only ANALYZE computes — ANALYZE on the target. Read when the item runs, not in
+ * preflight: one path for a first run and a resume (each in its own snapshot), and one relation's statistics in
+ * memory at a time, not every relation's for the whole run.
+ */
+export async function applyAnalyze(
+  ctx: RunContext,
+  target: pg.ClientBase,
+  source: () => Promise<pg.ClientBase>,
+  item: Pick<PostDataItemState, 'id' | 'kind' | 'table'>,
+): Promise<'carried' | 'analyzed'> {
+  const table = item.table;
+  if (!table) throw new Error(`analyze item ${item.id} names no relation`);
+  if (statisticsCarried(ctx.sourceVersionNum, ctx.targetVersionNum)) {
+    const reading = await readSourceStats(await source(), table, ctx.sourceVersionNum);
+    // a value the target's server would not take (its WARNING says which) is not carried half: ANALYZE instead
+    if ('carry' in reading && (await restoreStats(target, table, reading.carry))) return 'carried';
+  }
+  await target.query(`${ctx.dump.postPreamble}ANALYZE ${tableKey(table)};`);
+  return 'analyzed';
 }
 
 /** The SQL of an item: the dump's, or the ANALYZE pgclone adds. */
@@ -163,6 +188,7 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
 
   const worker = async (id: number): Promise<void> => {
     let conn: pg.Client | null = null;
+    let reader: pg.Client | null = null;
     try {
       while (!abort.aborted && !ctx.budget.expired()) {
         const item = pick();
@@ -173,6 +199,7 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
         }
         const text = postItemSql(item, sql);
         if (text === undefined) throw new Error(`post-data item ${item.name} (${item.id}) is not in the current dump`);
+        const source = async () => (reader ??= await openSourceReader(ctx, `post-data ${id} statistics`));
         inFlight.add(item.id);
         try {
           await phaseStarted(ctx, 'post-data');
@@ -180,10 +207,18 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
           const c = conn;
           const t0 = Date.now();
           await commitWith(ctx, c, [], async () => {
-            await c.query(ctx.dump.postPreamble + text);
-            return [
-              { type: 'PostDataItemApplied', runId: ctx.runId, itemId: item.id, kind: item.kind, name: item.name, durationMs: Date.now() - t0, worker: id },
-            ];
+            const statistics = item.kind === 'analyze' ? await applyAnalyze(ctx, c, source, item) : undefined;
+            if (!statistics) await c.query(ctx.dump.postPreamble + text);
+            const ev = {
+              type: 'PostDataItemApplied',
+              runId: ctx.runId,
+              itemId: item.id,
+              kind: item.kind,
+              name: item.name,
+              durationMs: Date.now() - t0,
+              worker: id,
+            } as const;
+            return [statistics ? { ...ev, statistics } : ev];
           });
         } finally {
           inFlight.delete(item.id);
@@ -191,7 +226,10 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
         }
       }
     } finally {
-      if (!abort.aborted) await closeTracked(ctx, conn);
+      if (!abort.aborted) {
+        await closeTracked(ctx, conn);
+        await closeTracked(ctx, reader);
+      }
     }
   };
 
