@@ -19,6 +19,8 @@ const run = promisify(execFile);
 const suffix = randomBytes(3).toString('hex');
 const ROLE = `xtra_role_${suffix}`;
 const READER = `xtra_reader_${suffix}`;
+/** the reader logs in with a password: an embedded test server asks for one (scram), a trust server ignores it */
+const READER_PASSWORD = `pw_${suffix}`;
 
 /** What the items need on the target: made with plain SQL on both databases. */
 const PREREQ = `
@@ -264,7 +266,7 @@ let version: number;
 
 beforeAll(async () => {
   await adminQuery(`CREATE ROLE ${ROLE} NOLOGIN`);
-  await adminQuery(`CREATE ROLE ${READER} LOGIN`);
+  await adminQuery(`CREATE ROLE ${READER} LOGIN PASSWORD '${READER_PASSWORD}'`);
   source = await createTestDb('xtra_src');
   target = await createTestDb('xtra_dst');
   await source.query(PREREQ);
@@ -470,7 +472,7 @@ describe('refusals and the completeness probe', () => {
   it('refuses a user mapping whose options the reading role may not see', async () => {
     const u = new URL(db.url);
     u.username = READER;
-    u.password = '';
+    u.password = READER_PASSWORD;
     const c = await connect(u.toString());
     try {
       const r = await readExtra(await reading(c));
