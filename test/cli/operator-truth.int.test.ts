@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { catalogPicture } from '../helpers/compare.js';
 import { BIN, runCli, runIdOf, runUntil, type CliResult, type JsonEvent } from '../helpers/cli.js';
-import { connect, createTestDb, type TestDb } from '../helpers/db.js';
+import { connect, createTestDb, serverUrl, type TestDb } from '../helpers/db.js';
 import { bulkSql } from '../fixtures/fidelity.js';
 import { parseConnString } from '../../src/engine/pg/conninfo.js';
 import { wipeRun } from '../../src/engine/wipe.js';
@@ -38,11 +38,20 @@ async function killedRun(label: string): Promise<{ target: TestDb; runId: string
   return { target, runId: runIdOf(r.events) };
 }
 
+/**
+ * What an operator has besides a printed command: the password, which pgclone never prints — PGPASSWORD, as the
+ * README says (a server that trusts the connection, as the local one, needs none; an embedded one asks).
+ */
+const operatorEnv = (): NodeJS.ProcessEnv => {
+  const password = decodeURIComponent(new URL(serverUrl()).password);
+  return password ? { PGPASSWORD: password } : {};
+};
+
 /** Run a command line exactly as pgclone printed it, through the shell, with `pgclone` being this checkout's. */
 async function runPrinted(line: string): Promise<CliResult> {
   expect(line).toMatch(/^pgclone /);
   const child = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" ${line.slice('pgclone '.length)}`], {
-    env: { ...process.env, NO_COLOR: '1', PGCLONE_USE_DIST: '1' },
+    env: { ...process.env, NO_COLOR: '1', PGCLONE_USE_DIST: '1', ...operatorEnv() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -212,7 +221,8 @@ describe('wipe (item 5)', () => {
     expect(yes.stdout).toContain(`run ${runId} wiped`);
     expect(await stateSetting(target)).toBeNull();
 
-    const again = await runCli(['wipe', runId, '--target', target.url, '--restart', '--yes', '--json']);
+    // the restart reads the source the run recorded, without its password: the operator's PGPASSWORD gives it
+    const again = await runCli(['wipe', runId, '--target', target.url, '--restart', '--yes', '--json'], operatorEnv());
     expect(again.code, again.stderr).toBe(0);
     const started = events(again).find((e) => e.type === 'RunStarted');
     const log = await runCli(['log', runId, '--target', target.url, '--json']);
