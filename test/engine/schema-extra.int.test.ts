@@ -10,7 +10,7 @@ import type { ReadContext, SchemaItem, Unsupported } from '../../src/engine/sche
 import { completenessProbe } from '../../src/engine/schema/probe.js';
 import { readExtra, type ExtraReading } from '../../src/engine/schema/read-extra.js';
 import { adminQuery, connect, createTestDb, dropAllTestDbs, serverUrl, type TestDb } from '../helpers/db.js';
-import { pgDumpFor, serverMajor } from '../helpers/compare.js';
+import { pgDumpFor, pgEnv, serverMajor } from '../helpers/compare.js';
 
 /** pg_dump where one can read the test server (a machine with Node only has none: the catalog rows below still judge) */
 const pgDump = await pgDumpFor(await serverMajor(serverUrl()));
@@ -189,18 +189,6 @@ const EXTRA_KINDS = [
   'event trigger',
   'default acl',
 ];
-
-function pgEnv(url: string): NodeJS.ProcessEnv {
-  const u = new URL(url);
-  return {
-    ...process.env,
-    PGHOST: u.hostname,
-    PGPORT: u.port || '5432',
-    PGUSER: decodeURIComponent(u.username || 'postgres'),
-    PGPASSWORD: decodeURIComponent(u.password),
-    PGDATABASE: u.pathname.slice(1),
-  };
-}
 
 /** pg_dump --schema-only with owners and grants, without the lines that differ between any two dumps. */
 async function dump(url: string): Promise<string> {

@@ -16,7 +16,8 @@ export interface Difference {
   detail: string;
 }
 
-function pgEnv(url: string): NodeJS.ProcessEnv {
+/** libpq's environment for a URL: what pg_dump and psql are given (never argv). */
+export function pgEnv(url: string): NodeJS.ProcessEnv {
   const u = new URL(url);
   return {
     ...process.env,

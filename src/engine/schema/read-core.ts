@@ -307,32 +307,14 @@ export async function readSequences(ctx: ReadContext): Promise<SchemaItem[]> {
     sql += aclSql(ctx, `SEQUENCE ${s.ident}`, s.owner, s.acl);
     sql += commentSql('SEQUENCE', s.ident, s.comment);
     sql += labelSql('SEQUENCE', s.ident, s.labels);
-    out.push(
-      item({
-        key: ref('pg_class', s.oid),
-        desc: 'SEQUENCE',
-        section: 'pre-data',
-        catalog: 'pg_class',
-        oid: s.oid,
-        schema: s.schema,
-        name: s.name,
-        owner: s.owner,
-        sql,
-        deps,
-        priority: PRIORITY.sequence,
-      }),
-    );
+    const seq = { catalog: 'pg_class', oid: s.oid, schema: s.schema, name: s.name, owner: s.owner };
+    out.push(item({ ...seq, key: ref('pg_class', s.oid), desc: 'SEQUENCE', sql, deps, priority: PRIORITY.sequence }));
     if (s.owned) {
       out.push(
         item({
+          ...seq,
           key: `${ref('pg_class', s.oid)}/owned`,
           desc: 'SEQUENCE OWNED BY',
-          section: 'pre-data',
-          catalog: 'pg_class',
-          oid: s.oid,
-          schema: s.schema,
-          name: s.name,
-          owner: s.owner,
           sql: `ALTER SEQUENCE ${s.ident} OWNED BY ${s.owned.ident}.${s.owned.column};\n`,
           deps: [ref('pg_class', s.oid), ref('pg_class', s.owned.table)],
           priority: PRIORITY.sequenceOwned,
