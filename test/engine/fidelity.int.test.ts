@@ -1,7 +1,6 @@
 // Fidelity: a clone of a source full of traps is equal in schema, rows and sequences.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dirname } from 'node:path';
-import { compareDatabases, pgDumpFor, serverMajor } from '../helpers/compare.js';
+import { compareDatabases, pgDumpFor, pgToolsEnv, serverMajor } from '../helpers/compare.js';
 import { noClientTools, runCli } from '../helpers/cli.js';
 import { createTestDb, serverUrl, type TestDb } from '../helpers/db.js';
 import { FIDELITY_SQL } from '../fixtures/fidelity.js';
@@ -60,7 +59,7 @@ describe('clone fidelity', () => {
     const builtin = await createTestDb('fid_builtin');
     const dumped = await createTestDb('fid_pgdump');
     const a = await runCli(['clone', '--source', source.url, '--target', builtin.url, '--schema-engine', 'builtin']);
-    const b = await runCli(['clone', '--source', source.url, '--target', dumped.url, '--schema-engine', 'pg_dump'], { PGCLONE_PG_BIN: dirname(pgDump ?? '') });
+    const b = await runCli(['clone', '--source', source.url, '--target', dumped.url, '--schema-engine', 'pg_dump'], pgToolsEnv(pgDump));
     expect([a.stderr, b.stderr]).toEqual(['', '']);
     expect([a.code, b.code]).toEqual([0, 0]);
     // each run says which engine it used

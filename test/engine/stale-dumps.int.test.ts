@@ -4,11 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { createTestDb, serverUrl } from '../helpers/db.js';
-import { pgDumpFor, serverMajor } from '../helpers/compare.js';
+import { pgDumpFor, pgToolsEnv, serverMajor } from '../helpers/compare.js';
 
 /** The pg_dump engine's own behaviour: where a pg_dump can read the test server (a machine with Node only has none). */
 const pgDump = await pgDumpFor(await serverMajor(serverUrl()));
@@ -26,9 +26,7 @@ describe('schema dumps left by killed runs', () => {
       const source = await createTestDb('stale_src');
       await source.query('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)');
       const target = await createTestDb('stale_dst');
-      const r = await runCli(['clone', '--source', source.url, '--target', target.url, '--schema-engine', 'pg_dump'], {
-        PGCLONE_PG_BIN: dirname(pgDump ?? ''),
-      });
+      const r = await runCli(['clone', '--source', source.url, '--target', target.url, '--schema-engine', 'pg_dump'], pgToolsEnv(pgDump));
       expect(r.code, r.stderr).toBe(0);
       expect(existsSync(stale)).toBe(false);
       expect(existsSync(live)).toBe(true);

@@ -56,6 +56,11 @@ export async function pgDumpFor(serverMajor: number): Promise<string | null> {
   return (await findPgDumps()).find((d) => d.major >= serverMajor)?.bin ?? null;
 }
 
+/** The environment that makes the pg_dump engine use this pg_dump (and its pg_restore): its folder, when it was found by path. */
+export function pgToolsEnv(bin: string | null): NodeJS.ProcessEnv {
+  return bin !== null && bin.startsWith('/') ? { PGCLONE_PG_BIN: bin.slice(0, bin.lastIndexOf('/')) } : {};
+}
+
 export async function serverMajor(url: string): Promise<number> {
   const [r] = await query<{ v: string }>(url, `SELECT current_setting('server_version_num') AS v`);
   return Math.floor(Number(r!.v) / 10000);
