@@ -1,6 +1,6 @@
 // pgclone status [RUN]: every run in the target's log (or one), its state, where it stopped, and what it came to.
 import { suggest } from '../events/commands.js';
-import { checkpointOf, describeMismatches, mismatchedTables, mismatchNextSteps } from '../events/decide.js';
+import { checkpointOf, describeMismatches, mismatchNextSteps } from '../events/decide.js';
 import { foldRun } from '../events/fold.js';
 import { classifyRun, describeHolder, type Classification, type RunLiveness } from '../events/liveness.js';
 import type { ConnectionIdentity } from '../events/schemas.js';
@@ -13,6 +13,7 @@ import { pickRun } from '../engine/pick-run.js';
 import { ago, formatBytes, formatDuration, formatInt, timestamp, whereStopped } from '../ui/format.js';
 import { connFlag, secretsOf, stallThresholdFrom, type Flags, type Output } from './common.js';
 import { eventNoun } from '../ui/event-text.js';
+import { durationOf, runSummary } from '../events/summary.js';
 
 /**
  * `status RUN` answers "did this run finish, verified?" by its exit code: 0 only for a finished run whose
@@ -30,50 +31,6 @@ export const STATUS_EXIT: Record<RunLiveness, ExitCode> = {
 };
 
 const where = (id: ConnectionIdentity) => `${id.user}@${id.host}:${id.port}/${id.database}`;
-
-/** From its start to its finish, or to its last event when it has not finished. */
-function durationOf(s: RunState): number {
-  if (s.outcome.kind === 'finished') return s.outcome.durationMs;
-  return Math.max(0, Date.parse(s.lastEventAt) - Date.parse(s.startedAt));
-}
-
-function verificationOf(s: RunState): 'passed' | 'mismatch' | 'skipped' | null {
-  return s.outcome.kind === 'finished' ? s.outcome.verification : null;
-}
-
-function jsonOf(s: RunState, c: Classification): Record<string, unknown> {
-  const id = ({ host, port, database, user, serverVersion }: ConnectionIdentity) => ({ host, port, database, user, serverVersion });
-  return {
-    runId: s.runId,
-    state: c.state,
-    phase: s.phase,
-    where: whereStopped(s),
-    source: id(s.source),
-    target: id(s.target),
-    startedAt: s.startedAt,
-    finishedAt: s.outcome.kind === 'finished' ? s.outcome.at : null,
-    wipedAt: s.outcome.kind === 'wiped' ? s.outcome.at : null,
-    durationMs: durationOf(s),
-    lastEventAt: s.lastEventAt,
-    silentForMs: c.silentForMs,
-    holder: c.holder,
-    tables: s.tableOrder.length,
-    rowsDone: s.rowsDone,
-    rowsTotal: checkpointOf(s).rowsTotal,
-    bytesDone: s.bytesDone,
-    postDataItems: s.postDataOrder.length,
-    verification: verificationOf(s),
-    mismatchedTables: mismatchedTables(s).map((v) => ({
-      table: v.table,
-      sourceRows: v.sourceRows,
-      targetRows: v.targetRows,
-      sourceChecksum: v.sourceChecksum,
-      targetChecksum: v.targetChecksum,
-    })),
-    retries: s.retries.length,
-    snapshotLost: s.snapshotLost,
-  };
-}
 
 function textOf(s: RunState, c: Classification): string[] {
   const done = c.state === 'finished' || c.state === 'mismatched' || c.state === 'wiped';
@@ -123,7 +80,7 @@ export async function statusCommand(runId: string | undefined, flags: Flags, out
     );
     const now = new Date();
     const rows = runs.map((s) => ({ s, c: classifyRun(s, locks.get(s.runId) ?? null, now, threshold) }));
-    if (flags.json === true) for (const { s, c } of rows) out.line(JSON.stringify(jsonOf(s, c)));
+    if (flags.json === true) for (const { s, c } of rows) out.line(JSON.stringify(runSummary(s, c)));
     else if (rows.length === 0) out.line('no runs in the target’s pgclone log');
     else for (const { s, c } of rows) for (const l of textOf(s, c)) out.line(l);
     const one = rows[0];

@@ -1,11 +1,10 @@
 // Numbers for people: bytes, rates, durations, ETAs, and where a run stopped.
-import { checkpointOf, mismatchedTables, mismatchNextSteps } from '../events/decide.js';
+import { mismatchedTables, mismatchNextSteps } from '../events/decide.js';
 import type { RunState } from '../events/state.js';
 import { pausedWithin } from './progress.js';
+import { formatInt } from '../events/summary.js';
 
-export function formatInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
+export { formatInt, percent, whereStopped } from '../events/summary.js';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
@@ -39,28 +38,6 @@ export function formatDuration(ms: number): string {
   if (m < 60) return `${m} min ${Math.round(s - m * 60)} s`;
   const h = Math.floor(m / 60);
   return `${h} h ${m - h * 60} min`;
-}
-
-export function percent(done: number, total: number): number {
-  if (total <= 0) return done > 0 ? 100 : 0;
-  return Math.min(100, Math.floor((done / total) * 100));
-}
-
-/** "data at public.storyboard_panels — 707 / 2,430 rows (29 %)" */
-export function whereStopped(state: RunState): string {
-  const cp = checkpointOf(state);
-  if (cp.phase === 'data' && cp.currentTable) {
-    const t = cp.currentTable;
-    const approx = t.exact ? '' : '~';
-    return `data at ${t.table} — ${formatInt(t.rowsDone)} / ${approx}${formatInt(t.rowsTotal)} rows (${percent(t.rowsDone, t.rowsTotal)} %)`;
-  }
-  if (cp.phase === 'post-data') {
-    const total = state.postDataOrder.length;
-    const done = total - state.postDataOrder.filter((id) => !state.postData[id]?.applied).length;
-    return `post-data — ${done} / ${total} items`;
-  }
-  if (cp.phase === 'data') return `data — ${formatInt(cp.rowsDone)} / ~${formatInt(cp.rowsTotal)} rows`;
-  return cp.phase;
 }
 
 /** What verification found different, counted by kind: "1 table differs", "2 tables and 1 sequence differ". */
