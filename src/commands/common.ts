@@ -6,6 +6,7 @@ import { UsageError } from '../engine/errors.js';
 import type { RoleMapping } from '../engine/role-map.js';
 import { DEFAULT_STALL_THRESHOLD_MS } from '../events/liveness.js';
 import { DEFAULT_BATCH_BYTES } from '../engine/plan.js';
+import { RUN_DEFAULTS } from '../engine/run-options.js';
 
 export type Flags = Record<string, string | boolean | string[] | undefined>;
 
@@ -53,8 +54,7 @@ export function connFlag(flags: Flags, name: 'source' | 'target', required: bool
   return parseConnString(String(v), name);
 }
 
-/** What a run takes when its flags say nothing. */
-export const RUN_DEFAULTS = { jobs: 2, indexJobs: 2, maintenanceWorkMemBytes: 256 << 20 };
+export { RUN_DEFAULTS };
 
 export function runOptionsFrom(flags: Flags): RunOptions {
   const filters: Filters = {

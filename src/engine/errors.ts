@@ -21,7 +21,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export type ErrorKind = 'usage' | 'connect' | 'preflight' | 'locked' | 'resume-refused' | 'corrupt-log' | 'nothing-to-do' | 'mismatch' | 'transient' | 'failed';
 
-const EXIT_OF: Record<ErrorKind, ExitCode> = {
+export const EXIT_OF: Record<ErrorKind, ExitCode> = {
   usage: EXIT.usage,
   connect: EXIT.connect,
   preflight: EXIT.preflight,

@@ -73,7 +73,8 @@ function clientConfig(info: ConnInfo, opts: OpenOptions, attempt: 'ssl' | 'plain
     database: info.database,
     user: info.user,
     // no password given: ~/.pgpass or PGPASSFILE, read here (pg's own lookup is deprecated and says so on stderr)
-    password: info.password ?? (() => passwordFromPassfile(info)),
+    // passfile false: a function that gives none, since pg itself would fall back to PGPASSWORD for a missing one
+    password: info.password ?? (info.passfile === false ? () => Promise.resolve(undefined as unknown as string) : () => passwordFromPassfile(info)),
     ssl: info.host.startsWith('/') ? false : sslConfig(info, attempt),
     application_name: applicationName(),
     connectionTimeoutMillis: opts.connectTimeoutMs ?? (info.connectTimeoutSec ? info.connectTimeoutSec * 1000 : CONNECT_TIMEOUT_MS),

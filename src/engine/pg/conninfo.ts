@@ -14,6 +14,8 @@ export interface ConnInfo {
   sslmode: SslMode;
   sslrootcert: string | undefined;
   connectTimeoutSec: number | undefined;
+  /** false: no password given means none, never ~/.pgpass or PGPASSFILE (the library's connections: no libpq environment) */
+  passfile?: false;
 }
 
 const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];

@@ -1,0 +1,48 @@
+// The library's connections: a connection string or a pg-style config, completed without the libpq environment.
+import { parseConnString, type ConnInfo, type SslMode } from '../pg/conninfo.js';
+import { UsageError } from '../errors.js';
+
+/** The fields of a `pg` client config the library understands (a password as a string; SSL as pg or libpq says it). */
+export interface ConnectionConfig {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  password?: string;
+  /** as pg takes it: false = no SSL, true = SSL without checking the certificate, an object = checked unless rejectUnauthorized is false */
+  ssl?: boolean | { rejectUnauthorized?: boolean };
+  /** as libpq takes it; wins over `ssl` */
+  sslmode?: SslMode;
+}
+
+/** A connection string (URL or key=value) or a config object. Nothing is read from process.env, nor from ~/.pgpass. */
+export type Connection = string | ConnectionConfig;
+
+function sslModeOf(ssl: ConnectionConfig['ssl']): SslMode | undefined {
+  if (ssl === undefined) return undefined;
+  if (ssl === false) return 'disable';
+  if (ssl === true || ssl.rejectUnauthorized === false) return 'require';
+  return 'verify-full';
+}
+
+export function connInfoOf(c: Connection, what: 'source' | 'target'): ConnInfo {
+  if (typeof c === 'string') return { ...parseConnString(c, what, {}), passfile: false };
+  if (c === null || typeof c !== 'object') throw new UsageError(`${what}: a connection string or a config object is required`);
+  if (c.password !== undefined && typeof c.password !== 'string') throw new UsageError(`${what}: password must be a string`);
+  const base = parseConnString(c.connectionString ?? '', what, {});
+  const port = c.port ?? base.port;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${what}: invalid port "${String(port)}"`);
+  const user = c.user ?? base.user;
+  return {
+    ...base,
+    host: c.host ?? base.host,
+    port,
+    user,
+    // libpq's default database is the user's name: the parsed base took the OS user's
+    database: c.database ?? (c.connectionString !== undefined || c.user === undefined ? base.database : user),
+    password: c.password ?? base.password,
+    sslmode: c.sslmode ?? sslModeOf(c.ssl) ?? base.sslmode,
+    passfile: false,
+  };
+}
