@@ -16,7 +16,8 @@ import type { ConnInfo } from '../pg/conninfo.js';
 import { defaultRunOptions } from '../run-options.js';
 import { resumeRun, startClone } from '../start.js';
 import { connInfoOf, type Connection } from './connection.js';
-import { newestOf, readingTarget } from './runs.js';
+import { readingTarget } from './reading.js';
+import { newestOf } from './runs.js';
 
 /** A new run's options; what is left out takes the CLI's defaults. */
 export type StepOptions = Partial<Omit<RunOptions, 'filters'>> & { filters?: Partial<Filters> };
@@ -30,7 +31,8 @@ export interface StepRequest {
   signal?: AbortSignal;
   /** for the run this call starts when the target's log has none; a run already under way keeps its own */
   options?: StepOptions;
-  settings?: Partial<Pick<EngineSettings, 'ioTimeoutMs' | 'maxRetries' | 'retryBaseMs'>>;
+  /** the engine's patience: a silent connection is cut after ioTimeoutMs; transient failures are retried maxRetries times, from retryBaseMs */
+  settings?: { ioTimeoutMs?: number; maxRetries?: number; retryBaseMs?: number };
 }
 
 /**
