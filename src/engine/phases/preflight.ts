@@ -116,11 +116,14 @@ export async function openSides(sourceInfo: ConnInfo, targetInfo: ConnInfo, engi
   }
 }
 
-async function unreadableTables(source: pg.ClientBase): Promise<string[]> {
+/** Relations the source role may not SELECT: of the user schemas, or only of `oids` (what is to be cloned). */
+async function unreadableTables(source: pg.ClientBase, oids: number[] | null = null): Promise<string[]> {
   const r = await source.query<{ name: string }>(
     `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgclone')
-        AND n.nspname NOT LIKE 'pg_toast%' AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY 1 LIMIT 20`,
+        AND n.nspname NOT LIKE 'pg_toast%' AND ($1::oid[] IS NULL OR c.oid = ANY($1::oid[]))
+        AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY 1 LIMIT 20`,
+    [oids],
   );
   return r.rows.map((x) => x.name);
 }
@@ -322,13 +325,8 @@ export async function prepare(sides: Sides, sourceInfo: ConnInfo, options: RunOp
   const seqOids = dump.toc.filter((e) => e.desc === 'SEQUENCE' && e.section === 'pre-data').map((e) => e.oid);
   const excluded = options.filters.excludeTableData.map(parseNamePattern);
   // pg_dump fails on a table it may not read; the catalogs are readable to anyone, so the built-in engine asks
-  const readable = await source.query<{ name: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.oid = ANY($1::oid[]) AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY 1 LIMIT 20`,
-    [[...tableOids, ...seqOids]],
-  );
-  if (readable.rows.length > 0)
-    throw refuse(`the source role cannot read everything to be cloned: no SELECT on ${readable.rows.map((x) => x.name).join(', ')}`);
+  const unreadable = await unreadableTables(source, [...tableOids, ...seqOids]);
+  if (unreadable.length > 0) throw refuse(`the source role cannot read everything to be cloned: no SELECT on ${unreadable.join(', ')}`);
   const all = await sourceTables(source, tableOids);
   const tables = all.filter((t) => t.relkind === 'r' && !matchesAny(t.table, excluded));
 
