@@ -487,6 +487,8 @@ interface IndexRow {
   schema: string;
   name: string;
   ident: string;
+  /** the index's own name, quoted (CLUSTER ON and USING INDEX take it unqualified) */
+  bare: string;
   table: number;
   tident: string;
   def: string;
@@ -503,7 +505,7 @@ interface IndexRow {
 export async function readIndexes(ctx: ReadContext): Promise<SchemaItem[]> {
   if (ctx.relations.length === 0) return [];
   const r = await ctx.db.query<IndexRow>(
-    `SELECT ic.oid::int AS oid, n.nspname AS schema, ic.relname AS name, format('%I.%I', n.nspname, ic.relname) AS ident, c.oid::int AS table,
+    `SELECT ic.oid::int AS oid, n.nspname AS schema, ic.relname AS name, format('%I.%I', n.nspname, ic.relname) AS ident, quote_ident(ic.relname) AS bare, c.oid::int AS table,
             format('%I.%I', tn.nspname, c.relname) AS tident, pg_get_indexdef(ic.oid) AS def, x.indisclustered AS clustered, x.indisreplident AS replident,
             EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = ic.oid AND k.contype IN ('p', 'u', 'x') AND k.conrelid = c.oid) AS constraint,
             (SELECT json_build_object('oid', p.oid::int, 'ident', format('%I.%I', pn.nspname, p.relname)) FROM pg_catalog.pg_inherits i
@@ -521,43 +523,23 @@ export async function readIndexes(ctx: ReadContext): Promise<SchemaItem[]> {
   for (const x of r.rows) {
     let sql = x.constraint ? '' : `${x.def};\n`;
     for (const s of x.stats ?? []) sql += `ALTER INDEX ${x.ident} ALTER COLUMN ${s.num} SET STATISTICS ${s.target};\n`;
-    if (x.clustered) sql += `ALTER TABLE ${x.tident} CLUSTER ON ${quoteLast(x.ident)};\n`;
-    if (x.replident) sql += `ALTER TABLE ONLY ${x.tident} REPLICA IDENTITY USING INDEX ${quoteLast(x.ident)};\n`;
+    if (x.clustered) sql += `ALTER TABLE ${x.tident} CLUSTER ON ${x.bare};\n`;
+    if (x.replident) sql += `ALTER TABLE ONLY ${x.tident} REPLICA IDENTITY USING INDEX ${x.bare};\n`;
     sql += commentSql('INDEX', x.ident, x.comment);
-    if (x.constraint && sql !== '') {
-      // what the index of a key needs besides its constraint: in the constraint's item, after it
-      out.push(
-        item({
-          key: `${ref('pg_class', x.oid)}/extra`,
-          desc: 'INDEX',
-          section: 'post-data',
-          catalog: 'pg_class',
-          oid: x.oid,
-          schema: x.schema,
-          name: x.name,
-          owner: x.owner,
-          sql,
-          into: ref('pg_class', x.oid),
-          priority: PRIORITY.index,
-        }),
-      );
-    } else if (!x.constraint) {
-      out.push(
-        item({
-          key: ref('pg_class', x.oid),
-          desc: 'INDEX',
-          section: 'post-data',
-          catalog: 'pg_class',
-          oid: x.oid,
-          schema: x.schema,
-          name: x.name,
-          owner: x.owner,
-          sql,
-          deps: [ref('pg_class', x.table)],
-          priority: PRIORITY.index,
-        }),
-      );
-    }
+    // a key's index is made by its constraint: what it needs besides goes in the constraint's item, after it
+    const own = {
+      desc: 'INDEX',
+      section: 'post-data' as const,
+      catalog: 'pg_class',
+      oid: x.oid,
+      schema: x.schema,
+      name: x.name,
+      owner: x.owner,
+      sql,
+      priority: PRIORITY.index,
+    };
+    if (!x.constraint) out.push(item({ ...own, key: ref('pg_class', x.oid), deps: [ref('pg_class', x.table)] }));
+    else if (sql !== '') out.push(item({ ...own, key: `${ref('pg_class', x.oid)}/extra`, into: ref('pg_class', x.oid) }));
     if (x.parent) {
       out.push(
         item({
@@ -577,12 +559,6 @@ export async function readIndexes(ctx: ReadContext): Promise<SchemaItem[]> {
     }
   }
   return out;
-}
-
-/** The last part of a qualified, quoted name (CLUSTER ON and USING INDEX take the index's bare name). */
-function quoteLast(ident: string): string {
-  const m = /(?:^|\.)((?:"(?:[^"]|"")*")|[^."]+)$/.exec(ident);
-  return m ? (m[1] as string) : ident;
 }
 
 /** Triggers (not internal, not a partition's clone of its parent's), with their enabled state. */
