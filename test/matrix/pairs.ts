@@ -94,7 +94,7 @@ export async function runPair(servers: Partial<Record<Major, string>>, pair: Pai
     result.seconds = (Date.now() - t0) / 1000;
     result.code = r.code;
     // pgclone never copies a secret: the fixture's user mapping arrives without its password, which the operator adds
-    await query(targetUrl, `ALTER USER MAPPING FOR k_reader SERVER k_fdw_srv OPTIONS (ADD password 'it''s secret')`).catch(() => undefined);
+    await query(targetUrl, fixtures.FIDELITY_SECRETS_SQL);
     const errors: string[] = [];
     if (r.signal) errors.push(`clone killed by ${r.signal}`);
     else if (r.code !== 0 || r.stderr.trim() !== '') errors.push(essence(r.stderr) || essence(r.stdout.split('\n').slice(-5).join('\n')));

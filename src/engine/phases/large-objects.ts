@@ -68,12 +68,9 @@ async function copyObject(ctx: RunContext, src: pg.ClientBase, dst: pg.ClientBas
       );
     }
   }
-  if (o.comment !== null) await dst.query(`COMMENT ON LARGE OBJECT ${o.oid} IS ${quoteLiteral(o.comment)}`);
+  if (o.comment !== null) await dst.query(`COMMENT ON LARGE OBJECT ${o.oid} IS ${dst.escapeLiteral(o.comment)}`);
   return offset;
 }
-
-/** A string as an SQL literal (COMMENT takes no parameter). */
-const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** Step 5: every large object of the snapshot from where the log stops, batched by bytes (--batch-size) and by count. */
 export async function copyLargeObjects(ctx: RunContext): Promise<void> {
