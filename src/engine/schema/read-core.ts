@@ -1,7 +1,7 @@
 // Schemas, extensions, types (enum, composite, domain, range) and sequences, read from the source's catalogs.
 import { PRIORITY, schemaItem, type ReadContext, type SchemaItem, type Unsupported } from './model.js';
 import { aclExpr, aclSql, commentExpr, commentSql, labelsExpr, labelSql, ownerSql, ref, type AclEntry, type Label } from './sql.js';
-import { extensionMember } from './select.js';
+import { userMade } from './select.js';
 
 const item = schemaItem;
 
@@ -146,7 +146,7 @@ export async function readTypes(ctx: ReadContext): Promise<{ items: SchemaItem[]
        LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
       WHERE t.typnamespace = ANY($1::oid[]) AND t.typtype IN ('e', 'c', 'd', 'r')
         AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c')
-        AND NOT ${extensionMember('pg_type', 't.oid')} AND t.oid >= 16384
+        AND ${userMade('pg_type', 't.oid')}
       ORDER BY n.nspname, t.typname`,
     [ctx.namespaces],
   );

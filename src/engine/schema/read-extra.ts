@@ -3,6 +3,7 @@
 // user mappings, publications, event triggers and default privileges; and, by name, what cannot be reproduced.
 import { PRIORITY, schemaItem, type ReadContext, type SchemaItem, type Unsupported } from './model.js';
 import { aclExpr, aclSql, commentExpr, commentSql, genericOptions, labelsExpr, labelSql, ownerSql, ref, type AclEntry, type Label } from './sql.js';
+import { userMade } from './select.js';
 
 export interface ExtraReading {
   items: SchemaItem[];
@@ -11,12 +12,6 @@ export interface ExtraReading {
 }
 
 type Part = Partial<ExtraReading>;
-
-/** SQL: the object was made by a user, not built in and not by an extension's script. */
-function userMade(catalog: string, oid: string): string {
-  return `${oid} >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend member
-            WHERE member.classid = 'pg_catalog.${catalog}'::pg_catalog.regclass AND member.objid = ${oid} AND member.deptype IN ('e', 'i'))`;
-}
 
 /** SQL: the quoted owner. */
 const ownerOf = (col: string) => `quote_ident(pg_catalog.pg_get_userbyid(${col}))`;

@@ -1,7 +1,7 @@
 // Functions and procedures (every language), as pg_get_functiondef writes them; aggregates are read-extra's.
 import { PRIORITY, type ReadContext, type SchemaItem } from './model.js';
 import { aclExpr, aclSql, commentExpr, commentSql, labelsExpr, labelSql, ownerSql, ref, type AclEntry, type Label } from './sql.js';
-import { extensionMember } from './select.js';
+import { userMade } from './select.js';
 
 export async function readRoutines(ctx: ReadContext): Promise<SchemaItem[]> {
   if (ctx.namespaces.length === 0) return [];
@@ -23,9 +23,7 @@ export async function readRoutines(ctx: ReadContext): Promise<SchemaItem[]> {
             ${commentExpr('pg_proc', 'p.oid')} AS comment, ${labelsExpr('pg_proc', 'p.oid')} AS labels,
             array(SELECT x::int FROM unnest(p.proargtypes::oid[] || coalesce(p.proallargtypes, '{}'::oid[]) || ARRAY[p.prorettype]) x) AS types
        FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-      WHERE p.pronamespace = ANY($1::oid[]) AND p.prokind IN ('f', 'p', 'w') AND NOT ${extensionMember('pg_proc', 'p.oid')}
-        -- what a type made by itself (a multirange's constructors) goes with it
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objid = p.oid AND i.deptype = 'i')
+      WHERE p.pronamespace = ANY($1::oid[]) AND p.prokind IN ('f', 'p', 'w') AND ${userMade('pg_proc', 'p.oid')}
       ORDER BY n.nspname, p.proname, p.oid::pg_catalog.regprocedure::text`,
     [ctx.namespaces],
   );

@@ -12,6 +12,15 @@ export function extensionMember(catalog: string, oid: string): string {
   return `EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = 'pg_catalog.${catalog}'::pg_catalog.regclass AND e.objid = ${oid} AND e.deptype = 'e')`;
 }
 
+/**
+ * SQL: the object was made by a user — not built in, not by an extension's script, not internally by another object
+ * (a multirange's constructors and casts, a key's index): what goes with something else is not read on its own.
+ */
+export function userMade(catalog: string, oid: string): string {
+  return `${oid} >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend member
+            WHERE member.classid = 'pg_catalog.${catalog}'::pg_catalog.regclass AND member.objid = ${oid} AND member.deptype IN ('e', 'i'))`;
+}
+
 export interface Selection {
   namespaces: number[];
   relations: number[];
