@@ -1,6 +1,6 @@
-// Clone SOURCE into TARGET with step() in a loop, one budget at a time, under Node or Bun (Deno 2.9: the
-// schema phase runs, then the data copy stalls — see the README).
+// Clone SOURCE into TARGET with step() in a loop, one budget at a time, under Node, Deno or Bun.
 //   node examples/step-loop.mjs SOURCE_URL TARGET_URL [BUDGET_MS]
+//   deno run --allow-net --allow-read --allow-env --allow-sys examples/step-loop.mjs SOURCE_URL TARGET_URL [BUDGET_MS]
 //   bun examples/step-loop.mjs SOURCE_URL TARGET_URL [BUDGET_MS]
 // 'pgclone' is this package itself, found through package.json's "exports" (its name refers to itself from inside it);
 // from your own project it is the installed package. The build must exist: npm run build.

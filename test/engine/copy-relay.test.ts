@@ -10,39 +10,69 @@ const msg = (type: string, body: Buffer) => {
   return Buffer.concat([h, body]);
 };
 
-/** A fake node-postgres connection whose socket yields the given chunks. */
+/** A fake node-postgres connection whose socket flows the given chunks as 'data', one per tick, while not paused. */
 function fakeConnection(chunks: Buffer[]) {
   const handedBack: Buffer[] = [];
+  let paused = false;
+  let scheduled = false;
+  const counts = { pauses: 0 };
+  const flow = () => {
+    scheduled = false;
+    if (paused) return;
+    const c = chunks.shift();
+    if (!c) return;
+    stream.emit('data', c);
+    schedule();
+  };
+  const schedule = () => {
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flow);
+    }
+  };
   const stream = Object.assign(new EventEmitter(), {
-    read: () => chunks.shift() ?? null,
     write: () => true,
-    pause: () => undefined,
-    // like a socket: once resumed, what was not read arrives as 'data'
+    pause: () => {
+      counts.pauses++;
+      paused = true;
+    },
     resume: () => {
-      for (const c of chunks.splice(0)) stream.emit('data', c);
+      paused = false;
+      schedule();
     },
   });
   stream.on('data', (b: Buffer) => handedBack.push(b));
-  const conn = { stream, query: () => setImmediate(() => stream.emit('readable')), sendCopyFail: () => undefined };
-  return { conn, handedBack };
+  const conn = { stream, query: () => schedule(), sendCopyFail: () => undefined };
+  return { conn, handedBack, counts, left: () => chunks.length };
 }
 
-async function relay(wire: Buffer, cuts: number[]): Promise<{ out: Buffer; back: Buffer; frames: number }> {
+async function relay(wire: Buffer, cuts: number[], slow = false): Promise<{ out: Buffer; back: Buffer; frames: number; pauses: number }> {
   const chunks: Buffer[] = [];
   let at = 0;
   for (const c of [...cuts, wire.length]) {
     chunks.push(wire.subarray(at, c));
     at = c;
   }
-  const { conn, handedBack } = fakeConnection(chunks.filter((c) => c.length > 0));
+  const { conn, handedBack, counts, left } = fakeConnection(chunks.filter((c) => c.length > 0));
   const s = new CopyOutFrames('COPY x TO STDOUT');
   const got: Buffer[] = [];
-  s.on('data', (b: Buffer) => got.push(b));
   const ended = new Promise((r) => s.on('end', r));
+  if (!slow) s.on('data', (b: Buffer) => got.push(b));
+  else {
+    // a consumer that takes one chunk per timer turn: the relay's buffer fills and the socket must pause
+    const take = () => {
+      let b: Buffer | null;
+      if ((b = s.read() as Buffer | null) !== null) got.push(b);
+      if (!s.readableEnded) setTimeout(take, 1);
+    };
+    s.once('readable', take);
+  }
   s.submit(conn);
   await ended;
-  await new Promise((r) => process.nextTick(r));
-  return { out: Buffer.concat(got), back: Buffer.concat(handedBack), frames: s.frames };
+  // what follows CopyDone keeps flowing to node-postgres's handler; wait until the socket has nothing left
+  while (left() > 0) await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  return { out: Buffer.concat(got), back: Buffer.concat(handedBack), frames: s.frames, pauses: counts.pauses };
 }
 
 function rng(seed: number) {
@@ -96,5 +126,16 @@ describe('CopyOutFrames', () => {
     );
     expect(r.out.equals(Buffer.concat([msg('d', Buffer.from('a\n')), msg('d', Buffer.from('bb\n'))]))).toBe(true);
     expect(r.back.equals(tail)).toBe(true);
+  });
+
+  it('a slow consumer pauses the socket and every frame still goes through, in order', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => msg('d', Buffer.alloc(100_000, i)));
+    const big = Buffer.concat([msg('H', Buffer.from([0])), ...many, msg('c', Buffer.alloc(0)), tail]);
+    const cuts = Array.from({ length: 60 }, (_, i) => Math.floor(((i + 1) * big.length) / 61));
+    const r = await relay(big, cuts, true);
+    expect(r.pauses).toBeGreaterThan(0);
+    expect(r.out.equals(Buffer.concat(many))).toBe(true);
+    expect(r.back.equals(tail)).toBe(true);
+    expect(r.frames).toBe(40);
   });
 });

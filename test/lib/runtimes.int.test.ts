@@ -11,10 +11,11 @@ import { createTestDb } from '../helpers/db.js';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE = 'examples/step-loop.mjs';
-// Deno is left out: under Deno 2.9.6 the COPY relay (src/engine/pg/copy-relay.ts) never gets data — its socket, taken from
-// flowing to paused + 'readable', emits no 'readable' there — so the copy fails "the copy stalled: no data for 60 s".
+// Deno gets the permissions a function has (network, reading its files, environment, system facts), no more.
+const DENO_ALLOW = ['--allow-net', '--allow-read', '--allow-env', '--allow-sys'];
 const RUNTIMES: { name: string; argv: string[] }[] = [
   { name: 'node', argv: [process.execPath, EXAMPLE] },
+  { name: 'deno', argv: [`${root}node_modules/.bin/deno`, 'run', ...DENO_ALLOW, EXAMPLE] },
   { name: 'bun', argv: [`${root}node_modules/.bin/bun`, EXAMPLE] },
 ];
 

@@ -5,6 +5,9 @@
 // slices of what the socket read), drops the few other messages a COPY can carry (notices, parameter changes),
 // and hands everything from CopyDone on back to node-postgres. Only whole frames ever reach the target, so a
 // CopyFail after a failure is always read as one.
+//
+// The socket stays in flowing mode ('data' events, paused while the consumer is full and resumed when it asks
+// again): Deno's node:net never emits 'readable' on a paused socket, so a relay that pulls with read() stalls there.
 import { Readable, Writable } from 'node:stream';
 
 const COPY_DATA = 0x64; // 'd'
@@ -12,7 +15,6 @@ const COPY_DONE = 0x63; // 'c'
 const SKIPPED = new Set([0x48 /* H CopyOutResponse */, 0x4e /* N Notice */, 0x53 /* S ParameterStatus */, 0x41 /* A Notification */]);
 
 interface PgSocket extends NodeJS.EventEmitter {
-  read(): Buffer | null;
   write(b: Buffer): boolean;
   pause(): void;
   resume(): void;
@@ -35,15 +37,16 @@ export class CopyOutFrames extends Readable {
   frames = 0;
   private connection: PgConnection | null = null;
   private pgHandler: ((b: Buffer) => void) | null = null;
-  private drained = false;
-  private forwarding = false;
   private finished = false;
   /** pieces of a frame not yet complete, and how many bytes it still lacks (-1: its header is incomplete) */
   private partial: Buffer[] = [];
   private lacking = 0;
   /** bytes of a non-CopyData message still to skip */
   private skipping = 0;
-  private readonly onReadable = () => this.forward();
+  private readonly onData = (chunk: Buffer) => {
+    if (this.finished) return;
+    if (!this.scan(chunk) && !this.finished) this.connection?.stream.pause();
+  };
 
   constructor(private readonly text: string) {
     super({ highWaterMark: 1 << 20 });
@@ -60,23 +63,13 @@ export class CopyOutFrames extends Readable {
     if (handlers.length !== 1) throw new Error('unexpected listeners on the connection');
     this.pgHandler = handlers[0] as (b: Buffer) => void;
     s.removeListener('data', this.pgHandler);
-    s.pause();
-    s.on('readable', this.onReadable);
+    s.on('data', this.onData);
     connection.query(this.text);
   }
 
+  /** the consumer wants more: let the socket flow again (it was paused only when a push said "full") */
   override _read(): void {
-    this.drained = true;
-    this.forward();
-  }
-
-  private forward(): void {
-    if (this.forwarding || !this.drained || !this.connection || this.finished) return;
-    this.forwarding = true;
-    const s = this.connection.stream;
-    let chunk: Buffer | null;
-    while (this.drained && !this.finished && (chunk = s.read()) !== null) this.drained = this.scan(chunk);
-    this.forwarding = false;
+    if (this.connection && !this.finished) this.connection.stream.resume();
   }
 
   /** Scan one socket read; push the whole frames it completes. Returns whether the consumer wants more. */
@@ -158,7 +151,7 @@ export class CopyOutFrames extends Readable {
     for (const b of out) this.push(b);
     const conn = this.connection as PgConnection;
     const s = conn.stream;
-    s.removeListener('readable', this.onReadable);
+    s.removeListener('data', this.onData);
     const handler = this.pgHandler as (b: Buffer) => void;
     s.on('data', handler);
     const done = rest[0] === COPY_DONE;
