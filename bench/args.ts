@@ -26,6 +26,8 @@ export const USAGE = `npm run bench -- [options]      (or: node --import tsx ben
   --only LIST                 comma-separated subset of: ${ALL_TOOLS.filter((t) => t !== 'pgclone-4x').join(', ')}
                                 pgclone         pgclone, default options (the built-in schema engine)
                                 pgclone-pgdump  pgclone, --schema-engine pg_dump (the reference path), for the schema-engine comparison
+                                pgclone-lib     the library: step() with 2 s budgets in a loop under Node (bench/step-driver.mjs)
+                                pgclone-lib-deno  the same under Deno (the Edge Function runtime)
                                 pgdump          pg_dump | psql
                                 pgdump-dir      pg_dump -Fd -jN + pg_restore -jN
                                 pgcopydb        pgcopydb clone
