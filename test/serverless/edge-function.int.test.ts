@@ -106,4 +106,28 @@ describe('examples/supabase-edge-function under Deno, through the local platform
     expect(r.overlap?.report?.next).toBe('none');
     for (const line of screen.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
   }, 400_000);
+
+  it("CPU budget: the handler's CPU watch stops each step at a boundary once 100 ms of CPU are spent; the chain finishes", async () => {
+    const target = await createTestDb('edge_cpu');
+    const r = await runStory({
+      source: source.url,
+      target: target.url,
+      shape: 'clean',
+      // the wall clock never binds here: only the CPU watch stops a step
+      wallLimitMs: 120_000,
+      handlerWallMs: 120_000,
+      handlerMarginMs: 20_000,
+      cpuBudgetMs: 100,
+      maxInvocations: 80,
+    });
+    console.log(`${show(r)}; suspended by: ${[...new Set(r.suspendReasons)].join(' / ')}`);
+    // the whole clone takes several times 100 ms of CPU: the first step cannot be the last
+    expect(r.invocations.length).toBeGreaterThanOrEqual(2);
+    expect(r.invocations.at(-1)?.report?.outcome).toBe('finished');
+    expect(r.invocations.every((i) => i.end === 'reported')).toBe(true);
+    expect(r.suspendReasons.length).toBe(r.invocations.length - 1);
+    expect(new Set(r.suspendReasons)).toEqual(new Set(["the function's CPU budget of 100 ms was spent"]));
+    expect(r.differences).toEqual([]);
+    expect(r.logProblems).toEqual([]);
+  }, 400_000);
 });

@@ -26,6 +26,8 @@ export interface StoryOptions {
   handlerWallMs: number;
   handlerMarginMs: number;
   maxInvocations: number;
+  /** the handler's CPU_BUDGET_MS; 0 (the default): no CPU watch, the cut is the wall clock's */
+  cpuBudgetMs?: number;
   /**
    * The short version's brake (log-gate.ts): the first invocation is held at its next commit once storyboard_panels
    * has rows in the target, until its budget is spent (clean) or the guillotine falls (sigkill). Meanwhile, in the
@@ -56,6 +58,8 @@ export interface StoryResult {
   /** brake, sigkill shape: storyboard_panels batches copied but not committed when the guillotine fell */
   inFlightAtKill: number | null;
   firstCut: Cut;
+  /** what each RunSuspended of the run says stopped it */
+  suspendReasons: string[];
   /** the sum of the invocations' wall times: what the platform bills */
   workMs: number;
   peakRssKb: number;
@@ -119,8 +123,8 @@ export async function runStory(o: StoryOptions): Promise<StoryResult> {
     source: o.source,
     target: o.target,
     wallLimitMs: o.wallLimitMs,
-    // CPU_BUDGET_MS=0: the harness cuts on wall clock only; the CPU each invocation used is measured and reported
-    handlerEnv: { WALL_CLOCK_LIMIT_MS: String(o.handlerWallMs), STOP_MARGIN_MS: String(o.handlerMarginMs), CPU_BUDGET_MS: '0' },
+    // CPU_BUDGET_MS=0 unless asked: the harness cuts on wall clock; the CPU each invocation used is measured and reported
+    handlerEnv: { WALL_CLOCK_LIMIT_MS: String(o.handlerWallMs), STOP_MARGIN_MS: String(o.handlerMarginMs), CPU_BUDGET_MS: String(o.cpuBudgetMs ?? 0) },
     onAccepted: ({ n, acceptedAt }) => {
       if (n === 1) firstAccepted?.(acceptedAt);
     },
@@ -195,6 +199,7 @@ export async function runStory(o: StoryOptions): Promise<StoryResult> {
     overlap,
     inFlightAtKill,
     firstCut: cutOf(events),
+    suspendReasons: events.flatMap((e) => (e.type === 'RunSuspended' ? [e.reason] : [])),
     workMs: invocations.reduce((a, i) => a + i.wallMs, 0),
     peakRssKb: Math.max(...invocations.map((i) => i.peakRssKb), overlap?.peakRssKb ?? 0),
     cpuMs: invocations.reduce((a, i) => a + i.cpuMs, 0),
