@@ -215,7 +215,8 @@ async function main(): Promise<void> {
     await mkdir(dir, { recursive: true });
     const base = join(dir, `${startedAt.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}-serverless`);
     await writeFile(`${base}.md`, md);
-    const strip = (r: StoryResult) => ({ ...r, invocations: r.invocations.map(({ stderr: _, ...i }) => i) });
+    // the runtimes' stderr is for failures, not for the record
+    const strip = (r: StoryResult) => ({ ...r, invocations: r.invocations.map((i) => ({ ...i, stderr: undefined })) });
     await writeFile(
       `${base}.json`,
       `${JSON.stringify({ startedAt, imageKb: IMAGE, bytes: size, limitMs: LIMIT_MS, marginMs: MARGIN_MS, uninterrupted: { ...once, stderr: undefined }, clean: strip(clean), killed: strip(killed), dashboard: screen }, null, 2)}\n`,
