@@ -1,0 +1,171 @@
+// What clone(), resume() and step() share: budgets, the stop signal, progress callbacks and the engine's patience
+// turned into the engine's settings and observer; and a failure turned into an outcome the way step() answers.
+import type { LockHolder } from '../../events/liveness.js';
+import { readRunLocks } from '../../events/lock.js';
+import { foldRun } from '../../events/fold.js';
+import type { RunState } from '../../events/state.js';
+import { readRun } from '../../events/store.js';
+import { progressOf, type RunProgress } from '../../events/summary.js';
+import { processCpuClock } from '../budget.js';
+import { DEFAULT_SETTINGS, type EngineObserver, type EngineSettings, type RunResult } from '../context.js';
+import { errorInfo, PgcloneError, UsageError, type ErrorKind } from '../errors.js';
+import type { ConnInfo } from '../pg/conninfo.js';
+import { createCoalescer } from './progress.js';
+import { readingTarget } from './reading.js';
+
+/** The engine's patience: a silent connection is cut after ioTimeoutMs; transient failures are retried maxRetries times, from retryBaseMs. */
+export interface RunSettings {
+  ioTimeoutMs?: number;
+  maxRetries?: number;
+  retryBaseMs?: number;
+}
+
+/** How long a call may work, how to stop it, and how it reports (clone, resume and step take these). */
+export interface RunControls {
+  /** wall time from the call: the run stops at the first batch or item boundary after it, once it has committed something */
+  budgetMs?: number;
+  /**
+   * CPU time of this process from the call (process.cpuUsage): the run stops at the boundary BEFORE it would be
+   * spent — when what it used plus what the recent boundary-to-boundary stretches cost reaches it — once it has
+   * committed something
+   */
+  cpuBudgetMs?: number;
+  /** aborted: stop at the next boundary, as when the budget is spent (a string reason is recorded in RunSuspended) */
+  signal?: AbortSignal;
+  /**
+   * the run's progress after commits, at most once per progressIntervalMs, and once more at the end; never per
+   * row. It is called inside the engine: an exception it throws is ignored, and it should return quickly.
+   */
+  onProgress?: (progress: RunProgress) => void;
+  /** the least time between two onProgress calls (default 250 ms) */
+  progressIntervalMs?: number;
+  settings?: RunSettings;
+}
+
+/**
+ * finished: the run is done and verified (or verification was off). suspended: the budget or the signal stopped
+ * it at a boundary; call again. mismatch: finished, but verification found a difference. locked: another process
+ * holds the run (or is starting one); nothing was done. failed: the run stopped on an error it recorded.
+ */
+export type StepOutcome = 'finished' | 'suspended' | 'mismatch' | 'locked' | 'failed';
+
+/** What step(), clone() and resume() answer. */
+export interface StepResult {
+  /** null only when another caller is starting the first run and has not recorded it yet */
+  runId: string | null;
+  outcome: StepOutcome;
+  /** from the run's log; null when there is no run yet */
+  progress: RunProgress | null;
+  /** locked: who holds the lock (null when it let go between two reads) */
+  holder?: LockHolder | null;
+  /** failed: what stopped it */
+  error?: { message: string; sqlstate: string | null; kind: string };
+}
+
+function positive(v: unknown, what: string): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new UsageError(`${what} must be a number of milliseconds above zero`);
+}
+
+/** The controls' own checks, before anything connects. */
+export function checkControls(c: RunControls, opts: { budgetRequired?: boolean } = {}): void {
+  if (opts.budgetRequired && c.budgetMs === undefined) throw new UsageError('budgetMs must be a number of milliseconds above zero');
+  positive(c.budgetMs, 'budgetMs');
+  positive(c.cpuBudgetMs, 'cpuBudgetMs');
+  positive(c.progressIntervalMs, 'progressIntervalMs');
+  if (c.onProgress !== undefined && typeof c.onProgress !== 'function') throw new UsageError('onProgress must be a function');
+  if (c.cpuBudgetMs !== undefined && processCpuClock() === null) throw new UsageError('cpuBudgetMs needs process.cpuUsage, which this runtime lacks');
+}
+
+/** The engine's settings for a call that begins now (the CPU budget counts from here). */
+export function engineSettingsOf(c: RunControls): EngineSettings {
+  const s = c.settings ?? {};
+  const clock = c.cpuBudgetMs !== undefined ? processCpuClock() : null;
+  return {
+    ...DEFAULT_SETTINGS,
+    ...(s.ioTimeoutMs !== undefined ? { ioTimeoutMs: s.ioTimeoutMs } : {}),
+    ...(s.maxRetries !== undefined ? { maxRetries: s.maxRetries } : {}),
+    ...(s.retryBaseMs !== undefined ? { retryBaseMs: s.retryBaseMs } : {}),
+    maxDurationMs: c.budgetMs ?? null,
+    ...(c.signal ? { stopSignal: c.signal } : {}),
+    ...(clock && c.cpuBudgetMs !== undefined ? { cpuBudget: { budgetMs: c.cpuBudgetMs, clock, from: clock() } } : {}),
+  };
+}
+
+/** The CLI's settings (its flags, its stop signal) as the controls of a library call; engineSettingsOf gives them back. */
+export function controlsOf(s: EngineSettings): RunControls {
+  return {
+    ...(s.maxDurationMs !== null ? { budgetMs: s.maxDurationMs } : {}),
+    ...(s.stopSignal ? { signal: s.stopSignal } : {}),
+    settings: { ioTimeoutMs: s.ioTimeoutMs, maxRetries: s.maxRetries, retryBaseMs: s.retryBaseMs },
+  };
+}
+
+/**
+ * The engine's observer for a call: the caller's own (the CLI's printers), and onProgress coalesced. `finish`
+ * gives onProgress its last call, with the state the last commit left.
+ */
+export function observerOf(c: RunControls, inner: EngineObserver = {}): { observer: EngineObserver; finish(): void } {
+  const onProgress = c.onProgress;
+  if (!onProgress) return { observer: inner, finish: () => undefined };
+  const tell = (p: RunProgress) => {
+    try {
+      onProgress(p);
+    } catch {
+      // the caller's UI must not stop a copy whose batch has already committed
+    }
+  };
+  const coalescer = createCoalescer(tell, { intervalMs: c.progressIntervalMs, now: () => performance.now() });
+  let last: RunState | null = null;
+  return {
+    observer: {
+      onNote: inner.onNote ? (t) => inner.onNote?.(t) : undefined,
+      onEvents(events, state) {
+        inner.onEvents?.(events, state);
+        last = state;
+        coalescer.offer(() => progressOf(state));
+      },
+    },
+    finish() {
+      if (last) coalescer.finish(progressOf(last));
+    },
+  };
+}
+
+/** Errors that say nothing ran, or cannot run: the caller's to handle, thrown. */
+export const THROWN: ReadonlySet<ErrorKind> = new Set(['usage', 'connect', 'preflight', 'resume-refused', 'corrupt-log']);
+
+export function ended(s: RunState): StepResult | null {
+  if (s.outcome.kind !== 'finished') return null;
+  return { runId: s.runId, outcome: s.outcome.verification === 'mismatch' ? 'mismatch' : 'finished', progress: progressOf(s) };
+}
+
+export const resultOf = (r: RunResult): StepResult => ({ runId: r.runId, outcome: r.outcome, progress: progressOf(r.state) });
+
+/** The run's state and lock holder as the log tells them now; null when the log holds no such run or cannot be read (it may be what failed). */
+export async function lookAgain(target: ConnInfo, runId: string): Promise<{ state: RunState; holder: LockHolder | null } | null> {
+  try {
+    return await readingTarget(target, async (db) => ({
+      state: foldRun(await readRun(db, runId)),
+      holder: (await readRunLocks(db, [runId])).get(runId) ?? null,
+    }));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A failure after the run was chosen: locked and mismatch are answers, a recorded failure an outcome; the rest is
+ * thrown. `finishedIs`: what a run that turns out finished (nothing to do) reads as — step's answer, or resume's refusal.
+ */
+export async function afterFailure(e: unknown, target: ConnInfo, runId: string, finishedIs: 'answer' | 'thrown' = 'answer'): Promise<StepResult> {
+  const kind = e instanceof PgcloneError ? e.kind : null;
+  if (kind !== null && THROWN.has(kind)) throw e;
+  if (kind === 'nothing-to-do' && finishedIs === 'thrown') throw e;
+  const now = await lookAgain(target, runId);
+  const progress = now ? progressOf(now.state) : null;
+  if (kind === 'locked') return { runId, outcome: 'locked', progress, holder: now?.holder ?? null };
+  if (kind === 'mismatch') return { runId, outcome: 'mismatch', progress };
+  if (kind === 'nothing-to-do' && now && ended(now.state)) return ended(now.state) as StepResult;
+  return { runId, outcome: 'failed', progress, error: errorInfo(e) };
+}
