@@ -76,7 +76,10 @@ export class Budget {
     if (this.stop?.aborted && typeof this.stop.reason === 'string') return this.stop.reason;
     if (this.spent === 'cpu' && this.cpu) {
       const used = Math.round(this.cpuUsedMs() as number);
-      return `CPU budget of ${(this.cpu.budgetMs / 1000).toFixed(1)} s nearly spent (${used} ms used; the next stretch of work would pass it)`;
+      const budget = Math.round(this.cpu.budgetMs);
+      return used >= budget
+        ? `CPU budget of ${budget} ms spent (${used} ms used)`
+        : `CPU budget of ${budget} ms nearly spent (${used} ms used; the next stretch of work would pass it)`;
     }
     return this.maxMs !== null ? `time budget of ${(this.maxMs / 1000).toFixed(1)} s spent` : 'the time budget was spent';
   }

@@ -30,7 +30,7 @@ describe('Budget with a CPU budget', () => {
     expect(b.expired()).toBe(false);
     b.markProgress();
     expect(b.expired()).toBe(true);
-    expect(b.reason()).toMatch(/^CPU budget of 0\.1 s nearly spent \(500 ms used/);
+    expect(b.reason()).toBe('CPU budget of 100 ms spent (500 ms used)');
   });
 
   it('measures commit-to-commit stretches and stops one stretch early; once stopped it stays stopped', () => {
@@ -46,6 +46,7 @@ describe('Budget with a CPU budget', () => {
     cpu.spend(300);
     b.markProgress(); // stretch 300, used 800: 800 + 300 ≥ 1000
     expect(b.expired()).toBe(true);
+    expect(b.reason()).toBe('CPU budget of 1000 ms nearly spent (800 ms used; the next stretch of work would pass it)');
     // a worker still in flight commits a cheap stretch: the answer does not flip back
     cpu.spend(10);
     b.markProgress();
