@@ -4,7 +4,7 @@ export { clone, type CloneRequest } from './engine/lib/clone.js';
 export { resume, type ResumeRequest } from './engine/lib/resume.js';
 export { wipe, type WipeRequest, type WipeResult } from './engine/lib/wipe.js';
 export { events, type EventsRequest } from './engine/lib/events.js';
-export type { RunControls, RunSettings } from './engine/lib/request.js';
+export type { RunControls, RunSettings } from './engine/lib/types.js';
 export { runs, status, type ReadOptions } from './engine/lib/runs.js';
 export type { Connection, ConnectionConfig } from './engine/lib/connection.js';
 export { PgcloneError, UsageError, EXIT, EXIT_OF, type ErrorKind, type ExitCode } from './engine/errors.js';

@@ -1,6 +1,6 @@
 // pgclone clone: a new run from --source into --target.
 import type { EngineSettings } from '../engine/context.js';
-import { cloneOrThrow, type CloneCall } from '../engine/lib/clone.js';
+import { cloneOrThrow, type CloneCall } from '../engine/lib/calls.js';
 import { controlsOf } from '../engine/lib/request.js';
 import { connFlag, outputMode, runOptionsFrom, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';

@@ -15,9 +15,8 @@ import { DEFAULT_SETTINGS, type EngineObserver, type EngineSettings } from '../e
 import { reapOrphanedServers, startEmbedded, type EmbeddedServer } from '../local/embedded.js';
 import { errorMessage, EXIT, PgcloneError, UsageError } from '../engine/errors.js';
 import type { RunResult } from '../engine/context.js';
-import { cloneOrThrow } from '../engine/lib/clone.js';
+import { cloneOrThrow, resumeOrThrow } from '../engine/lib/calls.js';
 import { controlsOf } from '../engine/lib/request.js';
-import { resumeOrThrow } from '../engine/lib/resume.js';
 import { formatBytes, formatDuration, formatInt, whereStopped } from '../ui/format.js';
 import { outputMode, runOptionsFrom, secretsOf, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';

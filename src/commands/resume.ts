@@ -1,6 +1,6 @@
 // pgclone resume [RUN]: continue a stopped run from where its log says it stopped.
 import type { EngineSettings } from '../engine/context.js';
-import { resumeOrThrow, type ResumeCall } from '../engine/lib/resume.js';
+import { resumeOrThrow, type ResumeCall } from '../engine/lib/calls.js';
 import { controlsOf } from '../engine/lib/request.js';
 import { recordedSource } from '../engine/start.js';
 import { connFlag, outputMode, secretsOf, settingsFrom, type Flags, type Output } from './common.js';

@@ -1,12 +1,10 @@
 // clone(): a new run from the source into the target, as `pgclone clone` — for a budget, or to its end.
-import type { RunOptions } from '../../events/schemas.js';
-import type { EngineObserver, RunResult } from '../context.js';
 import { newRunId } from '../operator.js';
-import type { ConnInfo } from '../pg/conninfo.js';
-import { startClone } from '../start.js';
+import { cloneOrThrow } from './calls.js';
 import { connInfoOf, type Connection } from './connection.js';
-import { afterFailure, checkControls, engineSettingsOf, lookAgain, observerOf, resultOf, type RunControls, type StepResult } from './request.js';
 import { runOptionsOf, type StepOptions } from './options.js';
+import { afterFailure, lookAgain, resultOf } from './request.js';
+import type { RunControls, StepResult } from './types.js';
 
 export interface CloneRequest extends RunControls {
   source: Connection;
@@ -14,28 +12,6 @@ export interface CloneRequest extends RunControls {
   /** what is left out takes the CLI's defaults */
   options?: StepOptions;
 }
-
-/** The CLI's form of a clone: connections already resolved (libpq's environment, ~/.pgpass), options complete, failures thrown. */
-export interface CloneCall extends RunControls {
-  source: ConnInfo;
-  target: ConnInfo;
-  options: RunOptions;
-  /** a run id chosen in advance (wipe --restart announces it in RunWiped) */
-  runId?: string;
-}
-
-/** A clone with every failure thrown as the engine throws it (the CLI maps them to exit codes); `observer` sees every commit. */
-export async function cloneOrThrow(call: CloneCall, observer?: EngineObserver): Promise<RunResult> {
-  checkControls(call);
-  const settings = engineSettingsOf(call);
-  const progress = observerOf(call, observer);
-  try {
-    return await startClone({ source: call.source, target: call.target, options: call.options, settings, runId: call.runId }, progress.observer);
-  } finally {
-    progress.finish();
-  }
-}
-
 /**
  * `pgclone clone`: preflight (refusals thrown, nothing written), RunStarted, then the steps until the end or the
  * budget. Once the run is recorded, locked, mismatch and a recorded failure are outcomes, as step() gives them.

@@ -3,14 +3,14 @@ import { foldRun } from '../../events/fold.js';
 import type { RunState } from '../../events/state.js';
 import { readAllRuns } from '../../events/store.js';
 import { progressOf } from '../../events/summary.js';
-import type { EngineObserver, RunResult } from '../context.js';
 import { PgcloneError } from '../errors.js';
 import { pickRun } from '../pick-run.js';
 import type { ConnInfo } from '../pg/conninfo.js';
-import { resumeRun } from '../start.js';
 import { connInfoOf, resumeSourceOf, type Connection } from './connection.js';
 import { readingTarget } from './reading.js';
-import { afterFailure, checkControls, engineSettingsOf, observerOf, resultOf, type RunControls, type StepResult } from './request.js';
+import { resumeOrThrow } from './calls.js';
+import { afterFailure, checkControls, resultOf } from './request.js';
+import type { RunControls, StepResult } from './types.js';
 import { newestOf } from './runs.js';
 
 export interface ResumeRequest extends RunControls {
@@ -24,26 +24,6 @@ export interface ResumeRequest extends RunControls {
   source?: Connection;
   /** the run to resume (a unique prefix will do); default: the newest one that stopped without finishing */
   runId?: string;
-}
-
-/** The CLI's form of a resume: connections already resolved, failures thrown. */
-export interface ResumeCall extends RunControls {
-  target: ConnInfo;
-  /** a function is given the run's state as the log records it; left out, the engine's default (the CLI's: libpq's environment) */
-  source?: ConnInfo | ((recorded: RunState) => ConnInfo);
-  runId?: string;
-}
-
-/** A resume with every failure thrown as the engine throws it (the CLI maps them to exit codes); `observer` sees every commit. */
-export async function resumeOrThrow(call: ResumeCall, observer?: EngineObserver): Promise<RunResult> {
-  checkControls(call);
-  const settings = engineSettingsOf(call);
-  const progress = observerOf(call, observer);
-  try {
-    return await resumeRun({ target: call.target, source: call.source, runId: call.runId, settings }, progress.observer);
-  } finally {
-    progress.finish();
-  }
 }
 
 /** The run a resume would take, read first: for its recorded source, and to answer locked or mismatch about it. */

@@ -9,15 +9,15 @@ import { PgcloneError } from '../errors.js';
 import { newRunId } from '../operator.js';
 import { closeClient, openClient } from '../pg/connect.js';
 import type { ConnInfo } from '../pg/conninfo.js';
-import { cloneOrThrow } from './clone.js';
+import { cloneOrThrow, resumeOrThrow } from './calls.js';
 import { connInfoOf, type Connection } from './connection.js';
 import { runOptionsOf, type StepOptions } from './options.js';
-import { afterFailure, checkControls, ended, lookAgain, resultOf, type RunControls, type StepResult } from './request.js';
-import { resumeOrThrow } from './resume.js';
+import { afterFailure, checkControls, ended, lookAgain, resultOf } from './request.js';
+import type { RunControls, StepResult } from './types.js';
 import { newestOf } from './runs.js';
 
 export type { StepOptions } from './options.js';
-export type { StepOutcome, StepResult } from './request.js';
+export type { StepOutcome, StepResult } from './types.js';
 
 export interface StepRequest extends RunControls {
   source: Connection;
