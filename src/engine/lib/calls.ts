@@ -15,12 +15,14 @@ export interface CloneCall extends RunControls {
   options: RunOptions;
   /** a run id chosen in advance (wipe --restart announces it in RunWiped) */
   runId?: string;
+  /** the CPU clock when the caller's call began (cpuNow): the CPU budget counts from there */
+  cpuFrom?: number | null;
 }
 
 /** A clone; `observer` sees every commit (the CLI's printers, the dashboard's notes). */
 export async function cloneOrThrow(call: CloneCall, observer?: EngineObserver): Promise<RunResult> {
   checkControls(call);
-  const settings = engineSettingsOf(call);
+  const settings = engineSettingsOf(call, call.cpuFrom ?? null);
   const progress = observerOf(call, observer);
   try {
     return await startClone({ source: call.source, target: call.target, options: call.options, settings, runId: call.runId }, progress.observer);
@@ -34,12 +36,13 @@ export interface ResumeCall extends RunControls {
   /** a function is given the run's state as the log records it; left out, the engine's default (the CLI's: libpq's environment) */
   source?: ConnInfo | ((recorded: RunState) => ConnInfo);
   runId?: string;
+  cpuFrom?: number | null;
 }
 
 /** A resume; `observer` sees every commit. */
 export async function resumeOrThrow(call: ResumeCall, observer?: EngineObserver): Promise<RunResult> {
   checkControls(call);
-  const settings = engineSettingsOf(call);
+  const settings = engineSettingsOf(call, call.cpuFrom ?? null);
   const progress = observerOf(call, observer);
   try {
     return await resumeRun({ target: call.target, source: call.source, runId: call.runId, settings }, progress.observer);

@@ -29,8 +29,14 @@ export function checkControls(c: RunControls, opts: { budgetRequired?: boolean }
   if (c.cpuBudgetMs !== undefined && processCpuClock() === null) throw new UsageError('cpuBudgetMs needs process.cpuUsage, which this runtime lacks');
 }
 
-/** The engine's settings for a call that begins now (the CPU budget counts from here). */
-export function engineSettingsOf(c: RunControls): EngineSettings {
+/** The CPU clock's reading now, for a call that counts its CPU budget from here (null without a budget or a clock). */
+export function cpuNow(c: RunControls): number | null {
+  const clock = c.cpuBudgetMs !== undefined ? processCpuClock() : null;
+  return clock ? clock() : null;
+}
+
+/** The engine's settings for a call; its CPU budget counts from `cpuFrom` (the entry point's start), else from now. */
+export function engineSettingsOf(c: RunControls, cpuFrom: number | null = null): EngineSettings {
   const s = c.settings ?? {};
   const clock = c.cpuBudgetMs !== undefined ? processCpuClock() : null;
   return {
@@ -40,7 +46,7 @@ export function engineSettingsOf(c: RunControls): EngineSettings {
     ...(s.retryBaseMs !== undefined ? { retryBaseMs: s.retryBaseMs } : {}),
     maxDurationMs: c.budgetMs ?? null,
     ...(c.signal ? { stopSignal: c.signal } : {}),
-    ...(clock && c.cpuBudgetMs !== undefined ? { cpuBudget: { budgetMs: c.cpuBudgetMs, clock, from: clock() } } : {}),
+    ...(clock && c.cpuBudgetMs !== undefined ? { cpuBudget: { budgetMs: c.cpuBudgetMs, clock, from: cpuFrom ?? clock() } } : {}),
   };
 }
 

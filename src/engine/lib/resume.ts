@@ -9,7 +9,7 @@ import type { ConnInfo } from '../pg/conninfo.js';
 import { connInfoOf, resumeSourceOf, type Connection } from './connection.js';
 import { readingTarget } from './reading.js';
 import { resumeOrThrow } from './calls.js';
-import { afterFailure, checkControls, resultOf } from './request.js';
+import { afterFailure, checkControls, cpuNow, resultOf } from './request.js';
 import type { RunControls, StepResult } from './types.js';
 import { newestOf } from './runs.js';
 
@@ -47,6 +47,7 @@ async function chooseRun(target: ConnInfo, runId: string | undefined): Promise<{
  * mismatch and a recorded failure are outcomes, as step() gives them.
  */
 export async function resume(req: ResumeRequest): Promise<StepResult> {
+  const cpuFrom = cpuNow(req);
   const target = connInfoOf(req.target, 'target');
   if (req.runId !== undefined && (typeof req.runId !== 'string' || req.runId === '')) throw new PgcloneError('usage', 'runId must be a run id');
   checkControls(req);
@@ -56,7 +57,7 @@ export async function resume(req: ResumeRequest): Promise<StepResult> {
   if (chosen.mismatched) return { runId: state.runId, outcome: 'mismatch', progress: progressOf(state) };
   const source = resumeSourceOf(req.source, state);
   try {
-    return resultOf(await resumeOrThrow({ ...req, target, source, runId: state.runId }));
+    return resultOf(await resumeOrThrow({ ...req, target, source, runId: state.runId, cpuFrom }));
   } catch (e) {
     return afterFailure(e, target, state.runId, 'thrown');
   }

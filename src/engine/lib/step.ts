@@ -12,7 +12,7 @@ import type { ConnInfo } from '../pg/conninfo.js';
 import { cloneOrThrow, resumeOrThrow } from './calls.js';
 import { connInfoOf, type Connection } from './connection.js';
 import { runOptionsOf, type StepOptions } from './options.js';
-import { afterFailure, checkControls, ended, lookAgain, resultOf } from './request.js';
+import { afterFailure, checkControls, cpuNow, ended, lookAgain, resultOf } from './request.js';
 import type { RunControls, StepResult } from './types.js';
 import { newestOf } from './runs.js';
 
@@ -43,9 +43,9 @@ async function newestRun(db: pg.Client): Promise<RunState | null> {
   }
 }
 
-async function resumeStep(req: StepRequest, source: ConnInfo, target: ConnInfo, runId: string): Promise<StepResult> {
+async function resumeStep(req: StepRequest, source: ConnInfo, target: ConnInfo, runId: string, cpuFrom: number | null): Promise<StepResult> {
   try {
-    return resultOf(await resumeOrThrow({ ...req, target, source, runId }));
+    return resultOf(await resumeOrThrow({ ...req, target, source, runId, cpuFrom }));
   } catch (e) {
     return afterFailure(e, target, runId);
   }
@@ -53,6 +53,7 @@ async function resumeStep(req: StepRequest, source: ConnInfo, target: ConnInfo, 
 
 /** Take the newest unfinished run in the target's log and work on it for the budget; with none, start one. */
 export async function step(req: StepRequest): Promise<StepResult> {
+  const cpuFrom = cpuNow(req);
   const source = connInfoOf(req.source, 'source');
   const target = connInfoOf(req.target, 'target');
   checkControls(req, { budgetRequired: true });
@@ -66,7 +67,7 @@ export async function step(req: StepRequest): Promise<StepResult> {
     if (first && ended(first)) return ended(first) as StepResult;
     if (first && goOn(first)) {
       await release();
-      return await resumeStep(req, source, target, first.runId);
+      return await resumeStep(req, source, target, first.runId, cpuFrom);
     }
     // no run, or the newest was wiped: start one — one starter at a time
     if (!(await tryLockRun(gate, STARTING))) {
@@ -76,12 +77,12 @@ export async function step(req: StepRequest): Promise<StepResult> {
     const again = await newestRun(gate);
     if (again && again.runId !== first?.runId) {
       await release();
-      return ended(again) ?? (await resumeStep(req, source, target, again.runId));
+      return ended(again) ?? (await resumeStep(req, source, target, again.runId, cpuFrom));
     }
     const runId = newRunId();
     try {
       const r = await cloneOrThrow(
-        { ...req, source, target, options, runId },
+        { ...req, source, target, options, runId, cpuFrom },
         {
           // RunStarted is committed and the run's own lock taken: the next starter will find it
           onEvents: () => void release(),
