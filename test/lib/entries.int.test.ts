@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { clone, events, PgcloneError, resume, step, wipe, type LoggedEvent, type RunProgress, type StepResult } from '../../src/lib.js';
 import { appendEvents } from '../../src/events/store.js';
+import { tryLockRun } from '../../src/events/lock.js';
 import type { NewEvent } from '../../src/events/schemas.js';
 import { bulkSql } from '../fixtures/fidelity.js';
 import { compareDatabases } from '../helpers/compare.js';
@@ -25,6 +26,8 @@ async function tablesOf(db: TestDb): Promise<string[]> {
   const r = await db.query<{ t: string }>(`SELECT relname AS t FROM pg_class WHERE relname IN ('bulk', 'bulk_grp_idx') ORDER BY 1`);
   return r.map((x) => x.t);
 }
+
+const pidOf = async (c: pg.Client): Promise<number> => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
 
 /** Wait for a condition, polling; a generous limit, never a fixed sleep. */
 async function until(what: string, ok: () => Promise<boolean> | boolean, limitMs = 30_000): Promise<void> {
@@ -65,6 +68,17 @@ describe('clone()', () => {
     expect(first.outcome).toBe('suspended');
     expect(first.progress!.rowsDone).toBeLessThan(20_000);
     expect((await eventsOf(target)).at(-1)).toMatchObject({ type: 'RunSuspended', data: { reason: 'the caller stopped it' } });
+
+    // another session holds the run's lock: locked, with the holder, nothing written
+    const holder = await target.client();
+    try {
+      expect(await tryLockRun(holder, first.runId!)).toBe(true);
+      const before = (await eventsOf(target)).length;
+      expect(await resume({ target: target.url })).toMatchObject({ runId: first.runId, outcome: 'locked', holder: { backendPid: await pidOf(holder) } });
+      expect(await eventsOf(target)).toHaveLength(before);
+    } finally {
+      await holder.end();
+    }
 
     // no source given: the run's recorded one (host, port, database, user); this server trusts, so no password
     const seen: RunProgress[] = [];
@@ -194,7 +208,7 @@ describe('events()', () => {
       expect(idA).toBeLessThan(idB);
       // the follower has read the log at least once since B committed (its connection ran a query that began later)
       const t = (await watcher.query<{ t: string }>('SELECT clock_timestamp()::text AS t')).rows[0]!.t;
-      const pids = [a, b, watcher].map((c) => (c as unknown as { processID: number }).processID);
+      const pids = await Promise.all([a, b, watcher].map(pidOf));
       await until('a read of the log after B committed', async () => {
         const rows = await watcher.query(
           `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> ALL($1::int[])
