@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { Size } from './dataset.js';
 import type { LoShape } from './large-objects.js';
+import { parseRemote, type Remote } from './throttle.js';
 import { ALL_TOOLS, type ToolId } from './tools.js';
 
 export interface BenchArgs {
@@ -16,6 +17,8 @@ export interface BenchArgs {
   /** the large-object scenario's source, when asked for */
   largeObjects: LoShape | null;
   install: boolean;
+  /** every tool reaches the source through a throttling proxy: a remote source */
+  remote: Remote | null;
 }
 
 export const USAGE = `npm run bench -- [options]      (or: node --import tsx bench/run.ts [options])
@@ -26,6 +29,8 @@ export const USAGE = `npm run bench -- [options]      (or: node --import tsx ben
   --only LIST                 comma-separated subset of: ${ALL_TOOLS.filter((t) => t !== 'pgclone-4x').join(', ')}
                                 pgclone         pgclone, default options (the built-in schema engine)
                                 pgclone-pgdump  pgclone, --schema-engine pg_dump (the reference path), for the schema-engine comparison
+                                pgclone-lib     the library: step() with 2 s budgets in a loop under Node (bench/step-driver.mjs)
+                                pgclone-lib-deno  the same under Deno (the Edge Function runtime)
                                 pgdump          pg_dump | psql
                                 pgdump-dir      pg_dump -Fd -jN + pg_restore -jN
                                 pgcopydb        pgcopydb clone
@@ -40,7 +45,9 @@ export const USAGE = `npm run bench -- [options]      (or: node --import tsx ben
   --lo-big N                  large objects of --lo-mb each (default 3)
   --lo-mb N                   size of each of them in MB (default 100)
   --lo-small N                small large objects (16 B – 3 kB) beside them, named by a table (default 3000)
-  --no-install                do not apt-get install pgcopydb when it is missing`;
+  --no-install                do not apt-get install pgcopydb when it is missing
+  --remote RATE,RTT           a remote source: every tool reaches it through a proxy that gives each connection RATE
+                                per direction and RTT round trip (e.g. 25MB/s,10ms); run it with --jobs 4`;
 
 export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
   const { values } = parseArgs({
@@ -60,6 +67,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       'lo-mb': { type: 'string', default: '100' },
       'lo-small': { type: 'string', default: '3000' },
       'no-install': { type: 'boolean', default: false },
+      remote: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -103,5 +111,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
     memoryLarge: values['memory-large'],
     largeObjects,
     install: !values['no-install'],
+    remote: values.remote === undefined ? null : parseRemote(values.remote),
   };
 }

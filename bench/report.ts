@@ -9,6 +9,7 @@ import { largeObjectSummaries, type LargeObjectsResult } from './large-objects.j
 import type { Availability } from './pgcopydb.js';
 import type { PhaseTimes } from './phase-times.js';
 import type { Sample } from './rounds.js';
+import type { Remote } from './throttle.js';
 import { median, ratio, summarize, type Summary } from './stats.js';
 import type { ToolId } from './tools.js';
 
@@ -31,6 +32,8 @@ export interface BenchResult {
   large: { skipped: string } | LargeMemory;
   /** absent in results written before the scenario existed */
   largeObjects?: { skipped: string } | LargeObjectsResult;
+  /** --remote: every tool reached the source through a throttling proxy */
+  remote?: Remote;
 }
 
 const f2 = (x: number): string => x.toFixed(2);
@@ -62,6 +65,34 @@ function phaseMedians(samples: Sample[]): PhaseMedians | null {
     preAndSchemaS: median(ps.map((p) => p.preflightS + p.schemaS)),
     postDataS: median(ps.map((p) => p.postDataS)),
   };
+}
+
+/**
+ * --remote: what crossed the proxy per tool and how close that came to what the links allow — the per-connection rate
+ * times the jobs (every tool runs --jobs connections' worth of parallel copies), over the whole wall time.
+ */
+function remoteSection(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
+  if (!r.remote) return [];
+  const allowed = (r.remote.rate * r.jobs) / 2 ** 20;
+  const lines = [
+    `## Remote source: ${(r.remote.rate / 2 ** 20).toFixed(1)} MB/s per connection and direction, ${r.remote.rttMs} ms round trip`,
+    '',
+    `Every tool reached the source through the same proxy (bench/throttle.ts); the links allow ${allowed.toFixed(0)} MB/s at ${r.jobs} connections in parallel. "of the links" = MB down the proxy / wall s / that aggregate (1.00 would be the links full for the whole run, schema and indexes included).`,
+    '',
+    '| tool | median s | MB down (median) | MB/s over the wall | of the links | connections (median) | most open at once |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const t of r.tools) {
+    const s = sums.get(t.id);
+    const xs = r.samples.filter((x) => x.tool === t.id && x.crossing);
+    if (!s || xs.length === 0) continue;
+    const down = median(xs.map((x) => x.crossing!.down / 2 ** 20));
+    const rate = median(xs.map((x) => x.crossing!.down / 2 ** 20 / x.wallS));
+    const conns = median(xs.map((x) => x.crossing!.connections));
+    const peak = Math.max(...xs.map((x) => x.crossing!.peakConnections));
+    lines.push(`| ${cell(t.label)} | ${f2(s.medianS)} | ${down.toFixed(0)} | ${f2(rate)} | ${f2(rate / allowed)} | ${conns} | ${peak} |`);
+  }
+  return lines;
 }
 
 function table(r: BenchResult, sums: Map<ToolId, Summary | null>): string[] {
@@ -296,6 +327,7 @@ export function renderMarkdown(r: BenchResult): string {
   const failures = r.tools.flatMap((t) => (sums.get(t.id)?.errors ?? []).map((e) => `- ${t.label}: ${e}`));
   if (failures.length > 0) out.push('Failures:', '', ...failures, '');
   out.push('Commands:', '', ...r.tools.map((t) => `- ${t.label}: \`${t.shown}\``), '');
+  if (r.remote) out.push(...remoteSection(r, sums), '');
   out.push(...schemaEngines(r, sums), '', ...largeObjectsSection(r), '', ...extras(r, sums), '', ...targets(r, sums), '');
   return out.join('\n');
 }

@@ -2,6 +2,7 @@
 import type { PhaseTimes } from './phase-times.js';
 import { stopRequested } from './proc.js';
 import { checkpoint, createDb, dropDb, type Clusters } from './servers.js';
+import type { Crossing, ThrottleProxy } from './throttle.js';
 import type { Tool, ToolId, ToolRun } from './tools.js';
 import { verifyTarget, type Digest } from './verify.js';
 
@@ -17,12 +18,16 @@ export interface Sample {
   parts?: { dataS: number; indexS: number };
   /** pgclone's phases from its run's log */
   phases?: PhaseTimes;
+  /** with --remote: what crossed the proxy during the run */
+  crossing?: Crossing;
 }
 
 export interface MeasureOpts {
   clusters: Clusters;
   source: Digest;
   log: (t: string) => void;
+  /** with --remote: the proxy in front of the source, whose counts each sample takes */
+  proxy?: ThrottleProxy;
 }
 
 let counter = 0;
@@ -34,12 +39,22 @@ export async function measureOnce(tool: Pick<Tool, 'id' | 'run'>, round: number,
   try {
     await checkpoint(o.clusters);
     let r: ToolRun;
+    o.proxy?.take();
     try {
       r = await (runIt ?? tool.run)(db);
     } catch (e) {
       r = { ok: false, wallS: 0, rssMb: null, error: (e as Error).message };
     }
-    const base = { tool: tool.id, round, wallS: r.wallS, rssMb: r.rssMb, ...(r.parts ? { parts: r.parts } : {}), ...(r.phases ? { phases: r.phases } : {}) };
+    const crossing = o.proxy?.take();
+    const base = {
+      tool: tool.id,
+      round,
+      wallS: r.wallS,
+      rssMb: r.rssMb,
+      ...(r.parts ? { parts: r.parts } : {}),
+      ...(r.phases ? { phases: r.phases } : {}),
+      ...(crossing ? { crossing } : {}),
+    };
     if (!r.ok) return { ...base, ok: false, error: r.error ?? 'failed' };
     const v = await verifyTarget(o.source, o.clusters.target, db);
     if (!v.ok)

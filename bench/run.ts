@@ -13,6 +13,7 @@ import { renderMarkdown, writeResults, type BenchResult } from './report.js';
 import { measureOnce, runRounds } from './rounds.js';
 import { childEnv, dropDb, provision, serverVersion, type Clusters } from './servers.js';
 import { median } from './stats.js';
+import { ThrottleProxy } from './throttle.js';
 import { makeTools, type RunCtx } from './tools.js';
 import { digest } from './verify.js';
 
@@ -67,9 +68,27 @@ async function bench(a: BenchArgs): Promise<void> {
   );
   const source = await digest(clusters.source, SOURCE_DB);
 
-  const ctx: RunCtx = { clusters, sourceDb: SOURCE_DB, env: { ...childEnv(clusters), PGCLONE_USE_DIST: '1' }, jobs: a.jobs, repoRoot: REPO, pgcopydb };
+  // --remote: every tool's source is the proxy's port; the dataset, the digest and the verification use the real one
+  let proxy: ThrottleProxy | undefined;
+  let toolClusters = clusters;
+  if (a.remote) {
+    proxy = new ThrottleProxy(clusters.source.host, clusters.source.port, a.remote);
+    const port = await proxy.listen();
+    const p = proxy;
+    cleanups.push(() => p.close());
+    toolClusters = { ...clusters, source: { ...clusters.source, port } };
+    log(`remote source: a proxy on port ${port}, ${(a.remote.rate / 2 ** 20).toFixed(1)} MB/s per connection and direction, ${a.remote.rttMs} ms round trip`);
+  }
+  const ctx: RunCtx = {
+    clusters: toolClusters,
+    sourceDb: SOURCE_DB,
+    env: { ...childEnv(clusters), PGCLONE_USE_DIST: '1' },
+    jobs: a.jobs,
+    repoRoot: REPO,
+    pgcopydb,
+  };
   const tools = makeTools(ctx, a.tools);
-  const o = { clusters, source, log };
+  const o = { clusters, source, log, ...(proxy ? { proxy } : {}) };
   // untimed: the fresh target cluster creates its WAL segments and both caches warm up before round 1
   log('warm-up: one untimed pg_dump | psql …');
   const warm = await measureOnce(makeTools(ctx, ['pgdump'])[0]!, -1, o);
@@ -113,6 +132,7 @@ async function bench(a: BenchArgs): Promise<void> {
     resume,
     large,
     largeObjects: los,
+    ...(a.remote ? { remote: a.remote } : {}),
   };
   const md = renderMarkdown(result);
   process.stdout.write(`\n${md}\n`);

@@ -9,8 +9,11 @@ import type { Availability } from './pgcopydb.js';
 import { lastLines, run, type Finished } from './proc.js';
 import { conninfo, url, type Clusters } from './servers.js';
 
-export type ToolId = 'pgclone' | 'pgclone-pgdump' | 'pgclone-4x' | 'pgdump' | 'pgdump-dir' | 'pgcopydb' | 'floor';
-export const ALL_TOOLS: ToolId[] = ['pgclone', 'pgclone-pgdump', 'pgdump', 'pgdump-dir', 'pgcopydb', 'floor', 'pgclone-4x'];
+export type ToolId = 'pgclone' | 'pgclone-pgdump' | 'pgclone-4x' | 'pgclone-lib' | 'pgclone-lib-deno' | 'pgdump' | 'pgdump-dir' | 'pgcopydb' | 'floor';
+export const ALL_TOOLS: ToolId[] = ['pgclone', 'pgclone-pgdump', 'pgclone-lib', 'pgclone-lib-deno', 'pgdump', 'pgdump-dir', 'pgcopydb', 'floor', 'pgclone-4x'];
+
+/** The library path's budget per step() call: several calls on medium, each a slice of a function's life. */
+export const LIB_BUDGET_MS = 2000;
 
 export interface RunCtx {
   clusters: Clusters;
@@ -108,6 +111,35 @@ function pgclone(ctx: RunCtx, id: PgcloneId): Tool {
   };
 }
 
+/** step() in a loop in one process (bench/step-driver.mjs), under Node or Deno: the library path's time and peak RSS. */
+function pgcloneLib(ctx: RunCtx, runtime: 'node' | 'deno'): Tool {
+  const deno = join(ctx.repoRoot, 'node_modules', '.bin', 'deno');
+  const argv =
+    runtime === 'node'
+      ? [process.execPath, 'bench/step-driver.mjs']
+      : [deno, 'run', '--allow-net', '--allow-read', '--allow-env', '--allow-sys', 'bench/step-driver.mjs'];
+  const c = ctx.clusters;
+  return {
+    id: runtime === 'node' ? 'pgclone-lib' : 'pgclone-lib-deno',
+    label: `pgclone library, step() ${LIB_BUDGET_MS / 1000} s slices (${runtime === 'node' ? 'Node' : 'Deno'})`,
+    shown: `${runtime === 'node' ? 'node' : 'deno run --allow-net --allow-read --allow-env --allow-sys'} bench/step-driver.mjs SRC TGT ${LIB_BUDGET_MS} ${ctx.jobs}`,
+    unavailable: null,
+    run: async (db) =>
+      withPhases(
+        ctx,
+        db,
+        outcome(
+          await run(argv[0]!, [...argv.slice(1), url(c.source, ctx.sourceDb), url(c.target, db), String(LIB_BUDGET_MS), String(ctx.jobs)], {
+            env: ctx.env,
+            cwd: ctx.repoRoot,
+            measureRss: true,
+          }),
+        ),
+        'builtin',
+      ),
+  };
+}
+
 function pgdumpPsql(ctx: RunCtx): Tool {
   return {
     id: 'pgdump',
@@ -193,6 +225,8 @@ export function makeTools(ctx: RunCtx, ids: ToolId[]): Tool[] {
     pgclone: () => pgclone(ctx, 'pgclone'),
     'pgclone-pgdump': () => pgclone(ctx, 'pgclone-pgdump'),
     'pgclone-4x': () => pgclone(ctx, 'pgclone-4x'),
+    'pgclone-lib': () => pgcloneLib(ctx, 'node'),
+    'pgclone-lib-deno': () => pgcloneLib(ctx, 'deno'),
     pgdump: () => pgdumpPsql(ctx),
     'pgdump-dir': () => pgdumpDir(ctx),
     pgcopydb: () => pgcopydb(ctx),

@@ -9,12 +9,17 @@ import type { Operator } from '../events/schemas.js';
  */
 export const newRunId = customAlphabet('0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', 21);
 
-export function operator(): Operator {
-  let user = 'unknown';
+/** A text the runtime may not have (a Worker's node:os answers undefined or empty): else 'unknown'. */
+function known(read: () => unknown): string {
   try {
-    user = userInfo().username;
+    const v = read();
+    return typeof v === 'string' && v !== '' ? v : 'unknown';
   } catch {
-    /* no passwd entry */
+    return 'unknown'; // no passwd entry
   }
-  return { user, host: hostname(), pid: process.pid };
+}
+
+export function operator(): Operator {
+  const pid = typeof process !== 'undefined' && Number.isInteger(process.pid) ? process.pid : 0;
+  return { user: known(() => userInfo().username), host: known(hostname), pid };
 }

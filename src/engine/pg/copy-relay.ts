@@ -8,6 +8,8 @@
 //
 // The socket stays in flowing mode ('data' events, paused while the consumer is full and resumed when it asks
 // again): Deno's node:net never emits 'readable' on a paused socket, so a relay that pulls with read() stalls there.
+// A socket that cannot pause (node-postgres's Cloudflare Workers socket has no pause or resume) simply flows: a
+// batch's rows then wait in this stream's buffer, at most one batch (--batch-size) per job.
 import { Readable, Writable } from 'node:stream';
 
 const COPY_DATA = 0x64; // 'd'
@@ -16,8 +18,8 @@ const SKIPPED = new Set([0x48 /* H CopyOutResponse */, 0x4e /* N Notice */, 0x53
 
 interface PgSocket extends NodeJS.EventEmitter {
   write(b: Buffer): boolean;
-  pause(): void;
-  resume(): void;
+  pause?(): void;
+  resume?(): void;
 }
 
 interface PgConnection {
@@ -45,7 +47,7 @@ export class CopyOutFrames extends Readable {
   private skipping = 0;
   private readonly onData = (chunk: Buffer) => {
     if (this.finished) return;
-    if (!this.scan(chunk) && !this.finished) this.connection?.stream.pause();
+    if (!this.scan(chunk) && !this.finished) this.connection?.stream.pause?.();
   };
 
   constructor(private readonly text: string) {
@@ -69,7 +71,7 @@ export class CopyOutFrames extends Readable {
 
   /** the consumer wants more: let the socket flow again (it was paused only when a push said "full") */
   override _read(): void {
-    if (this.connection && !this.finished) this.connection.stream.resume();
+    if (this.connection && !this.finished) this.connection.stream.resume?.();
   }
 
   /** Scan one socket read; push the whole frames it completes. Returns whether the consumer wants more. */
@@ -157,7 +159,7 @@ export class CopyOutFrames extends Readable {
     const done = rest[0] === COPY_DONE;
     // CopyDone is ours to consume (its length is always 4); CommandComplete and the rest are node-postgres's
     handler(done ? rest.subarray(5) : rest);
-    process.nextTick(() => s.resume());
+    process.nextTick(() => s.resume?.());
     if (done) this.push(null); // else an error: node-postgres reports it through handleError
   }
 
