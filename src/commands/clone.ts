@@ -1,11 +1,23 @@
 // pgclone clone: a new run from --source into --target.
-import { startClone, type CloneRequest } from '../engine/start.js';
+import type { EngineSettings } from '../engine/context.js';
+import { cloneOrThrow, type CloneCall } from '../engine/lib/calls.js';
+import { controlsOf } from '../engine/lib/request.js';
 import { connFlag, outputMode, runOptionsFrom, secretsOf, settingsFrom, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';
 import { stoppable } from './stop.js';
 
+/** A clone as the flags ask for it: connections resolved here (libpq's environment, ~/.pgpass), the engine's settings from the flags. */
+export type CloneFlags = Pick<CloneCall, 'source' | 'target' | 'options' | 'runId'> & { settings: EngineSettings };
+
 /** A new run under the dashboard on a terminal, else plain lines or JSON; SIGTERM, SIGHUP and Q stop it at a boundary. */
-export async function runClone(req: CloneRequest, flags: Flags, out: Output): Promise<number> {
+export async function runClone(req: CloneFlags, flags: Flags, out: Output): Promise<number> {
+  const call = (settings: EngineSettings): CloneCall => ({
+    source: req.source,
+    target: req.target,
+    options: req.options,
+    runId: req.runId,
+    ...controlsOf(settings),
+  });
   const mode = outputMode(flags);
   if (mode === 'dashboard') {
     return (await import('./dashboard.js')).runDashboard(
@@ -14,7 +26,7 @@ export async function runClone(req: CloneRequest, flags: Flags, out: Output): Pr
         source: req.source,
         mode: 'engine',
         settings: req.settings,
-        start: (observer, settings) => startClone({ ...req, settings }, observer),
+        start: (observer, settings) => cloneOrThrow(call(settings), observer),
       },
       out,
     );
@@ -25,7 +37,7 @@ export async function runClone(req: CloneRequest, flags: Flags, out: Output): Pr
       await stoppable(
         req.settings,
         (t) => out.error(t),
-        (settings) => startClone({ ...req, settings }, observer),
+        (settings) => cloneOrThrow(call(settings), observer),
       ),
     );
   } finally {

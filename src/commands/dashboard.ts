@@ -5,8 +5,10 @@ import type { ConnInfo } from '../engine/pg/conninfo.js';
 import type { EngineObserver, EngineSettings } from '../engine/context.js';
 import { EXIT, errorMessage } from '../engine/errors.js';
 import type { RunResult } from '../engine/context.js';
-import { recordedSource, resumeRun, startClone } from '../engine/start.js';
-import { wipeRun } from '../engine/wipe.js';
+import { cloneOrThrow, resumeOrThrow } from '../engine/lib/calls.js';
+import { controlsOf } from '../engine/lib/request.js';
+import { wipeOrThrow } from '../engine/lib/wipe.js';
+import { recordedSource } from '../engine/start.js';
 import { createFeed } from '../ui/feed.js';
 import { eventText } from '../ui/event-text.js';
 import type { Output } from './common.js';
@@ -109,16 +111,21 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
       onQuit: () => quit(),
       onStop: (key: string) => stopper?.request(`stopped by the operator (${key})`, 'a second Ctrl-C'),
       onResume: (runId: string) =>
-        runEngine(`resuming run ${runId}…`, (settings) => resumeRun({ target: s.target, source: s.source, runId, settings }, observer), false),
+        runEngine(
+          `resuming run ${runId}…`,
+          (settings) =>
+            resumeOrThrow({ target: s.target, source: s.source ?? ((st) => recordedSource(st, process.env)), runId, ...controlsOf(settings) }, observer),
+          false,
+        ),
       onWipeRestart: (runId: string) =>
         runEngine(
           `wiping run ${runId} and starting again…`,
           async (settings) => {
             const before = stateOf(runId);
-            const w = await wipeRun(s.target, runId, { restart: true });
+            const w = await wipeOrThrow({ target: s.target, runId, restart: true });
             feed.wake();
             const source = s.source ?? recordedSource(before ?? w.state);
-            return startClone({ source, target: s.target, options: w.state.options, settings, runId: w.restartedAs ?? undefined }, observer);
+            return cloneOrThrow({ source, target: s.target, options: w.state.options, runId: w.restartedAs ?? undefined, ...controlsOf(settings) }, observer);
           },
           false,
         ),

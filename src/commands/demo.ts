@@ -15,7 +15,8 @@ import { DEFAULT_SETTINGS, type EngineObserver, type EngineSettings } from '../e
 import { reapOrphanedServers, startEmbedded, type EmbeddedServer } from '../local/embedded.js';
 import { errorMessage, EXIT, PgcloneError, UsageError } from '../engine/errors.js';
 import type { RunResult } from '../engine/context.js';
-import { resumeRun, startClone } from '../engine/start.js';
+import { cloneOrThrow, resumeOrThrow } from '../engine/lib/calls.js';
+import { controlsOf } from '../engine/lib/request.js';
 import { formatBytes, formatDuration, formatInt, whereStopped } from '../ui/format.js';
 import { outputMode, runOptionsFrom, secretsOf, type Flags, type Output } from './common.js';
 import { exitFor, textObserver } from './run-output.js';
@@ -376,8 +377,8 @@ async function demo(flags: Flags, plainOut: Output, run: DemoRun): Promise<numbe
     // the dashboard's settings carry its own stop signal (Q confirmed, SIGTERM): the clone stops at whichever comes first
     const clone = (observer: EngineObserver, given?: EngineSettings) => {
       const signals = [settings.stopSignal, given?.stopSignal].filter((x): x is AbortSignal => x !== undefined);
-      return startClone(
-        { source, target, options, settings: { ...settings, stopSignal: signals.length > 0 ? AbortSignal.any(signals) : undefined } },
+      return cloneOrThrow(
+        { source, target, options, ...controlsOf({ ...settings, stopSignal: signals.length > 0 ? AbortSignal.any(signals) : undefined }) },
         observer,
       );
     };
@@ -403,7 +404,7 @@ async function demo(flags: Flags, plainOut: Output, run: DemoRun): Promise<numbe
         if (r.outcome === 'suspended') {
           out.line(`\nInterrupted in ${whereStopped(r.state)}`);
           out.line(`no terminal to press R in: resuming it as \`${suggest('resume', r.state, [], pgcloneCommand())}\` would`);
-          r = await resumeRun({ target, source, runId: r.runId, settings: DEFAULT_SETTINGS }, shown);
+          r = await resumeOrThrow({ target, source, runId: r.runId, ...controlsOf(DEFAULT_SETTINGS) }, shown);
         }
       } finally {
         shown.stop();

@@ -1,7 +1,7 @@
 // pgclone wipe RUN [--restart]: drop what the run created, keep its log; optionally start over as a new run.
-import { EXIT, PgcloneError, UsageError } from '../engine/errors.js';
+import { EXIT, UsageError } from '../engine/errors.js';
 import { recordedSource } from '../engine/start.js';
-import { planWipe, wipeRun } from '../engine/wipe.js';
+import { wipeOrThrow } from '../engine/lib/wipe.js';
 import type { RunOptions, VerifyMode } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { quoteIdent } from '../events/names.js';
@@ -23,8 +23,9 @@ export async function wipeCommand(runId: string, flags: Flags, out: Output): Pro
   out.addSecrets(secretsOf(source, target));
   const restart = flags.restart === true;
   if (flags.verify !== undefined && !restart) throw new UsageError('--verify applies to the new run of --restart');
-  const plan = await planWipe(target, runId);
-  const { state, decision } = plan;
+  // refusals (locked; wiped before, without --restart) are thrown before anything is asked or written
+  const plan = await wipeOrThrow({ target, runId, dryRun: true, restart });
+  const { state } = plan;
   const again = (id: string) => ({
     source: source ?? recordedSource(state),
     target,
@@ -33,23 +34,18 @@ export async function wipeCommand(runId: string, flags: Flags, out: Output): Pro
     runId: id,
   });
 
-  if (decision.kind === 'refuse') {
-    // a run wiped before: --restart starts its new run now (what a plain wipe left undone)
-    if (decision.reason === 'wiped' && restart) {
-      if (flags['dry-run'] === true) {
-        out.line(`run ${state.runId} is already wiped; --restart would start run ${plan.restartId} with its options (nothing written)`);
-        return EXIT.finished;
-      }
-      out.line(`run ${state.runId} was already wiped; starting it again as run ${plan.restartId}`);
-      return runClone(again(plan.restartId), flags, out);
+  // a run wiped before: --restart starts its new run now (what a plain wipe left undone)
+  if (plan.alreadyWiped && plan.restartedAs) {
+    if (flags['dry-run'] === true) {
+      out.line(`run ${state.runId} is already wiped; --restart would start run ${plan.restartedAs} with its options (nothing written)`);
+      return EXIT.finished;
     }
-    throw new PgcloneError(decision.reason === 'locked' ? 'locked' : 'nothing-to-do', decision.message);
+    out.line(`run ${state.runId} was already wiped; starting it again as run ${plan.restartedAs}`);
+    return runClone(again(plan.restartedAs), flags, out);
   }
 
-  const drops = [
-    ...decision.drop.map((o) => `${o.kind} ${o.identity}`),
-    ...(state.rolesCreated ?? []).map((n) => `role ${quoteIdent(n)} (kept if anything else on the cluster still uses it)`),
-  ];
+  const roles = new Set((state.rolesCreated ?? []).map((n) => `role ${quoteIdent(n)}`));
+  const drops = plan.dropped.map((d) => (roles.has(d) ? `${d} (kept if anything else on the cluster still uses it)` : d));
   const what = `${drops.length} object${drops.length === 1 ? '' : 's'} run ${state.runId} created`;
   if (flags['dry-run'] === true) {
     out.line(`pgclone wipe would drop the ${what} (nothing written; its log is kept)${restart ? ', then start a new run with its options' : ''}:`);
@@ -63,8 +59,8 @@ export async function wipeCommand(runId: string, flags: Flags, out: Output): Pro
     question: `Drop ${drops.length === 1 ? 'it' : `these ${drops.length}`}${restart ? ' and start again' : ''}?`,
   });
   if (!agreed) return EXIT.failed;
-  const w = await wipeRun(target, state.runId, { restart });
-  out.line(`run ${w.state.runId} wiped: dropped ${w.dropped.length} objects; its log is kept`);
+  const w = await wipeOrThrow({ target, runId: state.runId, restart });
+  out.line(`run ${w.runId} wiped: dropped ${w.dropped.length} objects; its log is kept`);
   for (const d of w.dropped) out.line(`  dropped ${d}`);
   for (const k of w.kept) out.line(`  kept ${k}`);
   if (!restart || !w.restartedAs) return EXIT.finished;

@@ -1,22 +1,86 @@
-// The time budget (--max-duration, or a caller's stop signal): checked at boundaries, never mid-batch.
+// The budgets (--max-duration, a caller's stop signal, a CPU-time budget): checked at boundaries, never mid-batch.
+
+/** CPU time this process has used, in ms (user + system), or null where the runtime cannot tell. */
+export type CpuClock = () => number;
+
+/** process.cpuUsage where the runtime has it (Node, Deno and Bun do); null elsewhere. */
+export function processCpuClock(): CpuClock | null {
+  const usage = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process?.cpuUsage;
+  if (typeof usage !== 'function') return null;
+  return () => {
+    const u = usage();
+    return (u.user + u.system) / 1000;
+  };
+}
+
+/** How many of the latest boundary-to-boundary CPU costs the prediction looks at. */
+export const CPU_COST_WINDOW = 3;
+
+/**
+ * Pure: stop now rather than at the next boundary when the work up to it would spend the CPU budget. The next
+ * stretch is predicted to cost what the recent ones did (the largest of them): stop when used + that ≥ budget.
+ * With no stretch measured yet, only a budget already spent stops.
+ */
+export function cpuWouldOverrun(budgetMs: number, usedMs: number, recentCostsMs: readonly number[]): boolean {
+  const next = recentCostsMs.length > 0 ? Math.max(...recentCostsMs) : 0;
+  return usedMs + next >= budgetMs;
+}
+
+export interface CpuBudget {
+  budgetMs: number;
+  clock: CpuClock;
+  /** the clock's reading when the budget began (the caller's call, before preflight) */
+  from: number;
+}
 
 export class Budget {
   private progressed = false;
+  private spent: 'wall' | 'cpu' | 'stop' | null = null;
+  private lastMark: number | null = null;
+  private readonly costs: number[] = [];
   constructor(
     private readonly maxMs: number | null,
     private readonly startedAt = Date.now(),
     private readonly stop?: AbortSignal,
+    private readonly cpu: CpuBudget | null = null,
   ) {}
-  /** Work was committed by this process: from now on the budget may stop it (so every slice makes progress). */
+  /** CPU time used since the budget was made; null without a CPU budget */
+  cpuUsedMs(): number | null {
+    return this.cpu ? this.cpu.clock() - this.cpu.from : null;
+  }
+  /**
+   * Work was committed by this process: from now on the budget may stop it (so every slice makes progress).
+   * Each commit is a boundary; the CPU spent since the previous one is what the next stretch is predicted to cost.
+   */
   markProgress(): void {
     this.progressed = true;
+    const used = this.cpuUsedMs();
+    if (used === null) return;
+    if (this.lastMark !== null) {
+      this.costs.push(used - this.lastMark);
+      if (this.costs.length > CPU_COST_WINDOW) this.costs.shift();
+    }
+    this.lastMark = used;
   }
+  /** Once true, stays true: every worker and every later check sees the same answer. */
   expired(): boolean {
-    return this.progressed && ((this.maxMs !== null && Date.now() - this.startedAt >= this.maxMs) || this.stop?.aborted === true);
+    if (this.spent !== null) return true;
+    if (!this.progressed) return false;
+    if (this.stop?.aborted === true) this.spent = 'stop';
+    else if (this.maxMs !== null && Date.now() - this.startedAt >= this.maxMs) this.spent = 'wall';
+    else if (this.cpu && cpuWouldOverrun(this.cpu.budgetMs, this.cpuUsedMs() as number, this.costs)) this.spent = 'cpu';
+    return this.spent !== null;
   }
   /** what RunSuspended says stopped the run */
   reason(): string {
     if (this.stop?.aborted && typeof this.stop.reason === 'string') return this.stop.reason;
+    if (this.spent === 'cpu' && this.cpu) {
+      const used = Math.round(this.cpuUsedMs() as number);
+      const budget = Math.round(this.cpu.budgetMs);
+      return used >= budget
+        ? `CPU budget of ${budget} ms spent (${used} ms used)`
+        : `CPU budget of ${budget} ms nearly spent (${used} ms used; the next stretch of work would pass it)`;
+    }
     return this.maxMs !== null ? `time budget of ${(this.maxMs / 1000).toFixed(1)} s spent` : 'the time budget was spent';
   }
 }

@@ -6,7 +6,7 @@ import type { LoggedEvent, NewEvent, RunOptions, TableRef } from '../events/sche
 import type { RunState } from '../events/state.js';
 import { appendEvents } from '../events/store.js';
 import { inTransaction } from '../events/transaction.js';
-import { Budget } from './budget.js';
+import { Budget, type CpuBudget } from './budget.js';
 import { PgcloneError } from './errors.js';
 import type { SourceTable } from './pg/catalog.js';
 import { closeClient, CONNECT_TIMEOUT_MS, destroyClient, openClient, type Side } from './pg/connect.js';
@@ -29,6 +29,8 @@ export interface EngineSettings {
    * string) in RunSuspended. The demo plays a serverless platform's limit with it.
    */
   stopSignal?: AbortSignal;
+  /** a CPU-time budget (the library's cpuBudgetMs): stop at the boundary before it would be spent */
+  cpuBudget?: CpuBudget;
 }
 
 export const DEFAULT_SETTINGS: EngineSettings = { maxDurationMs: null, ioTimeoutMs: 60_000, maxRetries: 8, retryBaseMs: 500 };
@@ -118,7 +120,7 @@ export function createRunContext(p: ContextParts): RunContext {
     options: p.state.options,
     settings: p.settings,
     observer: p.observer,
-    budget: new Budget(p.settings.maxDurationMs, p.processStartedAt, p.settings.stopSignal),
+    budget: new Budget(p.settings.maxDurationMs, p.processStartedAt, p.settings.stopSignal, p.settings.cpuBudget ?? null),
     state: p.state,
     dump: p.dump,
     tables: new Map(p.tables.map((t) => [tableKey(t.table), t])),

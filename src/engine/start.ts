@@ -117,8 +117,11 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
 
 export interface ResumeRequest {
   target: ConnInfo;
-  /** defaults to the run's recorded source identity, with the password from PGPASSWORD or ~/.pgpass */
-  source?: ConnInfo;
+  /**
+   * defaults to the run's recorded source identity, with the password from PGPASSWORD or ~/.pgpass; a function
+   * is given the run's state as the log records it (the library completes the recorded identity itself)
+   */
+  source?: ConnInfo | ((recorded: RunState) => ConnInfo);
   runId?: string;
   settings: EngineSettings;
 }
@@ -162,7 +165,7 @@ export async function resumeRun(req: ResumeRequest, observer: EngineObserver = {
     // a finished or wiped run is refused before its lock is even asked for
     const early = refuseResumeEarly(state, { held: 'by-us' }) ?? refuseResumeEarly(state, await takeRunLock(lock, runId));
     if (early) throw refused(early.reason, early.message);
-    const sourceInfo = req.source ?? recordedSource(state);
+    const sourceInfo = typeof req.source === 'function' ? req.source(state) : (req.source ?? recordedSource(state));
     const opened = await openSides(sourceInfo, req.target, schemaEngineOf(state.options));
     sourceClient = opened.source;
     // openSides opened its own target connection; the lock stays on ours
@@ -181,7 +184,7 @@ export async function resumeRun(req: ResumeRequest, observer: EngineObserver = {
     if (!r.ok) throw new PgcloneError('locked', `run ${runId} changed while resuming`);
     state = foldRun(await readRun(lock, runId));
     observer.onEvents?.(r.events, state);
-    const ctx = contextFor(runId, { ...req, source: sourceInfo }, sides, prepared, state, observer, true, t0);
+    const ctx = contextFor(runId, { target: req.target, settings: req.settings, source: sourceInfo }, sides, prepared, state, observer, true, t0);
     handedOff = true; // runWithRetries owns and closes the connections from here
     return await runWithRetries(ctx, steps);
   } finally {

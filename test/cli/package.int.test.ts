@@ -54,6 +54,15 @@ describe('npm pack and npm install -g', () => {
         '// @ts-expect-error: not one of the outcomes',
         "const wrong: 'done' = r.outcome;",
         'export const kindOf = (e: unknown) => (e instanceof PgcloneError ? e.kind : null);',
+        // the other entry points, typed: a request checked against its declaration, an iterator of logged events
+        "import { clone, resume, wipe, events, type CloneRequest, type WipeResult, type LoggedEvent } from 'pgclone';",
+        "export const req: CloneRequest = { source: 'a', target: 'b', cpuBudgetMs: 1500, onProgress: (p) => void p.rowsDone };",
+        'export const later = async (): Promise<[WipeResult, LoggedEvent[]]> => {',
+        "  await resume({ target: 'b', source: { password: 'x' }, runId: 'r' });",
+        "  const seen: LoggedEvent[] = []; for await (const e of events({ target: 'b', follow: true })) seen.push(e);",
+        "  return [await wipe({ target: 'b', runId: 'r', dryRun: true }), seen];",
+        '};',
+        'export const entries = [clone, resume, wipe, events] as const;',
         'console.log(JSON.stringify({ outcome, wrong, rows: r.progress?.rowsDone }));',
       ].join('\n'),
     );

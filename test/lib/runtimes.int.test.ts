@@ -11,6 +11,7 @@ import { createTestDb } from '../helpers/db.js';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const EXAMPLE = 'examples/step-loop.mjs';
+const CPU_STEP = 'test/lib/cpu-step.mjs';
 // Deno gets the permissions a function has (network, reading its files, environment, system facts), no more.
 const DENO_ALLOW = ['--allow-net', '--allow-read', '--allow-env', '--allow-sys'];
 const RUNTIMES: { name: string; argv: string[] }[] = [
@@ -39,6 +40,25 @@ describe('examples/step-loop.mjs under each runtime', () => {
       expect(calls.at(-1)).toMatch(/: finished verify rows 50500\/50500$/);
       expect(stdout).toMatch(/^run [A-Za-z0-9_-]+ finished$/m);
       expect(await compareDatabases(source.url, target.url)).toEqual([]);
+    },
+    240_000,
+  );
+
+  it.each(RUNTIMES)(
+    "$name: cpuBudgetMs counts this runtime's process.cpuUsage: a 1 ms CPU budget suspends the first call at a boundary, saying so; onProgress is called",
+    async ({ argv }) => {
+      const source = await createTestDb('rt_cpu_src');
+      await source.query(bulkSql(20_000));
+      const target = await createTestDb('rt_cpu_dst');
+      const [bin, ...args] = argv as [string, ...string[]];
+      const script = [...args.slice(0, -1), CPU_STEP]; // the runtime's own arguments, then this script in the example's place
+      const { stdout } = await run(bin, [...script, source.url, target.url], { cwd: root, timeout: 200_000 });
+      const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { outcome: string; rowsDone: number; progressCalls: number };
+      expect(r.outcome).toBe('suspended');
+      expect(r.rowsDone).toBeLessThan(20_000);
+      expect(r.progressCalls).toBeGreaterThan(0);
+      const [last] = await target.query<{ reason: string }>(`SELECT payload->>'reason' AS reason FROM pgclone.events ORDER BY id DESC LIMIT 1`);
+      expect(last!.reason).toMatch(/^CPU budget of 1 ms spent \(\d+ ms used\)$/);
     },
     240_000,
   );

@@ -1,5 +1,6 @@
 // The library's connections: a connection string or a pg-style config, completed without the libpq environment.
 import { parseConnString, type ConnInfo, type SslMode } from '../pg/conninfo.js';
+import type { RunState } from '../../events/state.js';
 import { UsageError } from '../errors.js';
 
 /** The fields of a `pg` client config the library understands (a password as a string; SSL as pg or libpq says it). */
@@ -43,6 +44,31 @@ export function connInfoOf(c: Connection, what: 'source' | 'target'): ConnInfo {
     database: c.database ?? (c.connectionString !== undefined || c.user === undefined ? base.database : user),
     password: c.password ?? base.password,
     sslmode: c.sslmode ?? sslModeOf(c.ssl) ?? base.sslmode,
+    passfile: false,
+  };
+}
+
+/**
+ * The source of a run being resumed. A string, or a config with a connectionString, is the whole connection; a
+ * config without one completes the run's recorded source (host, port, database, user) with what it gives —
+ * usually only `{ password }`, which the log never holds; left out, the recorded source without a password.
+ */
+export function resumeSourceOf(given: Connection | undefined, recorded: RunState): ConnInfo {
+  if (given !== undefined && (typeof given === 'string' || given.connectionString !== undefined)) return connInfoOf(given, 'source');
+  const c: ConnectionConfig = given ?? {};
+  if (c === null || typeof c !== 'object') throw new UsageError('source: a connection string or a config object is required');
+  if (c.password !== undefined && typeof c.password !== 'string') throw new UsageError('source: password must be a string');
+  const port = c.port ?? recorded.source.port;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`source: invalid port "${String(port)}"`);
+  return {
+    host: c.host ?? recorded.source.host,
+    port,
+    database: c.database ?? recorded.source.database,
+    user: c.user ?? recorded.source.user,
+    password: c.password,
+    sslmode: c.sslmode ?? sslModeOf(c.ssl) ?? 'prefer',
+    sslrootcert: undefined,
+    connectTimeoutSec: undefined,
     passfile: false,
   };
 }
