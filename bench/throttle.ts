@@ -101,38 +101,47 @@ export class ThrottleProxy {
     client.on('close', close);
   }
 
-  /** from → to through a paced link; the end (or a reset) follows the last byte */
+  /**
+   * from → to through a paced link; the end (or a reset) follows the last byte. One queue and one timer per link:
+   * chunks leave strictly in order (separate timers could swap two chunks due within a millisecond of each other).
+   */
   private link(from: Socket, to: Socket, dir: 'up' | 'down'): void {
     const pacer = new Pacer(this.remote.rate / 1000, this.remote.rttMs / 2);
-    let pending = 0;
+    const queue: { chunk: Buffer; at: number }[] = [];
+    let timer: NodeJS.Timeout | null = null;
     let ended = false;
-    const finish = () => {
-      if (ended && pending === 0) to.end();
+    let reset = false;
+    const settle = () => {
+      if (queue.length > 0) return;
+      if (reset) to.destroy();
+      else if (ended) to.end();
+    };
+    const pump = () => {
+      timer = null;
+      const now = performance.now();
+      while (queue.length > 0 && queue[0]!.at <= now + 0.5) {
+        const { chunk } = queue.shift()!;
+        if (!to.destroyed) to.write(chunk);
+      }
+      if (from.isPaused() && pacer.backlogMs(now) < WINDOW_MS) from.resume();
+      if (queue.length > 0) timer = setTimeout(pump, Math.max(1, queue[0]!.at - now));
+      else settle();
     };
     from.on('data', (chunk: Buffer) => {
       const now = performance.now();
-      const at = pacer.deliverAt(now, chunk.length);
+      queue.push({ chunk, at: pacer.deliverAt(now, chunk.length) });
       this.crossing[dir] += chunk.length;
-      pending++;
-      setTimeout(
-        () => {
-          pending--;
-          if (!to.destroyed) to.write(chunk);
-          if (pacer.backlogMs(performance.now()) < WINDOW_MS && from.isPaused()) from.resume();
-          finish();
-        },
-        Math.max(0, at - now),
-      );
+      timer ??= setTimeout(pump, Math.max(1, queue[0]!.at - now));
       if (pacer.backlogMs(now) >= WINDOW_MS) from.pause();
     });
     from.on('end', () => {
       ended = true;
-      finish();
+      settle();
     });
     from.on('close', () => {
-      // a reset or a close without end: tear down the other side once what is in flight has left
-      const wait = () => (pending === 0 ? to.destroy() : setTimeout(wait, 5));
-      if (!ended) wait();
+      // a reset or a close without end: the other side goes once what is in flight has left
+      if (!ended) reset = true;
+      settle();
     });
   }
 
