@@ -66,6 +66,14 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
       return ev.match
         ? `verify: large objects match — ${formatInt(ev.sourceCount)}`
         : `verify: MISMATCH in large objects: source ${formatInt(ev.sourceCount)}, target ${formatInt(ev.targetCount)}${ev.sourceChecksum !== ev.targetChecksum ? ' (checksums differ)' : ''}`;
+    case 'CatchUpPrepared':
+      return `catch-up: publication ${ev.publication} and replication slot ${ev.slot} (${ev.plugin}) created on the source, consistent at ${ev.consistentLsn}; ${ev.tables.length} tables kept exact${ev.excluded.length ? `, ${ev.excluded.length} left out (${ev.excluded.map((x) => tableLabel(x.table)).join(', ')})` : ''}`;
+    case 'CatchUpStarted':
+      return `catch-up: applying the source's changes up to ${ev.targetLsn}`;
+    case 'ChangesApplied':
+      return `catch-up: ${formatInt(ev.transactions)} source transaction${ev.transactions === 1 ? '' : 's'} applied up to ${ev.lsn} — ${formatInt(ev.inserts)} inserts, ${formatInt(ev.updates)} updates, ${formatInt(ev.deletes)} deletes${ev.truncates ? `, ${formatInt(ev.truncates)} truncates` : ''}${ev.skipped ? ` (${formatInt(ev.skipped)} updates of rows a later change removes)` : ''} in ${formatDuration(ev.durationMs)}`;
+    case 'CatchUpReleased':
+      return `catch-up: ${ev.dropped.length ? `dropped ${ev.dropped.join(' and ')}` : 'nothing left to drop'} on the source (${ev.by})`;
     case 'RetryScheduled':
       return `retry ${ev.attempt} after ${formatDuration(ev.delayMs)} in ${ev.phase}: ${ev.error.message}${ev.snapshotLost ? ' (new source snapshot)' : ''}`;
     case 'RunSuspended':
@@ -118,6 +126,14 @@ export function eventNoun(type: LoggedEvent['type']): string {
       return 'a batch of large objects copied';
     case 'LargeObjectsVerified':
       return 'the large objects verified';
+    case 'CatchUpPrepared':
+      return 'the replication slot created';
+    case 'CatchUpStarted':
+      return 'a catch-up pass started';
+    case 'ChangesApplied':
+      return 'source changes applied';
+    case 'CatchUpReleased':
+      return 'the replication slot dropped';
     case 'RetryScheduled':
       return 'a retry scheduled';
     case 'RunSuspended':
@@ -141,6 +157,7 @@ export function printedInPlain(ev: LoggedEvent): boolean {
     case 'TableStarted':
     case 'BatchCopied':
     case 'PostDataItemApplied':
+    case 'ChangesApplied':
       return false;
     case 'PhaseStarted':
       return ev.phase !== 'preflight';
