@@ -15,6 +15,14 @@ export function catchUpName(runId: string): string {
   return `pgclone_${runId.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
 }
 
+/**
+ * SQL true for a publication name catch-up made (any run's: run ids are 21 letters and digits): the schema engine
+ * neither clones such a publication nor lets it change a run's schema hash.
+ */
+export function notCatchUpPublication(column: string): string {
+  return `${column} !~ '^pgclone_[0-9a-z]{21}$'`;
+}
+
 /** Why the source cannot keep a slot for this run, or null when it can. */
 export interface SourceDecodingFacts {
   walLevel: string;
@@ -107,7 +115,8 @@ export async function selectCaughtUp(db: pg.ClientBase, tables: SourceTable[]): 
     else if (x.persistence === 'u') exclude('unlogged: logical decoding never sees its changes');
     else if (!x.owned) exclude('not owned by the source role, which may publish only tables it owns');
     else if (x.ident === 'n') exclude('REPLICA IDENTITY NOTHING: its updates and deletes name no row');
-    else if (x.ident === 'd' && !x.pk) exclude('no primary key and REPLICA IDENTITY DEFAULT: publishing it would make the source refuse its updates and deletes');
+    else if (x.ident === 'd' && !x.pk)
+      exclude('no primary key and REPLICA IDENTITY DEFAULT: publishing it would make the source refuse its updates and deletes');
     else if (x.ident === 'i' && x.ri) out.tables.push({ table: t.table, key: x.ri });
     else if (x.ident === 'd' && x.pk) out.tables.push({ table: t.table, key: x.pk });
     else if (x.ident === 'f' && (x.pk || t.key.length > 0)) out.tables.push({ table: t.table, key: x.pk ?? t.key.map((k) => k.name) });

@@ -508,11 +508,11 @@ export type CatchUpDecision = { on: true; selection: CatchUpSelection; notes: st
 export async function decideCatchUp(sides: Sides, prepared: Prepared, options: RunOptions, name: string): Promise<CatchUpDecision> {
   const off = (why: string): CatchUpDecision => ({
     on: false,
-    notes: [
-      `catch-up: off — ${why}; a clone resumed or sliced while the source takes writes will not be exact (README: exact on a live source)`,
-    ],
+    notes: [`catch-up: off — ${why}; a clone resumed or sliced while the source takes writes will not be exact (README: exact on a live source)`],
   });
   if (options.catchUp === false) return { on: false, notes: ['catch-up: off (--no-catch-up)'] };
+  // pg_dump would dump the run's own publication with the schema (it has no way to leave one out)
+  if (sides.tools !== null) return off('--schema-engine pg_dump would copy the run’s own publication into the target (the built-in engine leaves it out)');
   const facts = await sourceDecodingFacts(sides.source);
   const refusal = decodingRefusal(facts);
   if (refusal) return off(refusal);
