@@ -130,7 +130,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
       o('no-analyze', 'do not ANALYZE each table once its rows and indexes are in: leave planner statistics to autovacuum'),
       o(
         'no-catch-up',
-        "do not keep the clone exact across breaks through a logical replication slot (by default, when the source has wal_level=logical and a role that may replicate, a publication and a slot are made on the source before any row is copied, and dropped at finish or wipe)",
+        'do not keep the clone exact across breaks through a logical replication slot (by default, when the source has wal_level=logical and a role that may replicate, a publication and a slot are made on the source before any row is copied, and dropped at finish or wipe)',
       ),
       o(
         'schema-engine',

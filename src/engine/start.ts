@@ -15,16 +15,7 @@ import { newRunId, operator } from './operator.js';
 import { pickRun } from './pick-run.js';
 import { closeClient, openClient } from './pg/connect.js';
 import type { ConnInfo } from './pg/conninfo.js';
-import {
-  checkTargetLargeObjects,
-  decideCatchUp,
-  dryRunSchema,
-  openSides,
-  prepare,
-  schemaEngineOf,
-  type Prepared,
-  type Sides,
-} from './phases/preflight.js';
+import { checkTargetLargeObjects, decideCatchUp, dryRunSchema, openSides, prepare, schemaEngineOf, type Prepared, type Sides } from './phases/preflight.js';
 import { CATCH_UP_PLUGIN, catchUpName, createSlotAndPublication, dropSlotAndPublication, slotState, type CatchUpSelection } from './pg/slot.js';
 import { runWithRetries } from './retry.js';
 import { steps } from './run.js';
@@ -111,7 +102,8 @@ async function prepareCatchUp(
   try {
     await sides.source.query('ROLLBACK');
     const again = await prepare(sides, req.source, options, req.settings.ioTimeoutMs);
-    if (again.dump.hash !== prepared.dump.hash) throw new PgcloneError('preflight', 'the source schema changed while preflight read it; nothing was written — try again');
+    if (again.dump.hash !== prepared.dump.hash)
+      throw new PgcloneError('preflight', 'the source schema changed while preflight read it; nothing was written — try again');
     return {
       prepared: again,
       event: {

@@ -93,6 +93,16 @@ export interface RunSummary {
   mismatchedTables: { table: TableRef; sourceRows: number; targetRows: number; sourceChecksum: string | null; targetChecksum: string | null }[];
   retries: number;
   snapshotLost: boolean;
+  /** what catch-up made on the source, while the log says it is there (released: dropped at finish or wipe); null without catch-up */
+  catchUp: {
+    slot: string;
+    publication: string;
+    consistentLsn: string;
+    appliedLsn: string | null;
+    tables: number;
+    excluded: { table: TableRef; reason: string }[];
+    released: boolean;
+  } | null;
 }
 
 /** From its start to its finish, or to its last event when it has not finished. */
@@ -133,5 +143,16 @@ export function runSummary(s: RunState, c: Classification): RunSummary {
     })),
     retries: s.retries.length,
     snapshotLost: s.snapshotLost,
+    catchUp: s.catchUp
+      ? {
+          slot: s.catchUp.slot,
+          publication: s.catchUp.publication,
+          consistentLsn: s.catchUp.consistentLsn,
+          appliedLsn: s.catchUp.appliedLsn,
+          tables: s.catchUp.tables.length,
+          excluded: s.catchUp.excluded,
+          released: s.catchUp.released !== null,
+        }
+      : null,
   };
 }

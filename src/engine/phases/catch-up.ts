@@ -124,7 +124,11 @@ export class ChangeApplier {
   private table(rel: Extract<PgoutputMessage, { tag: 'relation' }> | undefined, relid: number): TargetTable {
     if (!rel) throw new Error(`pgoutput: a change of relation ${relid} before its description`);
     const t = this.tables.get(tableKey({ schema: rel.schema, name: rel.name }));
-    if (!t) throw new PgcloneError('failed', `catch-up: the slot sent a change of ${tableKey({ schema: rel.schema, name: rel.name })}, which the run does not catch up`);
+    if (!t)
+      throw new PgcloneError(
+        'failed',
+        `catch-up: the slot sent a change of ${tableKey({ schema: rel.schema, name: rel.name })}, which the run does not catch up`,
+      );
     for (const c of rel.columns) {
       if (!t.columns.has(c.name))
         throw new PgcloneError(
@@ -174,10 +178,10 @@ export class ChangeApplier {
       const r = await this.dst.query(`SELECT 1 FROM ONLY ${t.rel} WHERE ${w.sql}`, w.params);
       return r.rowCount ?? 0;
     }
-    const r = await this.dst.query(
-      `UPDATE ONLY ${t.rel} SET ${cols.map(([c], i) => `${quoteIdent(c)} = $${i + 1}`).join(', ')} WHERE ${w.sql}`,
-      [...cols.map(([, v]) => valueOf(v)), ...w.params],
-    );
+    const r = await this.dst.query(`UPDATE ONLY ${t.rel} SET ${cols.map(([c], i) => `${quoteIdent(c)} = $${i + 1}`).join(', ')} WHERE ${w.sql}`, [
+      ...cols.map(([, v]) => valueOf(v)),
+      ...w.params,
+    ]);
     return r.rowCount ?? 0;
   }
 

@@ -1,0 +1,176 @@
+// Exact on a live source (issue 16): a writer keeps changing the source through kills and time slices; once it stops, catch-up brings the target to equal.
+import { describe, expect, it } from 'vitest';
+import type { LoggedEvent } from '../../src/events/schemas.js';
+import { DEFAULT_SETTINGS, type EngineObserver, type RunResult } from '../../src/engine/context.js';
+import { parseConnString } from '../../src/engine/pg/conninfo.js';
+import { catchUpName } from '../../src/engine/pg/slot.js';
+import { defaultRunOptions } from '../../src/engine/run-options.js';
+import { resumeRun, startClone } from '../../src/engine/start.js';
+import { compareDatabases } from '../helpers/compare.js';
+import { runCli, runIdOf, runUntil, type JsonEvent } from '../helpers/cli.js';
+import { createTestDb, type TestDb } from '../helpers/db.js';
+import { majorServer } from '../helpers/majors.js';
+import { bulkSql } from '../fixtures/fidelity.js';
+import { LIVE_SQL, startWriter, type WriterCounts } from '../fixtures/live-writer.js';
+
+const logical = majorServer(15, { wal_level: 'logical', max_replication_slots: '10' });
+
+async function liveSource(label: string, bulkRows: number): Promise<TestDb> {
+  const db = await createTestDb(label, logical.url);
+  await db.query(LIVE_SQL);
+  await db.query(bulkSql(bulkRows));
+  return db;
+}
+
+/** What the log says catch-up applied, summed over its ChangesApplied events, and whether their LSNs only rose. */
+async function appliedPerLog(target: TestDb, runId: string): Promise<WriterCounts & { rising: boolean }> {
+  const rows = await target.query<{ lsn: string; i: number; u: number; d: number }>(
+    `SELECT payload->>'lsn' AS lsn, (payload->>'inserts')::int AS i, (payload->>'updates')::int AS u, (payload->>'deletes')::int AS d
+       FROM pgclone.events WHERE run_id = $1 AND type = 'ChangesApplied' ORDER BY id`,
+    [runId],
+  );
+  let rising = true;
+  const big = (l: string) => {
+    const [hi, lo] = l.split('/');
+    return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
+  };
+  for (let k = 1; k < rows.length; k++) if (big(rows[k]!.lsn) <= big(rows[k - 1]!.lsn)) rising = false;
+  return {
+    inserts: rows.reduce((n, r) => n + r.i, 0),
+    updates: rows.reduce((n, r) => n + r.u, 0),
+    deletes: rows.reduce((n, r) => n + r.d, 0),
+    rising,
+  };
+}
+
+/** Nothing of the run is left on the source. */
+async function leftOnSource(source: TestDb, runId: string): Promise<{ slots: number; publications: number }> {
+  const name = catchUpName(runId);
+  const [s] = await source.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = $1', [name]);
+  const [p] = await source.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_publication WHERE pubname = $1', [name]);
+  return { slots: s!.n, publications: p!.n };
+}
+
+const batches = (seen: JsonEvent[]) => seen.filter((e) => e.type === 'BatchCopied').length;
+
+describe('catch-up on a source that keeps taking writes', () => {
+  it('SIGKILLed three times with the writer running; once it stops, the last resume catches up and the target equals the source row for row', async () => {
+    const source = await liveSource('cu_kill_src', 150_000);
+    const target = await createTestDb('cu_kill_dst');
+    const args = ['clone', '--source', source.url, '--target', target.url, '--batch-size', '1MB', '--jobs', '2'];
+    const first = await runUntil(args, (ev, seen) => ev.type === 'BatchCopied' && batches(seen) === 3);
+    expect(first.killed, first.stderr).toBe(true);
+    const runId = runIdOf(first.events);
+    const prepared = first.events.find((e) => e.type === 'CatchUpPrepared');
+    expect(prepared?.slot).toBe(catchUpName(runId));
+    expect(((prepared?.excluded ?? []) as { table: { name: string } }[]).map((x) => x.table.name)).toEqual(['nokey']);
+    expect(await leftOnSource(source, runId)).toEqual({ slots: 1, publications: 1 });
+
+    const writer = startWriter(source.url, { seed: 16, bulkRows: 150_000 });
+    await writer.advance(300);
+    const status = await runCli(['status', runId, '--target', target.url, '--json']);
+    const summary = JSON.parse(status.stdout) as { catchUp: { slot: string; released: boolean } };
+    expect(summary.catchUp).toMatchObject({ slot: catchUpName(runId), released: false });
+
+    const resume = ['resume', runId, '--target', target.url, '--source', source.url];
+    const second = await runUntil(resume, (ev, seen) => ev.type === 'BatchCopied' && batches(seen) === 3);
+    expect(second.killed, second.stderr).toBe(true);
+    await writer.advance(300);
+    const third = await runUntil(resume, (ev) => ev.type === 'PostDataItemApplied');
+    expect(third.killed, third.stderr).toBe(true);
+    await writer.advance(300);
+    const wrote = await writer.stop();
+    expect(wrote.inserts + wrote.updates + wrote.deletes).toBeGreaterThanOrEqual(900);
+
+    const last = await runCli(resume);
+    expect(last.stderr).toBe('');
+    expect(last.code, last.stdout).toBe(0);
+    expect(last.stdout).toMatch(/catch-up: applying the source's changes up to/);
+    expect(last.stdout).toMatch(/verification passed/);
+    expect(await compareDatabases(source.url, target.url)).toEqual([]);
+    const applied = await appliedPerLog(target, runId);
+    expect(applied).toEqual({ ...wrote, rising: true });
+    expect(await leftOnSource(source, runId)).toEqual({ slots: 0, publications: 0 });
+  }, 300_000);
+
+  it('killed during catch-up itself: the resume applies only what the log does not hold, and ends equal', async () => {
+    const source = await liveSource('cu_mid_src', 40_000);
+    const target = await createTestDb('cu_mid_dst');
+    const first = await runUntil(
+      ['clone', '--source', source.url, '--target', target.url, '--batch-size', '1MB', '--jobs', '1'],
+      (ev, seen) => ev.type === 'BatchCopied' && batches(seen) === 2,
+    );
+    expect(first.killed, first.stderr).toBe(true);
+    const runId = runIdOf(first.events);
+    // the run is stopped while the source changes: several chunks of changes wait in the slot
+    const writer = startWriter(source.url, { seed: 7, bulkRows: 40_000, ops: 5000 });
+    const wrote = await writer.done;
+
+    const resume = ['resume', runId, '--target', target.url, '--source', source.url];
+    const mid = await runUntil(resume, (ev) => ev.type === 'ChangesApplied');
+    expect(mid.killed, mid.stderr).toBe(true);
+    const [open] = await target.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pgclone.events WHERE run_id = $1 AND type = 'PhaseCompleted' AND payload->>'phase' = 'catch-up'`,
+      [runId],
+    );
+    expect(open!.n, 'the kill landed inside catch-up').toBe(0);
+    const before = await appliedPerLog(target, runId);
+    expect(before.inserts + before.updates + before.deletes).toBeGreaterThan(0);
+    expect(before.inserts + before.updates + before.deletes).toBeLessThan(5000);
+
+    const last = await runCli(resume);
+    expect(last.stderr).toBe('');
+    expect(last.code, last.stdout).toBe(0);
+    expect(await compareDatabases(source.url, target.url)).toEqual([]);
+    // every change applied once, by the log's account: the sums are the writer's own counts
+    expect(await appliedPerLog(target, runId)).toEqual({ ...wrote, rising: true });
+    expect(await leftOnSource(source, runId)).toEqual({ slots: 0, publications: 0 });
+  }, 300_000);
+
+  it('time slices (the serverless shape) with the writer running through the copy; once it stops, the next slices catch up and end equal', async () => {
+    const source = await liveSource('cu_slice_src', 200_000);
+    const target = await createTestDb('cu_slice_dst');
+    const src = parseConnString(source.url, 'source');
+    const dst = parseConnString(target.url, 'target');
+    // the writer starts once the slot exists (its commits then are all decoded), from the first slice's RunStarted
+    const live: { writer: ReturnType<typeof startWriter> | null } = { writer: null };
+    let writing = true;
+    let withWriter = 0;
+    let slices = 0;
+    let runId: string | null = null;
+    let outcome = 'suspended';
+    while (outcome === 'suspended' && slices < 80) {
+      // a slice that completes post-data while the writer still runs stops before catch-up, so that catch-up's
+      // target position is taken after the writer's last commit (the guarantee is exactness when writes stop)
+      const ac = new AbortController();
+      const observer: EngineObserver = {
+        onEvents: (evs: LoggedEvent[]) => {
+          if (!live.writer && evs.some((e) => e.type === 'CatchUpPrepared')) live.writer = startWriter(source.url, { seed: 99, bulkRows: 200_000 });
+          if (writing && evs.some((e) => e.type === 'PhaseCompleted' && e.phase === 'post-data')) ac.abort('the writer is still running');
+        },
+      };
+      const settings = { ...DEFAULT_SETTINGS, maxDurationMs: 700, stopSignal: ac.signal };
+      const r: RunResult =
+        runId === null
+          ? await startClone({ source: src, target: dst, options: { ...defaultRunOptions(), batchBytes: 1 << 20, jobs: 1 }, settings }, observer)
+          : await resumeRun({ target: dst, source: src, runId, settings }, observer);
+      runId = r.runId;
+      outcome = r.outcome;
+      slices++;
+      if (writing) withWriter++;
+      if (writing && r.state.phases['post-data'].status === 'done') {
+        writing = false;
+        await live.writer?.stop();
+      }
+    }
+    expect(live.writer, 'the writer started with the run').not.toBeNull();
+    const wrote = await live.writer!.stop();
+    expect(wrote.inserts + wrote.updates + wrote.deletes).toBeGreaterThan(500);
+    expect(outcome).toBe('finished');
+    expect(withWriter, 'slices with the writer running').toBeGreaterThanOrEqual(3);
+    expect(slices).toBeGreaterThan(withWriter);
+    expect(await compareDatabases(source.url, target.url)).toEqual([]);
+    expect(await appliedPerLog(target, runId as string)).toEqual({ ...wrote, rising: true });
+    expect(await leftOnSource(source, runId as string)).toEqual({ slots: 0, publications: 0 });
+  }, 300_000);
+});
