@@ -14,6 +14,7 @@ import { bulkSql } from '../fixtures/fidelity.js';
 import { LIVE_SQL, startWriter, type WriterCounts } from '../fixtures/live-writer.js';
 
 const logical = majorServer(15, { wal_level: 'logical', max_replication_slots: '10' });
+const physical = majorServer(15, { wal_level: 'replica' });
 
 async function liveSource(label: string, bulkRows: number): Promise<TestDb> {
   const db = await createTestDb(label, logical.url);
@@ -173,4 +174,53 @@ describe('catch-up on a source that keeps taking writes', () => {
     expect(await appliedPerLog(target, runId as string)).toEqual({ ...wrote, rising: true });
     expect(await leftOnSource(source, runId as string)).toEqual({ slots: 0, publications: 0 });
   }, 300_000);
+
+  it('wipe of an interrupted run drops its slot and publication on the source, and says so', async () => {
+    const source = await liveSource('cu_wipe_src', 30_000);
+    const target = await createTestDb('cu_wipe_dst');
+    const first = await runUntil(
+      ['clone', '--source', source.url, '--target', target.url, '--batch-size', '1MB', '--jobs', '1'],
+      (ev) => ev.type === 'BatchCopied',
+    );
+    expect(first.killed, first.stderr).toBe(true);
+    const runId = runIdOf(first.events);
+    expect(await leftOnSource(source, runId)).toEqual({ slots: 1, publications: 1 });
+    const status = await runCli(['status', runId, '--target', target.url]);
+    expect(status.stdout).toContain(`on the source: replication slot ${catchUpName(runId)} and publication ${catchUpName(runId)}`);
+    // the source's password is never in the log: wipe takes it from the environment, as resume does
+    const wiped = await runCli(['wipe', runId, '--target', target.url, '--yes'], { PGPASSWORD: decodeURIComponent(new URL(source.url).password) });
+    expect(wiped.stderr).toBe('');
+    expect(wiped.code, wiped.stdout).toBe(0);
+    expect(await leftOnSource(source, runId)).toEqual({ slots: 0, publications: 0 });
+    const [ev] = await target.query<{ payload: { dropped: string[]; by: string } }>(
+      `SELECT payload FROM pgclone.events WHERE run_id = $1 AND type = 'CatchUpReleased'`,
+      [runId],
+    );
+    expect(ev?.payload).toMatchObject({ by: 'wipe', dropped: [`replication slot ${catchUpName(runId)}`, `publication ${catchUpName(runId)}`] });
+  }, 120_000);
+});
+
+describe('catch-up off', () => {
+  it('a source without wal_level=logical: one line says catch-up is off and why, and the clone runs as before; --no-catch-up likewise', async () => {
+    const source = await createTestDb('cu_off_src', physical.url);
+    await source.query(LIVE_SQL);
+    const target = await createTestDb('cu_off_dst');
+    const r = await runCli(['clone', '--source', source.url, '--target', target.url]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/catch-up: off — the source's wal_level is replica, not logical/);
+    const [opt] = await target.query<{ c: boolean | null }>(
+      `SELECT (payload->'options'->>'catchUp')::boolean AS c FROM pgclone.events WHERE type = 'RunStarted'`,
+    );
+    expect(opt!.c).toBe(false);
+    expect(await compareDatabases(source.url, target.url)).toEqual([]);
+
+    const logicalSource = await liveSource('cu_no_src', 1000);
+    const target2 = await createTestDb('cu_no_dst');
+    const n = await runCli(['clone', '--source', logicalSource.url, '--target', target2.url, '--no-catch-up']);
+    expect(n.code, n.stdout + n.stderr).toBe(0);
+    expect(n.stderr + n.stdout).toMatch(/catch-up: off \(--no-catch-up\)/);
+    const [slots] = await logicalSource.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_replication_slots`);
+    expect(slots!.n).toBe(0);
+    expect(await compareDatabases(logicalSource.url, target2.url)).toEqual([]);
+  }, 120_000);
 });
