@@ -27,6 +27,11 @@ export function whereStopped(state: RunState): string {
     return `post-data — ${done} / ${total} items`;
   }
   if (cp.phase === 'data') return `data — ${formatInt(cp.rowsDone)} / ~${formatInt(cp.rowsTotal)} rows`;
+  const c = state.catchUp;
+  if (cp.phase === 'catch-up' && c) {
+    const upTo = c.appliedLsn ? `applied up to ${c.appliedLsn}` : `nothing applied yet since ${c.consistentLsn}`;
+    return `catch-up — ${formatInt(c.transactions)} source transactions ${upTo}${c.targetLsn ? ` of ${c.targetLsn}` : ''}`;
+  }
   return cp.phase;
 }
 

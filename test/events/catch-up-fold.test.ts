@@ -1,7 +1,7 @@
 // Catch-up in the fold, given/when/then without a database: what the slot is, how far changes are applied, what a log without it means.
 import { describe, expect, it } from 'vitest';
 import { foldRun, MalformedEventError, nextPhase, type LoggedEvent } from '../../src/events/index.js';
-import { runSummary } from '../../src/events/summary.js';
+import { runSummary, whereStopped } from '../../src/events/summary.js';
 import { phaseParts } from '../../src/ui/components/RunDetail.js';
 import { eventText } from '../../src/ui/event-text.js';
 import { keyBatches, LogBuilder, plannedTable, table } from '../fixtures/events.js';
@@ -66,6 +66,7 @@ describe('fold: catch-up', () => {
     expect(s.catchUp?.excluded.map((x) => x.table.name)).toEqual(['logs']);
     expect(s.phase).toBe('catch-up');
     expect(nextPhase(s)).toBe('catch-up');
+    expect(whereStopped(s)).toBe('catch-up — 3 source transactions applied up to 0/1520240 of 0/1600000');
   });
 
   it('adds up the chunks; one at or below what is applied is a change applied twice: refused naming the event', () => {
