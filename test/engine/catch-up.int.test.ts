@@ -200,6 +200,54 @@ describe('catch-up on a source that keeps taking writes', () => {
   }, 120_000);
 });
 
+describe('catch-up refusals', () => {
+  it('a slot that cannot be created is a preflight refusal in one line, with nothing written and nothing of the run left on the source', async () => {
+    const source = await liveSource('cu_ref_src', 1000);
+    const target = await createTestDb('cu_ref_dst');
+    const runId = 'CatchUpRefusal0000001';
+    const name = catchUpName(runId);
+    // someone else's slot holds the name the run would take
+    await source.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [name]);
+    const err = await startClone({
+      source: parseConnString(source.url, 'source'),
+      target: parseConnString(target.url, 'target'),
+      options: defaultRunOptions(),
+      settings: DEFAULT_SETTINGS,
+      runId,
+    }).catch((e: unknown) => e as Error & { kind?: string });
+    expect(err).toBeInstanceOf(Error);
+    expect((err as { kind?: string }).kind).toBe('preflight');
+    expect((err as Error).message).toMatch(
+      new RegExp(`^could not create the publication and replication slot ${name} on the source: .*already exists.*; nothing was written`),
+    );
+    expect((err as Error).message).not.toContain('\n');
+    const [log] = await target.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'pgclone'`);
+    expect(log!.n, 'nothing written to the target').toBe(0);
+    // the publication it made first is gone again; the slot it did not make is left alone
+    expect(await leftOnSource(source, runId)).toEqual({ slots: 1, publications: 0 });
+    await source.query('SELECT pg_drop_replication_slot($1)', [name]);
+  }, 60_000);
+
+  it('a resume whose slot is gone from the source is refused, saying the changes since the copy began cannot be read', async () => {
+    const source = await liveSource('cu_gone_src', 30_000);
+    const target = await createTestDb('cu_gone_dst');
+    const first = await runUntil(
+      ['clone', '--source', source.url, '--target', target.url, '--batch-size', '1MB', '--jobs', '1'],
+      (ev) => ev.type === 'BatchCopied',
+    );
+    expect(first.killed, first.stderr).toBe(true);
+    const runId = runIdOf(first.events);
+    await source.query('SELECT pg_drop_replication_slot($1)', [catchUpName(runId)]);
+    const r = await runCli(['resume', runId, '--target', target.url, '--source', source.url]);
+    expect(r.code, r.stdout + r.stderr).toBe(9);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `replication slot ${catchUpName(runId)}, which is gone from the source: the source's changes since the copy began cannot be read; wipe the run`,
+      ),
+    );
+  }, 120_000);
+});
+
 describe('catch-up off', () => {
   it('a source without wal_level=logical: one line says catch-up is off and why, and the clone runs as before; --no-catch-up likewise', async () => {
     const source = await createTestDb('cu_off_src', physical.url);
