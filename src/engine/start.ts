@@ -131,15 +131,17 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
   let prepared: Prepared;
   let options = req.options;
   let catchUpEvent: NewEvent | null = null;
+  let catchUpOff: string | null = null;
   try {
     prepared = await prepare(sides, req.source, req.options, req.settings.ioTimeoutMs);
     await dryRunSchema(sides, prepared.dump, req.options, req.target);
     await checkTargetLargeObjects(sides, prepared.largeObjects, req.target);
     for (const note of prepared.dump.notes ?? []) observer.onNote?.(note);
     const decision = await decideCatchUp(sides, prepared, req.options, catchUpName(runId));
-    for (const note of decision.notes) observer.onNote?.(note);
     options = { ...req.options, catchUp: decision.on };
-    if (decision.on) {
+    if (!decision.on) catchUpOff = decision.why;
+    else {
+      for (const note of decision.notes) observer.onNote?.(note);
       const made = await prepareCatchUp(sides, req, options, runId, prepared, decision.selection);
       prepared = made.prepared;
       catchUpEvent = made.event;
@@ -169,6 +171,7 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
           options,
           plan: prepared.plan,
           schemaHash: prepared.dump.hash,
+          ...(catchUpOff !== null ? { catchUpOff } : {}),
         },
         ...(catchUpEvent ? [catchUpEvent] : []),
         { type: 'PhaseStarted', runId, phase: 'preflight' },

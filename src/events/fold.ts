@@ -80,6 +80,7 @@ function started(ev: EventOf<'RunStarted'> & { id: number }): RunState {
     sequencesVerified: null,
     largeObjects: { batches: [], count: 0, bytes: 0, verified: null },
     catchUp: null,
+    catchUpOff: ev.catchUpOff ?? null,
     retries: [],
     lastError: null,
     snapshotLost: false,

@@ -160,6 +160,8 @@ export const RunStarted = z.object({
   options: RunOptions,
   plan: Plan,
   schemaHash: z.string(),
+  /** why the run does not catch up through a logical slot (options.catchUp false): the source's setting, a role, --no-catch-up; absent in older logs */
+  catchUpOff: z.string().optional(),
 });
 export const PhaseStarted = z.object({ type: z.literal('PhaseStarted'), ...envelope, phase: Phase });
 export const PhaseCompleted = z.object({

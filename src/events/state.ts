@@ -162,6 +162,8 @@ export interface RunState {
   largeObjects: LargeObjectsState;
   /** null: the run does not catch up (its options say so, or the log predates catch-up) */
   catchUp: CatchUpState | null;
+  /** why it does not, as RunStarted recorded it (null in older logs and when it does) */
+  catchUpOff: string | null;
   retries: RetryRecord[];
   lastError: (ErrorInfo & { at: string; eventId: number }) | null;
   snapshotLost: boolean;

@@ -108,6 +108,8 @@ export interface RunSummary {
     excluded: { table: TableRef; reason: string }[];
     released: boolean;
   } | null;
+  /** why the run does not catch up (null when it does, and in logs from before catch-up) */
+  catchUpOff: string | null;
 }
 
 /** From its start to its finish, or to its last event when it has not finished. */
@@ -159,5 +161,6 @@ export function runSummary(s: RunState, c: Classification): RunSummary {
           released: s.catchUp.released !== null,
         }
       : null,
+    catchUpOff: s.catchUpOff,
   };
 }

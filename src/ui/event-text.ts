@@ -27,7 +27,9 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
   switch (ev.type) {
     case 'RunStarted': {
       const t = totals(state);
-      return `run ${ev.runId}: ${ev.source.database}@${ev.source.host}:${ev.source.port} → ${ev.target.database}@${ev.target.host}:${ev.target.port}; ${t.tables} tables (~${formatBytes(t.bytesTotal)}), ${t.items} post-data items, ${ev.options.jobs} jobs`;
+      // a run that cannot catch up says why once: stopped and resumed while the source takes writes, it is not exact
+      const off = ev.catchUpOff ? `; catch-up off (${ev.catchUpOff}): not exact across breaks on a source taking writes` : '';
+      return `run ${ev.runId}: ${ev.source.database}@${ev.source.host}:${ev.source.port} → ${ev.target.database}@${ev.target.host}:${ev.target.port}; ${t.tables} tables (~${formatBytes(t.bytesTotal)}), ${t.items} post-data items, ${ev.options.jobs} jobs${off}`;
     }
     case 'RunResumed':
       return `run ${ev.runId} resumed by ${ev.operator.user}@${ev.operator.host} from ${ev.fromPhase}${ev.snapshotLost ? ' (a new source snapshot: consistency across the break is not guaranteed)' : ''}`;

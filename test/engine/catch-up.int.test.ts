@@ -249,24 +249,29 @@ describe('catch-up refusals', () => {
 });
 
 describe('catch-up off', () => {
-  it('a source without wal_level=logical: one line says catch-up is off and why, and the clone runs as before; --no-catch-up likewise', async () => {
+  it('a source without wal_level=logical: the run’s first line says catch-up is off and why, and the clone runs as before; --no-catch-up likewise', async () => {
     const source = await createTestDb('cu_off_src', physical.url);
     await source.query(LIVE_SQL);
     const target = await createTestDb('cu_off_dst');
     const r = await runCli(['clone', '--source', source.url, '--target', target.url]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stderr + r.stdout).toMatch(/catch-up: off — the source's wal_level is replica, not logical/);
-    const [opt] = await target.query<{ c: boolean | null }>(
-      `SELECT (payload->'options'->>'catchUp')::boolean AS c FROM pgclone.events WHERE type = 'RunStarted'`,
+    // behaviour as before: nothing more on stderr; the run's first line, its log and status say why catch-up is off
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/catch-up off \(the source's wal_level is replica, not logical\): not exact across breaks/);
+    const [opt] = await target.query<{ c: boolean | null; off: string }>(
+      `SELECT (payload->'options'->>'catchUp')::boolean AS c, payload->>'catchUpOff' AS off FROM pgclone.events WHERE type = 'RunStarted'`,
     );
-    expect(opt!.c).toBe(false);
+    expect(opt).toEqual({ c: false, off: "the source's wal_level is replica, not logical" });
+    const st = await runCli(['status', '--target', target.url]);
+    expect(st.stdout).toContain("catch-up: off (the source's wal_level is replica, not logical)");
     expect(await compareDatabases(source.url, target.url)).toEqual([]);
 
     const logicalSource = await liveSource('cu_no_src', 1000);
     const target2 = await createTestDb('cu_no_dst');
     const n = await runCli(['clone', '--source', logicalSource.url, '--target', target2.url, '--no-catch-up']);
     expect(n.code, n.stdout + n.stderr).toBe(0);
-    expect(n.stderr + n.stdout).toMatch(/catch-up: off \(--no-catch-up\)/);
+    expect(n.stderr).toBe('');
+    expect(n.stdout).toMatch(/catch-up off \(--no-catch-up\)/);
     const [slots] = await logicalSource.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_replication_slots`);
     expect(slots!.n).toBe(0);
     expect(await compareDatabases(logicalSource.url, target2.url)).toEqual([]);

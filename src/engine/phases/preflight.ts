@@ -497,7 +497,8 @@ export async function dryRunSchema(sides: Sides, dump: SchemaDump, options: RunO
   await target.query(`SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)`);
 }
 
-export type CatchUpDecision = { on: true; selection: CatchUpSelection; notes: string[] } | { on: false; notes: string[] };
+/** on: what to create, and the lines preflight prints about it; off: why not, recorded in RunStarted (no note: behaviour stays as before) */
+export type CatchUpDecision = { on: true; selection: CatchUpSelection; notes: string[] } | { on: false; why: string };
 
 /**
  * Whether this run catches up through a logical slot: asked for (the default; --no-catch-up says no) and allowed by
@@ -506,11 +507,8 @@ export type CatchUpDecision = { on: true; selection: CatchUpSelection; notes: st
  * why. Reads only; nothing is created here.
  */
 export async function decideCatchUp(sides: Sides, prepared: Prepared, options: RunOptions, name: string): Promise<CatchUpDecision> {
-  const off = (why: string): CatchUpDecision => ({
-    on: false,
-    notes: [`catch-up: off — ${why}; a clone resumed or sliced while the source takes writes will not be exact (README: exact on a live source)`],
-  });
-  if (options.catchUp === false) return { on: false, notes: ['catch-up: off (--no-catch-up)'] };
+  const off = (why: string): CatchUpDecision => ({ on: false, why });
+  if (options.catchUp === false) return off('--no-catch-up');
   // pg_dump would dump the run's own publication with the schema (it has no way to leave one out)
   if (sides.tools !== null) return off('--schema-engine pg_dump would copy the run’s own publication into the target (the built-in engine leaves it out)');
   const facts = await sourceDecodingFacts(sides.source);
