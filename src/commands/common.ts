@@ -79,6 +79,7 @@ export function runOptionsFrom(flags: Flags): RunOptions {
     binary: flags.text !== true,
     noAnalyze: flags['no-analyze'] === true,
     schemaEngine,
+    catchUp: flags['no-catch-up'] !== true,
     ...(flags.roles === true ? { roles: true } : {}),
     ...(list(flags['role-map']).length ? { roleMap: roleMapFrom(list(flags['role-map'])) } : {}),
     maintenanceWorkMemBytes:

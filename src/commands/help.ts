@@ -129,6 +129,10 @@ export const COMMANDS: Record<string, CommandDoc> = {
       o('maintenance-work-mem', 'maintenance_work_mem of each index job', 'SIZE', megabytes(RUN_DEFAULTS.maintenanceWorkMemBytes)),
       o('no-analyze', 'do not ANALYZE each table once its rows and indexes are in: leave planner statistics to autovacuum'),
       o(
+        'no-catch-up',
+        'do not keep the clone exact across breaks through a logical replication slot (by default, when the source has wal_level=logical and a role that may replicate, a publication and a slot are made on the source before any row is copied, and dropped at finish or wipe)',
+      ),
+      o(
         'schema-engine',
         "what reads the schema: builtin (the source's catalogs, over the snapshot's connection; no client program) or pg_dump (pg_dump and pg_restore of at least the source's major)",
         'builtin|pg_dump',

@@ -52,6 +52,13 @@ function textOf(s: RunState, c: Classification): string[] {
       `    wiped ${timestamp(s.outcome.at)}: ${s.outcome.dropped.length} objects dropped${s.outcome.restartedAs ? `; restarted as ${s.outcome.restartedAs}` : ''}`,
     );
   }
+  const cu = s.catchUp;
+  if (cu && !cu.released) {
+    lines.push(
+      `    on the source: replication slot ${cu.slot} and publication ${cu.publication} (catch-up of ${cu.tables.length} tables; applied ${cu.appliedLsn ? `up to ${cu.appliedLsn}` : `nothing yet since ${cu.consistentLsn}`}) — the slot holds the source's WAL until the run finishes or is wiped`,
+    );
+  } else if (cu?.released) lines.push(`    catch-up: slot ${cu.slot} and publication ${cu.publication} dropped from the source (${cu.released.by})`);
+  else if (s.catchUpOff) lines.push(`    catch-up: off (${s.catchUpOff}) — not exact across a break while the source takes writes`);
   if (c.state === 'mismatched') {
     lines.push(`    MISMATCH in ${describeMismatches(s)}`);
     lines.push(`    next: ${mismatchNextSteps(s)}`);

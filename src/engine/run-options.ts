@@ -16,6 +16,7 @@ export function defaultRunOptions(): RunOptions {
     binary: true,
     noAnalyze: false,
     schemaEngine: 'builtin',
+    catchUp: true,
     maintenanceWorkMemBytes: RUN_DEFAULTS.maintenanceWorkMemBytes,
   };
 }

@@ -1,6 +1,7 @@
 // The orchestrator: the numbered steps, each one call, each skipped when the folded log already records it.
 import type { EngineOutcome, RunContext } from './context.js';
 import { runPhase } from './phase.js';
+import { catchUp } from './phases/catch-up.js';
 import { copyDataAndPostData, dataAndPostDataDone } from './phases/data-and-post-data.js';
 import { finishRun } from './phases/finish.js';
 import { copyLargeObjects, verifyLargeObjects } from './phases/large-objects.js';
@@ -27,20 +28,29 @@ export async function steps(ctx: RunContext): Promise<EngineOutcome> {
     (s) => s.phases['large-objects'].status === 'done',
     () => copyLargeObjects(ctx),
   );
-  // 6. sequences
+  // 6. catch-up: the source's changes since the slot was made, applied by key up to its WAL position now
+  if (ctx.options.catchUp === true) {
+    await runPhase(
+      ctx,
+      'catch-up',
+      (s) => s.phases['catch-up'].status === 'done',
+      () => catchUp(ctx),
+    );
+  }
+  // 7. sequences
   await runPhase(
     ctx,
     'sequences',
     (s) => s.sequencesSynced !== null,
     () => syncSequences(ctx),
   );
-  // 7. verify
+  // 8. verify
   if (ctx.options.verify !== 'none') {
     await runPhase(ctx, 'verify', allVerified, async () => {
       await verifyOn(ctx, ctx.options.jobs);
       await verifyLargeObjects(ctx);
     });
   }
-  // 8. finished
+  // 9. finished
   return finishRun(ctx);
 }

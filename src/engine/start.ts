@@ -1,11 +1,12 @@
 // Starting work: a new clone (preflight, then RunStarted) or a resume (the log, the lock, the same source, RunResumed).
 import type pg from 'pg';
 import { MalformedEventError } from '../events/codec.js';
+import { suggest } from '../events/commands.js';
 import { decideResume, refuseResumeEarly } from '../events/decide.js';
 import { foldRun } from '../events/fold.js';
 import { identityOf } from '../events/identity.js';
 import { takeRunLock, tryLockRun } from '../events/lock.js';
-import type { RunOptions } from '../events/schemas.js';
+import type { NewEvent, NewEventOf, RunOptions } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { appendStandalone, ensureLog, readRun } from '../events/store.js';
 import { createRunContext, type EngineObserver, type EngineSettings, type RunResult } from './context.js';
@@ -14,7 +15,8 @@ import { newRunId, operator } from './operator.js';
 import { pickRun } from './pick-run.js';
 import { closeClient, openClient } from './pg/connect.js';
 import type { ConnInfo } from './pg/conninfo.js';
-import { checkTargetLargeObjects, dryRunSchema, openSides, prepare, schemaEngineOf, type Prepared, type Sides } from './phases/preflight.js';
+import { checkTargetLargeObjects, decideCatchUp, dryRunSchema, openSides, prepare, schemaEngineOf, type Prepared, type Sides } from './phases/preflight.js';
+import { CATCH_UP_PLUGIN, catchUpName, createSlotAndPublication, dropSlotAndPublication, slotState, type CatchUpSelection } from './pg/slot.js';
 import { runWithRetries } from './retry.js';
 import { steps } from './run.js';
 import { cloningText, markTarget, STATE_SETTING } from './target-state.js';
@@ -59,22 +61,96 @@ function contextFor(
   });
 }
 
+/** Drop what catch-up made on the source, when a start fails after making it (best effort: the names say whose it is). */
+async function dropCatchUp(source: ConnInfo, name: string): Promise<void> {
+  const c = await openClient(source, { side: 'source', purpose: 'catch-up' }).catch(() => null);
+  if (!c) return;
+  await dropSlotAndPublication(c, name).catch(() => undefined);
+  await closeClient(c);
+}
+
+/**
+ * The publication and the slot, made once preflight has passed and before any row is read; then the snapshot the
+ * copy uses is taken again, after the slot (every change it does not hold is decoded), and the schema read again in
+ * it. A slot that cannot be made is a refusal with nothing written.
+ */
+async function prepareCatchUp(
+  sides: Sides,
+  req: CloneRequest,
+  options: RunOptions,
+  runId: string,
+  prepared: Prepared,
+  selection: CatchUpSelection,
+): Promise<{ prepared: Prepared; event: NewEventOf<'CatchUpPrepared'> }> {
+  const name = catchUpName(runId);
+  const conn = await openClient(req.source, { side: 'source', purpose: 'catch-up' });
+  let consistentLsn: string;
+  try {
+    consistentLsn = await createSlotAndPublication(
+      conn,
+      name,
+      selection.tables.map((t) => t.table),
+    );
+  } catch (e) {
+    throw new PgcloneError(
+      'preflight',
+      `could not create the publication and replication slot ${name} on the source: ${(e as Error).message}; nothing was written (--no-catch-up clones without them)`,
+    );
+  } finally {
+    await closeClient(conn);
+  }
+  try {
+    await sides.source.query('ROLLBACK');
+    const again = await prepare(sides, req.source, options, req.settings.ioTimeoutMs);
+    if (again.dump.hash !== prepared.dump.hash)
+      throw new PgcloneError('preflight', 'the source schema changed while preflight read it; nothing was written — try again');
+    return {
+      prepared: again,
+      event: {
+        type: 'CatchUpPrepared',
+        runId,
+        slot: name,
+        publication: name,
+        plugin: CATCH_UP_PLUGIN,
+        consistentLsn,
+        tables: selection.tables,
+        excluded: selection.excluded,
+      },
+    };
+  } catch (e) {
+    await dropCatchUp(req.source, name);
+    throw e;
+  }
+}
+
 /** `pgclone clone`: preflight without writing, then RunStarted, then the steps. */
 export async function startClone(req: CloneRequest, observer: EngineObserver = {}): Promise<RunResult> {
   const t0 = Date.now();
   const sides = await openSides(req.source, req.target, schemaEngineOf(req.options));
+  const runId = req.runId ?? newRunId();
   let prepared: Prepared;
+  let options = req.options;
+  let catchUpEvent: NewEvent | null = null;
+  let catchUpOff: string | null = null;
   try {
     prepared = await prepare(sides, req.source, req.options, req.settings.ioTimeoutMs);
     await dryRunSchema(sides, prepared.dump, req.options, req.target);
     await checkTargetLargeObjects(sides, prepared.largeObjects, req.target);
     for (const note of prepared.dump.notes ?? []) observer.onNote?.(note);
+    const decision = await decideCatchUp(sides, prepared, req.options, catchUpName(runId));
+    options = { ...req.options, catchUp: decision.on };
+    if (!decision.on) catchUpOff = decision.why;
+    else {
+      for (const note of decision.notes) observer.onNote?.(note);
+      const made = await prepareCatchUp(sides, req, options, runId, prepared, decision.selection);
+      prepared = made.prepared;
+      catchUpEvent = made.event;
+    }
   } catch (e) {
     await closeClient(sides.source);
     await closeClient(sides.target);
     throw e;
   }
-  const runId = req.runId ?? newRunId();
   const startedAt = new Date().toISOString();
   let state: RunState;
   try {
@@ -92,10 +168,12 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
           operator: operator(),
           source: identityOf(req.source, sides.sourceFacts.version, sides.sourceFacts.fingerprint),
           target: identityOf(req.target, sides.targetFacts.version, sides.targetFacts.fingerprint),
-          options: req.options,
+          options,
           plan: prepared.plan,
           schemaHash: prepared.dump.hash,
+          ...(catchUpOff !== null ? { catchUpOff } : {}),
         },
+        ...(catchUpEvent ? [catchUpEvent] : []),
         { type: 'PhaseStarted', runId, phase: 'preflight' },
         { type: 'PhaseCompleted', runId, phase: 'preflight', durationMs: Date.now() - t0 },
       ],
@@ -108,6 +186,7 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
     state = foldRun(r.events);
     observer.onEvents?.(r.events, state);
   } catch (e) {
+    if (catchUpEvent) await dropCatchUp(req.source, catchUpName(runId));
     await closeClient(sides.source);
     await closeClient(sides.target);
     throw e;
@@ -172,6 +251,15 @@ export async function resumeRun(req: ResumeRequest, observer: EngineObserver = {
     await closeClient(opened.target);
     const sides: Sides = { ...opened, target: lock };
     const prepared = await prepare(sides, sourceInfo, state.options, req.settings.ioTimeoutMs);
+    const c = state.catchUp;
+    if (c && !c.released && state.phases['catch-up'].status !== 'done') {
+      const slot = await slotState(sides.source, c.slot);
+      if (!slot || slot.walStatus === 'lost')
+        throw new PgcloneError(
+          'resume-refused',
+          `run ${runId} catches up through the replication slot ${c.slot}, which is ${slot ? 'invalidated (the source removed its WAL)' : 'gone from the source'}: the source's changes since the copy began cannot be read; wipe the run and start again: ${suggest('wipe', state, ['--restart'])}`,
+        );
+    }
     const decision = decideResume(state, {
       lock: { held: 'by-us' },
       source: identityOf(sourceInfo, opened.sourceFacts.version, opened.sourceFacts.fingerprint),

@@ -2,7 +2,9 @@
 import { decideWipe, type WipeDecision } from '../events/decide.js';
 import { foldRun } from '../events/fold.js';
 import { takeRunLock } from '../events/lock.js';
-import type { CreatedObject } from '../events/schemas.js';
+import type { CreatedObject, NewEventOf } from '../events/schemas.js';
+import { dropSlotAndPublication } from './pg/slot.js';
+import { recordedSource } from './start.js';
 import type { RunState } from '../events/state.js';
 import { appendEvents, readRun } from '../events/store.js';
 import { inSavepoint, inTransaction } from '../events/transaction.js';
@@ -72,7 +74,33 @@ export async function planWipe(target: ConnInfo, runId: string): Promise<WipePla
  * Wipe a run. The identities come from the run's own SchemaApplied record; pg_identify_object wrote them
  * quoted, so they go into DROP as they are.
  */
-export async function wipeRun(target: ConnInfo, runId: string | undefined, opts: { restart: boolean }): Promise<WipeResult> {
+/**
+ * What catch-up left on the source (a run that did not finish still has its slot): dropped over a connection to the
+ * source the run recorded (its password from the environment, as resume takes it), or said plainly when that fails —
+ * a slot left behind holds the source's WAL, so it is never left unmentioned.
+ */
+async function releaseOnSource(state: RunState, source: ConnInfo | undefined): Promise<{ event: NewEventOf<'CatchUpReleased'> | null; kept: string | null }> {
+  const c = state.catchUp;
+  if (!c || c.released) return { event: null, kept: null };
+  const info = source ?? recordedSource(state);
+  try {
+    const db = await openClient(info, { side: 'source', purpose: 'wipe' });
+    try {
+      const dropped = await dropSlotAndPublication(db, c.slot, c.publication);
+      return { event: { type: 'CatchUpReleased', runId: state.runId, dropped, by: 'wipe' }, kept: null };
+    } finally {
+      await closeClient(db);
+    }
+  } catch (e) {
+    const where = `${state.source.database} on ${state.source.host}:${state.source.port}`;
+    return {
+      event: null,
+      kept: `replication slot ${c.slot} and publication ${c.publication} on the source ${where}: ${(e as Error).message} — drop them there: SELECT pg_drop_replication_slot('${c.slot}'); DROP PUBLICATION ${quoteIdent(c.publication)};`,
+    };
+  }
+}
+
+export async function wipeRun(target: ConnInfo, runId: string | undefined, opts: { restart: boolean; source?: ConnInfo }): Promise<WipeResult> {
   const lock = await openClient(target, { side: 'target', purpose: 'wipe' });
   try {
     const state = await pickRun(lock, runId, 'any');
@@ -83,6 +111,9 @@ export async function wipeRun(target: ConnInfo, runId: string | undefined, opts:
     const dropped: string[] = [];
     const kept: string[] = [];
     const restartedAs = opts.restart ? newRunId() : null;
+    const onSource = await releaseOnSource(state, opts.source);
+    dropped.push(...(onSource.event?.dropped.map((d) => `${d} on the source`) ?? []));
+    if (onSource.kept) kept.push(onSource.kept);
     await inTransaction(lock, async () => {
       for (const o of decision.drop) {
         if (
@@ -117,6 +148,7 @@ export async function wipeRun(target: ConnInfo, runId: string | undefined, opts:
       // nothing of the run is left: neither is its "clone in progress" marker
       await clearTargetMark(lock, state.runId);
       const r = await appendEvents(lock, [
+        ...(onSource.event ? [onSource.event] : []),
         { type: 'RunWiped', runId: state.runId, operator: operator(), dropped, ...(kept.length > 0 ? { kept } : {}), restartedAs },
       ]);
       if (!r.ok) throw new PgcloneError('nothing-to-do', `run ${state.runId} was already wiped`);

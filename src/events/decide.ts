@@ -58,9 +58,14 @@ export function pendingPostData(state: RunState): PostDataItemState[] {
   return state.postDataOrder.map((id) => state.postData[id] as PostDataItemState).filter((i) => !i.applied);
 }
 
+/** The phases a run goes through: catch-up only when its options say so (a log from before catch-up never does). */
+export function phasesOf(state: Pick<RunState, 'options'>): Phase[] {
+  return PHASES.filter((p) => p !== 'catch-up' || state.options.catchUp === true);
+}
+
 /** The first phase whose work the log does not show as done. */
 export function nextPhase(state: RunState): Phase | 'finished' {
-  for (const p of PHASES) if (state.phases[p].status !== 'done') return p;
+  for (const p of phasesOf(state)) if (state.phases[p].status !== 'done') return p;
   return 'finished';
 }
 

@@ -1,5 +1,6 @@
 // The fold: a pure (state, event) => state over one run's log. No I/O, no clock.
 import { MalformedEventError } from './codec.js';
+import { compareLsn } from './lsn.js';
 import { tableKey } from './names.js';
 import { PHASES, type CopyRange, type EventOf, type LoggedEvent, type Phase } from './schemas.js';
 import type { FoldState, PhaseState, RunState, TableState } from './state.js';
@@ -78,6 +79,8 @@ function started(ev: EventOf<'RunStarted'> & { id: number }): RunState {
     verified: {},
     sequencesVerified: null,
     largeObjects: { batches: [], count: 0, bytes: 0, verified: null },
+    catchUp: null,
+    catchUpOff: ev.catchUpOff ?? null,
     retries: [],
     lastError: null,
     snapshotLost: false,
@@ -243,6 +246,60 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
       if (s.largeObjects.verified !== null) fail(ev, 'the large objects were already verified');
       const { sourceCount, targetCount, sourceChecksum, targetChecksum, match } = ev;
       return { ...s, largeObjects: { ...s.largeObjects, verified: { sourceCount, targetCount, sourceChecksum, targetChecksum, match } } };
+    }
+    case 'CatchUpPrepared': {
+      if (s.catchUp !== null) fail(ev, 'catch-up was already prepared');
+      if (s.options.catchUp !== true) fail(ev, 'the run was started without catch-up');
+      const { slot, publication, plugin, consistentLsn, tables, excluded } = ev;
+      return {
+        ...s,
+        catchUp: {
+          slot,
+          publication,
+          plugin,
+          consistentLsn,
+          tables,
+          excluded,
+          targetLsn: null,
+          appliedLsn: null,
+          transactions: 0,
+          inserts: 0,
+          updates: 0,
+          deletes: 0,
+          truncates: 0,
+          skipped: 0,
+          released: null,
+        },
+      };
+    }
+    case 'CatchUpStarted': {
+      const c = s.catchUp ?? fail(ev, 'no catch-up was prepared');
+      if (c.released) fail(ev, 'the slot was already released');
+      return { ...s, catchUp: { ...c, targetLsn: ev.targetLsn } };
+    }
+    case 'ChangesApplied': {
+      const c = s.catchUp ?? fail(ev, 'no catch-up was prepared');
+      if (c.released) fail(ev, 'the slot was already released');
+      const from = c.appliedLsn ?? c.consistentLsn;
+      if (compareLsn(ev.lsn, from) <= 0) fail(ev, `changes up to ${ev.lsn} are at or below ${from}, already applied`);
+      return {
+        ...s,
+        catchUp: {
+          ...c,
+          appliedLsn: ev.lsn,
+          transactions: c.transactions + ev.transactions,
+          inserts: c.inserts + ev.inserts,
+          updates: c.updates + ev.updates,
+          deletes: c.deletes + ev.deletes,
+          truncates: c.truncates + ev.truncates,
+          skipped: c.skipped + ev.skipped,
+        },
+      };
+    }
+    case 'CatchUpReleased': {
+      const c = s.catchUp ?? fail(ev, 'no catch-up was prepared');
+      if (c.released) fail(ev, 'the slot was already released');
+      return { ...s, catchUp: { ...c, released: { at: ev.at, dropped: ev.dropped, by: ev.by } } };
     }
     case 'RetryScheduled':
       return {

@@ -3,7 +3,8 @@ import { z } from 'zod';
 
 export const EVENT_VERSION = 1 as const;
 
-export const PHASES = ['preflight', 'schema', 'data', 'post-data', 'large-objects', 'sequences', 'verify'] as const;
+/** 'catch-up' runs only in a run whose options say so (catchUp); older logs never open it. */
+export const PHASES = ['preflight', 'schema', 'data', 'post-data', 'large-objects', 'catch-up', 'sequences', 'verify'] as const;
 export const Phase = z.enum(PHASES);
 export type Phase = z.infer<typeof Phase>;
 
@@ -58,6 +59,11 @@ export const RunOptions = z.object({
   roleMap: z.array(z.object({ from: z.string(), to: z.string() })).optional(),
   /** what reads the schema: the built-in engine (catalog queries) or pg_dump; absent in older logs, which used pg_dump */
   schemaEngine: z.enum(['builtin', 'pg_dump']).optional(),
+  /**
+   * Catch-up through a logical replication slot (issue 16). Asked for by default; RunStarted records what preflight
+   * decided (false when the source does not allow it, or --no-catch-up). Absent in older logs: off.
+   */
+  catchUp: z.boolean().optional(),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
 
@@ -154,6 +160,8 @@ export const RunStarted = z.object({
   options: RunOptions,
   plan: Plan,
   schemaHash: z.string(),
+  /** why the run does not catch up through a logical slot (options.catchUp false): the source's setting, a role, --no-catch-up; absent in older logs */
+  catchUpOff: z.string().optional(),
 });
 export const PhaseStarted = z.object({ type: z.literal('PhaseStarted'), ...envelope, phase: Phase });
 export const PhaseCompleted = z.object({
@@ -271,6 +279,49 @@ export const LargeObjectsVerified = z.object({
   targetChecksum: z.string(),
   match: z.boolean(),
 });
+/** A table catch-up keeps exact: applied by its replica identity's columns. */
+export const CaughtUpTable = z.object({ table: TableRef, key: z.array(z.string()).min(1) });
+export type CaughtUpTable = z.infer<typeof CaughtUpTable>;
+/** What the run created on the source before any row was copied: a publication of its tables and a logical slot. */
+export const CatchUpPrepared = z.object({
+  type: z.literal('CatchUpPrepared'),
+  ...envelope,
+  slot: z.string(),
+  publication: z.string(),
+  plugin: z.string(),
+  /** the slot's consistent point: every change committed after it is decoded */
+  consistentLsn: z.string(),
+  tables: z.array(CaughtUpTable),
+  /** planned tables catch-up cannot keep exact, each with why (they are not in the publication) */
+  excluded: z.array(z.object({ table: TableRef, reason: z.string() })),
+});
+/** A catch-up pass begins: it applies what the slot decodes up to targetLsn (the source's WAL position at its start). */
+export const CatchUpStarted = z.object({
+  type: z.literal('CatchUpStarted'),
+  ...envelope,
+  targetLsn: z.string(),
+});
+/** Source transactions applied to the target in the transaction of this event, up to the end of the last one's commit. */
+export const ChangesApplied = z.object({
+  type: z.literal('ChangesApplied'),
+  ...envelope,
+  lsn: z.string(),
+  transactions: z.number().int().nonnegative(),
+  inserts: z.number().int().nonnegative(),
+  updates: z.number().int().nonnegative(),
+  deletes: z.number().int().nonnegative(),
+  truncates: z.number().int().nonnegative(),
+  /** updates that left some TOASTed columns out and found no row to update (a later change removes it) */
+  skipped: z.number().int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+});
+/** The slot and publication are gone from the source (at finish or wipe); dropped lists what this call dropped. */
+export const CatchUpReleased = z.object({
+  type: z.literal('CatchUpReleased'),
+  ...envelope,
+  dropped: z.array(z.string()),
+  by: z.enum(['finish', 'wipe']),
+});
 export const RetryScheduled = z.object({
   type: z.literal('RetryScheduled'),
   ...envelope,
@@ -339,6 +390,10 @@ export const PgcloneEvent = z.discriminatedUnion('type', [
   SequencesVerified,
   LargeObjectsCopied,
   LargeObjectsVerified,
+  CatchUpPrepared,
+  CatchUpStarted,
+  ChangesApplied,
+  CatchUpReleased,
   RetryScheduled,
   RunResumed,
   RunSuspended,

@@ -1,5 +1,6 @@
 // The folded state of one run: everything the engine, resume, wipe and the dashboard know about it.
 import type {
+  CaughtUpTable,
   ConnectionIdentity,
   CopyRange,
   CopyStrategy,
@@ -89,6 +90,28 @@ export interface LargeObjectsState {
   verified: { sourceCount: number; targetCount: number; sourceChecksum: string; targetChecksum: string; match: boolean } | null;
 }
 
+/** What the run made on the source for catch-up, and how far it has applied. */
+export interface CatchUpState {
+  slot: string;
+  publication: string;
+  plugin: string;
+  consistentLsn: string;
+  tables: CaughtUpTable[];
+  excluded: { table: TableRef; reason: string }[];
+  /** the target of the latest pass (CatchUpStarted) */
+  targetLsn: string | null;
+  /** the end of the last source transaction applied: changes at or below it are in the target */
+  appliedLsn: string | null;
+  transactions: number;
+  inserts: number;
+  updates: number;
+  deletes: number;
+  truncates: number;
+  skipped: number;
+  /** the slot and publication were dropped from the source */
+  released: { at: string; dropped: string[]; by: 'finish' | 'wipe' } | null;
+}
+
 export interface RetryRecord {
   eventId: number;
   at: string;
@@ -137,6 +160,10 @@ export interface RunState {
   /** the check of owned sequences against their columns, once made: those found behind */
   sequencesVerified: { checked: number; behind: SequenceBehind[] } | null;
   largeObjects: LargeObjectsState;
+  /** null: the run does not catch up (its options say so, or the log predates catch-up) */
+  catchUp: CatchUpState | null;
+  /** why it does not, as RunStarted recorded it (null in older logs and when it does) */
+  catchUpOff: string | null;
   retries: RetryRecord[];
   lastError: (ErrorInfo & { at: string; eventId: number }) | null;
   snapshotLost: boolean;

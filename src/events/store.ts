@@ -42,6 +42,14 @@ BEGIN
     CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON pgclone.events
       FOR EACH STATEMENT EXECUTE FUNCTION pgclone.reject_change();
   END IF;
+  -- fires under session_replication_role = replica too (catch-up applies changes in such sessions): no session of
+  -- pgclone's may skip it; a log made by an older version and owned by another role keeps its ordinary trigger
+  IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'pgclone.events'::regclass AND tgname = 'events_append_only' AND tgenabled <> 'A') THEN
+    BEGIN
+      ALTER TABLE pgclone.events ENABLE ALWAYS TRIGGER events_append_only;
+    EXCEPTION WHEN insufficient_privilege THEN NULL;
+    END;
+  END IF;
 END
 $do$;
 REVOKE ALL ON TABLE pgclone.events FROM PUBLIC;

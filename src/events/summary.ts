@@ -27,6 +27,11 @@ export function whereStopped(state: RunState): string {
     return `post-data — ${done} / ${total} items`;
   }
   if (cp.phase === 'data') return `data — ${formatInt(cp.rowsDone)} / ~${formatInt(cp.rowsTotal)} rows`;
+  const c = state.catchUp;
+  if (cp.phase === 'catch-up' && c) {
+    const upTo = c.appliedLsn ? `applied up to ${c.appliedLsn}` : `nothing applied yet since ${c.consistentLsn}`;
+    return `catch-up — ${formatInt(c.transactions)} source transactions ${upTo}${c.targetLsn ? ` of ${c.targetLsn}` : ''}`;
+  }
   return cp.phase;
 }
 
@@ -93,6 +98,18 @@ export interface RunSummary {
   mismatchedTables: { table: TableRef; sourceRows: number; targetRows: number; sourceChecksum: string | null; targetChecksum: string | null }[];
   retries: number;
   snapshotLost: boolean;
+  /** what catch-up made on the source, while the log says it is there (released: dropped at finish or wipe); null without catch-up */
+  catchUp: {
+    slot: string;
+    publication: string;
+    consistentLsn: string;
+    appliedLsn: string | null;
+    tables: number;
+    excluded: { table: TableRef; reason: string }[];
+    released: boolean;
+  } | null;
+  /** why the run does not catch up (null when it does, and in logs from before catch-up) */
+  catchUpOff: string | null;
 }
 
 /** From its start to its finish, or to its last event when it has not finished. */
@@ -133,5 +150,17 @@ export function runSummary(s: RunState, c: Classification): RunSummary {
     })),
     retries: s.retries.length,
     snapshotLost: s.snapshotLost,
+    catchUp: s.catchUp
+      ? {
+          slot: s.catchUp.slot,
+          publication: s.catchUp.publication,
+          consistentLsn: s.catchUp.consistentLsn,
+          appliedLsn: s.catchUp.appliedLsn,
+          tables: s.catchUp.tables.length,
+          excluded: s.catchUp.excluded,
+          released: s.catchUp.released !== null,
+        }
+      : null,
+    catchUpOff: s.catchUpOff,
   };
 }

@@ -27,7 +27,9 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
   switch (ev.type) {
     case 'RunStarted': {
       const t = totals(state);
-      return `run ${ev.runId}: ${ev.source.database}@${ev.source.host}:${ev.source.port} → ${ev.target.database}@${ev.target.host}:${ev.target.port}; ${t.tables} tables (~${formatBytes(t.bytesTotal)}), ${t.items} post-data items, ${ev.options.jobs} jobs`;
+      // a run that cannot catch up says why once: stopped and resumed while the source takes writes, it is not exact
+      const off = ev.catchUpOff ? `; catch-up off (${ev.catchUpOff}): not exact across breaks on a source taking writes` : '';
+      return `run ${ev.runId}: ${ev.source.database}@${ev.source.host}:${ev.source.port} → ${ev.target.database}@${ev.target.host}:${ev.target.port}; ${t.tables} tables (~${formatBytes(t.bytesTotal)}), ${t.items} post-data items, ${ev.options.jobs} jobs${off}`;
     }
     case 'RunResumed':
       return `run ${ev.runId} resumed by ${ev.operator.user}@${ev.operator.host} from ${ev.fromPhase}${ev.snapshotLost ? ' (a new source snapshot: consistency across the break is not guaranteed)' : ''}`;
@@ -66,6 +68,14 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
       return ev.match
         ? `verify: large objects match — ${formatInt(ev.sourceCount)}`
         : `verify: MISMATCH in large objects: source ${formatInt(ev.sourceCount)}, target ${formatInt(ev.targetCount)}${ev.sourceChecksum !== ev.targetChecksum ? ' (checksums differ)' : ''}`;
+    case 'CatchUpPrepared':
+      return `catch-up: publication ${ev.publication} and replication slot ${ev.slot} (${ev.plugin}) created on the source, consistent at ${ev.consistentLsn}; ${ev.tables.length} tables kept exact${ev.excluded.length ? `, ${ev.excluded.length} left out (${ev.excluded.map((x) => tableLabel(x.table)).join(', ')})` : ''}`;
+    case 'CatchUpStarted':
+      return `catch-up: applying the source's changes up to ${ev.targetLsn}`;
+    case 'ChangesApplied':
+      return `catch-up: ${formatInt(ev.transactions)} source transaction${ev.transactions === 1 ? '' : 's'} applied up to ${ev.lsn} — ${formatInt(ev.inserts)} inserts, ${formatInt(ev.updates)} updates, ${formatInt(ev.deletes)} deletes${ev.truncates ? `, ${formatInt(ev.truncates)} truncates` : ''}${ev.skipped ? ` (${formatInt(ev.skipped)} updates of rows a later change removes)` : ''} in ${formatDuration(ev.durationMs)}`;
+    case 'CatchUpReleased':
+      return `catch-up: ${ev.dropped.length ? `dropped ${ev.dropped.join(' and ')}` : 'nothing left to drop'} on the source (${ev.by})`;
     case 'RetryScheduled':
       return `retry ${ev.attempt} after ${formatDuration(ev.delayMs)} in ${ev.phase}: ${ev.error.message}${ev.snapshotLost ? ' (new source snapshot)' : ''}`;
     case 'RunSuspended':
@@ -118,6 +128,14 @@ export function eventNoun(type: LoggedEvent['type']): string {
       return 'a batch of large objects copied';
     case 'LargeObjectsVerified':
       return 'the large objects verified';
+    case 'CatchUpPrepared':
+      return 'the replication slot created';
+    case 'CatchUpStarted':
+      return 'a catch-up pass started';
+    case 'ChangesApplied':
+      return 'source changes applied';
+    case 'CatchUpReleased':
+      return 'the replication slot dropped';
     case 'RetryScheduled':
       return 'a retry scheduled';
     case 'RunSuspended':
@@ -141,6 +159,7 @@ export function printedInPlain(ev: LoggedEvent): boolean {
     case 'TableStarted':
     case 'BatchCopied':
     case 'PostDataItemApplied':
+    case 'ChangesApplied':
       return false;
     case 'PhaseStarted':
       return ev.phase !== 'preflight';

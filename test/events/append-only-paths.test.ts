@@ -37,13 +37,22 @@ describe('append-only from the engine’s side', () => {
     ['TRUNCATE of the log', /TRUNCATE\s+(TABLE\s+)?(pgclone\.events|\$\{EVENTS\})/i],
     ['ALTER TABLE of the log', /ALTER\s+TABLE\s+(ONLY\s+)?(pgclone\.events|\$\{EVENTS\})/i],
     ['disabling triggers', /DISABLE\s+TRIGGER/i],
-    ['session_replication_role (it skips ordinary triggers)', /session_replication_role/i],
   ] as const) {
     it(`has no ${what}`, () => {
       const hits = sources.filter((s) => re.test(s.text)).map((s) => s.p);
       expect(hits).toEqual([]);
     });
   }
+
+  // catch-up applies the source's changes with session_replication_role = replica (the target's triggers and foreign
+  // keys must not fire on replayed rows), which skips ordinary triggers: only there (and preflight's check that the
+  // role may), and the log's guard is an ALWAYS trigger that fires in such sessions too
+  it('sets session_replication_role only for catch-up, and the log’s trigger fires ALWAYS', () => {
+    const hits = sources.filter((s) => /session_replication_role/i.test(s.text)).map((s) => relative(SRC, s.p));
+    expect(hits.sort()).toEqual([join('engine', 'phases', 'catch-up.ts'), join('engine', 'phases', 'preflight.ts')]);
+    const store = readFileSync(join(SRC, 'events', 'store.ts'), 'utf8');
+    expect(store).toMatch(/ALTER TABLE pgclone\.events ENABLE ALWAYS TRIGGER events_append_only/);
+  });
 
   // pgclone forget removes the whole log once every run is finished or wiped, so that a finished target is the
   // operator's (the schema would otherwise be in every later pg_dump). That one module may drop it; nothing else.

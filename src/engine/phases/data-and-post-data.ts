@@ -37,8 +37,9 @@ export async function copyDataAndPostData(ctx: RunContext): Promise<void> {
         dataStopped = true;
         ctx.changed.notify();
         // the last index builds leave a core idle: row counts need only the rows, so they start now
-        // (on one pair of connections, beside the index builds)
+        // (on one pair of connections, beside the index builds) — unless catch-up is still to change those rows
         if (
+          ctx.options.catchUp !== true &&
           allTablesCopied(ctx.state) &&
           !ac.signal.aborted &&
           !ctx.budget.expired() &&

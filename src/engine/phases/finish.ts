@@ -1,9 +1,21 @@
-// Step 7: RunFinished with the run's totals and what verification found.
+// The last step: what catch-up made on the source dropped, then RunFinished with the run's totals and what verification found.
 import type { EngineOutcome, RunContext } from '../context.js';
-import { record } from '../context.js';
+import { closeTracked, openTracked, record } from '../context.js';
+import { dropSlotAndPublication } from '../pg/slot.js';
 import { finishedText, markTarget } from '../target-state.js';
 
+/** The slot and publication go before RunFinished: a kill between the two drops nothing twice (they are dropped if they exist). */
+async function releaseCatchUp(ctx: RunContext): Promise<void> {
+  const c = ctx.state.catchUp;
+  if (!c || c.released) return;
+  const src = await openTracked(ctx, 'source', 'release catch-up');
+  const dropped = await dropSlotAndPublication(src, c.slot, c.publication);
+  await closeTracked(ctx, src);
+  await record(ctx, [{ type: 'CatchUpReleased', runId: ctx.runId, dropped, by: 'finish' }]);
+}
+
 export async function finishRun(ctx: RunContext): Promise<EngineOutcome> {
+  await releaseCatchUp(ctx);
   const s = ctx.state;
   const verified = Object.values(s.verified);
   const sequencesAhead = (s.sequencesVerified?.behind.length ?? 0) === 0;

@@ -23,6 +23,7 @@ import { applyDatabase, readSourceDatabase, roleSettingsToCopy } from './databas
 import { exportSnapshot } from '../pg/snapshot.js';
 import { absentRoles, createRoles, existingRoles, readSourceRoles, schemaRoleNames, superuserAttributes } from '../pg/roles.js';
 import { mapRole, reservedRoleReason } from '../role-map.js';
+import { decodingRefusal, selectCaughtUp, sourceDecodingFacts, type CatchUpSelection } from '../pg/slot.js';
 
 export const MIN_SOURCE_VERSION = 120000;
 export const MIN_TARGET_VERSION = 130000;
@@ -494,4 +495,46 @@ export async function dryRunSchema(sides: Sides, dump: SchemaDump, options: RunO
   }
   // pg_dump's script emptied search_path for this session; put the engine's back
   await target.query(`SELECT pg_catalog.set_config('search_path', 'pg_catalog', false)`);
+}
+
+/** on: what to create, and the lines preflight prints about it; off: why not, recorded in RunStarted (no note: behaviour stays as before) */
+export type CatchUpDecision = { on: true; selection: CatchUpSelection; notes: string[] } | { on: false; why: string };
+
+/**
+ * Whether this run catches up through a logical slot: asked for (the default; --no-catch-up says no) and allowed by
+ * the source (wal_level, the role, a free slot, a publication it may create) and the target (a role that may set
+ * session_replication_role, so replayed changes fire no trigger). Each tables catch-up must leave out is named with
+ * why. Reads only; nothing is created here.
+ */
+export async function decideCatchUp(sides: Sides, prepared: Prepared, options: RunOptions, name: string): Promise<CatchUpDecision> {
+  const off = (why: string): CatchUpDecision => ({ on: false, why });
+  if (options.catchUp === false) return off('--no-catch-up');
+  // pg_dump would dump the run's own publication with the schema (it has no way to leave one out)
+  if (sides.tools !== null) return off('--schema-engine pg_dump would copy the run’s own publication into the target (the built-in engine leaves it out)');
+  const facts = await sourceDecodingFacts(sides.source);
+  const refusal = decodingRefusal(facts);
+  if (refusal) return off(refusal);
+  try {
+    await inTransaction(
+      sides.target,
+      async () => {
+        await sides.target.query(`SELECT pg_catalog.set_config('session_replication_role', 'replica', true)`);
+      },
+      { rollbackIf: () => true },
+    );
+  } catch (e) {
+    if (sqlstateOf(e) !== '42501') throw e;
+    return off(
+      'the target role may not set session_replication_role (a superuser may; on 15+ GRANT SET ON PARAMETER session_replication_role), which replaying changes without firing the target’s triggers needs',
+    );
+  }
+  const selection = await selectCaughtUp(sides.source, prepared.tables);
+  if (selection.tables.length === 0) return off('no table to clone can be caught up');
+  const keep =
+    facts.maxSlotWalKeep === null || facts.maxSlotWalKeep === '-1' ? 'no max_slot_wal_keep_size bounds it' : `max_slot_wal_keep_size = ${facts.maxSlotWalKeep}`;
+  const notes = [
+    `catch-up: creating on the source publication ${name} (${selection.tables.length} tables) and logical replication slot ${name} (pgoutput); the slot keeps the source's WAL from now until catch-up ends (${keep}); finish and wipe drop both, --no-catch-up does without`,
+    ...selection.excluded.map((x) => `catch-up: ${tableKey(x.table)} is left out — ${x.reason}; its rows are copied but not kept exact across breaks`),
+  ];
+  return { on: true, selection, notes };
 }

@@ -1,5 +1,6 @@
 // The safety net under the readers: every user object in the selection that no item makes is refused by name, so a
 // kind the engine forgets to read is a refusal in preflight rather than an object silently missing on the target.
+import { notCatchUpPublication } from '../pg/slot.js';
 import type { ReadContext, Unsupported } from './model.js';
 import { castSelected } from './read-extra.js';
 
@@ -58,8 +59,13 @@ function branches(version: number): Branch[] {
     { catalog: 'pg_foreign_server', from: 'pg_catalog.pg_foreign_server x', where: all },
     // the catalog itself is a superuser's; the view lists every mapping to anyone
     { catalog: 'pg_user_mapping', from: 'pg_catalog.pg_user_mappings x', where: all, oid: 'x.umid' },
-    { catalog: 'pg_publication', from: 'pg_catalog.pg_publication x', where: all },
-    { catalog: 'pg_publication_rel', from: 'pg_catalog.pg_publication_rel x', where: `${all} AND ${rel('x.prrelid')}` },
+    // a run's own catch-up publication is not the source's to clone
+    { catalog: 'pg_publication', from: 'pg_catalog.pg_publication x', where: `${all} AND ${notCatchUpPublication('x.pubname')}` },
+    {
+      catalog: 'pg_publication_rel',
+      from: 'pg_catalog.pg_publication_rel x',
+      where: `${all} AND ${rel('x.prrelid')} AND (SELECT ${notCatchUpPublication('p.pubname')} FROM pg_catalog.pg_publication p WHERE p.oid = x.prpubid)`,
+    },
     { catalog: 'pg_event_trigger', from: 'pg_catalog.pg_event_trigger x', where: all },
     { catalog: 'pg_language', from: 'pg_catalog.pg_language x', where: all },
     { catalog: 'pg_transform', from: 'pg_catalog.pg_transform x', where: all },

@@ -1,6 +1,7 @@
 // The less common kinds, read from the source's catalogs: aggregates, operators, operator families and classes,
 // casts, conversions, collations, text search dictionaries and configurations, foreign-data wrappers, servers and
 // user mappings, publications, event triggers and default privileges; and, by name, what cannot be reproduced.
+import { notCatchUpPublication } from '../pg/slot.js';
 import { PRIORITY, schemaItem, type ReadContext, type SchemaItem, type Unsupported } from './model.js';
 import { aclExpr, aclSql, commentExpr, commentSql, genericOptions, labelsExpr, labelSql, ownerSql, ref, type AclEntry, type Label } from './sql.js';
 import { userMade } from './select.js';
@@ -761,7 +762,7 @@ async function readPublications(ctx: ReadContext): Promise<Part> {
             p.pubviaroot AS viaroot, ${ctx.version >= 180000 ? 'p.pubgencols::text' : "'n'"} AS gencols,
             ${ownerOf('p.pubowner')} AS owner, ${commentExpr('pg_publication', 'p.oid')} AS comment, ${labelsExpr('pg_publication', 'p.oid')} AS labels
        FROM pg_catalog.pg_publication p
-      WHERE ${userMade('pg_publication', 'p.oid')}
+      WHERE ${userMade('pg_publication', 'p.oid')} AND ${notCatchUpPublication('p.pubname')}
       ORDER BY p.pubname`,
   );
   const rels = await ctx.db.query<{
@@ -786,7 +787,7 @@ async function readPublications(ctx: ReadContext): Promise<Part> {
             ${v15 ? 'pg_catalog.pg_get_expr(r.prqual, r.prrelid)' : 'NULL::text'} AS qual
        FROM pg_catalog.pg_publication_rel r JOIN pg_catalog.pg_publication p ON p.oid = r.prpubid
        JOIN pg_catalog.pg_class c ON c.oid = r.prrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE r.prrelid = ANY($1::oid[]) AND ${userMade('pg_publication', 'p.oid')}
+      WHERE r.prrelid = ANY($1::oid[]) AND ${userMade('pg_publication', 'p.oid')} AND ${notCatchUpPublication('p.pubname')}
       ORDER BY p.pubname, n.nspname, c.relname`,
     [ctx.relations],
   );
@@ -795,7 +796,7 @@ async function readPublications(ctx: ReadContext): Promise<Part> {
         `SELECT s.oid::int AS oid, p.oid::int AS pub, p.pubname, quote_ident(p.pubname) AS pubident, n.nspname AS schema, quote_ident(n.nspname) AS ident
            FROM pg_catalog.pg_publication_namespace s JOIN pg_catalog.pg_publication p ON p.oid = s.pnpubid
            JOIN pg_catalog.pg_namespace n ON n.oid = s.pnnspid
-          WHERE s.pnnspid = ANY($1::oid[]) AND ${userMade('pg_publication', 'p.oid')}
+          WHERE s.pnnspid = ANY($1::oid[]) AND ${userMade('pg_publication', 'p.oid')} AND ${notCatchUpPublication('p.pubname')}
           ORDER BY p.pubname, n.nspname`,
         [ctx.namespaces],
       )

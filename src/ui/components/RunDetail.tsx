@@ -57,7 +57,10 @@ export function phaseWorkMs(state: RunState, p: (typeof PHASES)[number], end: nu
 export function phaseParts(state: RunState, live: boolean, now: number): { text: string; tone: Tone }[] {
   const mismatch = mismatchLines(state).length > 0;
   // a log written before large objects were copied never opens that phase: it is shown once it has started
-  return PHASES.filter((p) => p !== 'large-objects' || state.phases[p].status !== 'pending').map((p) => {
+  // nor does a run without catch-up (its options say so) ever open that one
+  return PHASES.filter(
+    (p) => (p !== 'large-objects' && p !== 'catch-up') || state.phases[p].status !== 'pending' || (p === 'catch-up' && state.options.catchUp === true),
+  ).map((p) => {
     const ph = state.phases[p];
     if (ph.status === 'done') {
       const took = shortDuration(phaseWorkMs(state, p, now) ?? 0);
