@@ -122,7 +122,7 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
           `wiping run ${runId} and starting again…`,
           async (settings) => {
             const before = stateOf(runId);
-            const w = await wipeOrThrow({ target: s.target, runId, restart: true });
+            const w = await wipeOrThrow({ target: s.target, runId, restart: true, source: (st) => s.source ?? recordedSource(st) });
             feed.wake();
             const source = s.source ?? recordedSource(before ?? w.state);
             return cloneOrThrow({ source, target: s.target, options: w.state.options, runId: w.restartedAs ?? undefined, ...controlsOf(settings) }, observer);

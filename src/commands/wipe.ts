@@ -24,7 +24,8 @@ export async function wipeCommand(runId: string, flags: Flags, out: Output): Pro
   const restart = flags.restart === true;
   if (flags.verify !== undefined && !restart) throw new UsageError('--verify applies to the new run of --restart');
   // refusals (locked; wiped before, without --restart) are thrown before anything is asked or written
-  const plan = await wipeOrThrow({ target, runId, dryRun: true, restart });
+  const sourceOf = (s: RunState) => source ?? recordedSource(s);
+  const plan = await wipeOrThrow({ target, runId, dryRun: true, restart, source: sourceOf });
   const { state } = plan;
   const again = (id: string) => ({
     source: source ?? recordedSource(state),
@@ -59,7 +60,7 @@ export async function wipeCommand(runId: string, flags: Flags, out: Output): Pro
     question: `Drop ${drops.length === 1 ? 'it' : `these ${drops.length}`}${restart ? ' and start again' : ''}?`,
   });
   if (!agreed) return EXIT.failed;
-  const w = await wipeOrThrow({ target, runId: state.runId, restart });
+  const w = await wipeOrThrow({ target, runId: state.runId, restart, source: sourceOf });
   out.line(`run ${w.runId} wiped: dropped ${w.dropped.length} objects; its log is kept`);
   for (const d of w.dropped) out.line(`  dropped ${d}`);
   for (const k of w.kept) out.line(`  kept ${k}`);

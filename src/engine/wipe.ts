@@ -4,7 +4,6 @@ import { foldRun } from '../events/fold.js';
 import { takeRunLock } from '../events/lock.js';
 import type { CreatedObject, NewEventOf } from '../events/schemas.js';
 import { dropSlotAndPublication } from './pg/slot.js';
-import { recordedSource } from './start.js';
 import type { RunState } from '../events/state.js';
 import { appendEvents, readRun } from '../events/store.js';
 import { inSavepoint, inTransaction } from '../events/transaction.js';
@@ -76,13 +75,14 @@ export async function planWipe(target: ConnInfo, runId: string): Promise<WipePla
  */
 /**
  * What catch-up left on the source (a run that did not finish still has its slot): dropped over a connection to the
- * source the run recorded (its password from the environment, as resume takes it), or said plainly when that fails —
+ * source (the caller's, or made from the run's record by the caller: the CLI takes its password from the environment as
+ * resume does, the library from the call), or said plainly when that fails —
  * a slot left behind holds the source's WAL, so it is never left unmentioned.
  */
-async function releaseOnSource(state: RunState, source: ConnInfo | undefined): Promise<{ event: NewEventOf<'CatchUpReleased'> | null; kept: string | null }> {
+async function releaseOnSource(state: RunState, source: SourceOf): Promise<{ event: NewEventOf<'CatchUpReleased'> | null; kept: string | null }> {
   const c = state.catchUp;
   if (!c || c.released) return { event: null, kept: null };
-  const info = source ?? recordedSource(state);
+  const info = typeof source === 'function' ? source(state) : source;
   try {
     const db = await openClient(info, { side: 'source', purpose: 'wipe' });
     try {
@@ -100,7 +100,10 @@ async function releaseOnSource(state: RunState, source: ConnInfo | undefined): P
   }
 }
 
-export async function wipeRun(target: ConnInfo, runId: string | undefined, opts: { restart: boolean; source?: ConnInfo }): Promise<WipeResult> {
+/** The source a wipe connects to for what catch-up left there: given, or made from the run's own record (the caller decides where a password comes from). */
+export type SourceOf = ConnInfo | ((state: RunState) => ConnInfo);
+
+export async function wipeRun(target: ConnInfo, runId: string | undefined, opts: { restart: boolean; source: SourceOf }): Promise<WipeResult> {
   const lock = await openClient(target, { side: 'target', purpose: 'wipe' });
   try {
     const state = await pickRun(lock, runId, 'any');

@@ -131,7 +131,7 @@ describe('exit codes of a wiped run (item 2)', () => {
   it('resume RUN of a wiped run exits 5, as resume without RUN does, and status RUN exits 5', async () => {
     const { target, runId } = await killedRun('truth_wiped');
     // wiped through the engine, so that this test runs unchanged against a CLI without wipe --yes (commit 6112151 exited 9 here)
-    await wipeRun(parseConnString(target.url, 'target'), runId, { restart: false });
+    await wipeRun(parseConnString(target.url, 'target'), runId, { restart: false, source: parseConnString(source.url, 'source') });
     const named = await runCli(['resume', runId, '--target', target.url, '--source', source.url]);
     expect(named.code).toBe(5);
     expect(named.stderr).toMatch(new RegExp(`run ${runId} was wiped at .*pgclone wipe ${runId} --target '.*' --restart`));

@@ -3,8 +3,8 @@ import { quoteIdent } from '../../events/names.js';
 import type { RunState } from '../../events/state.js';
 import { PgcloneError, UsageError } from '../errors.js';
 import type { ConnInfo } from '../pg/conninfo.js';
-import { planWipe, wipeRun } from '../wipe.js';
-import { connInfoOf, type Connection } from './connection.js';
+import { planWipe, wipeRun, type SourceOf } from '../wipe.js';
+import { connInfoOf, resumeSourceOf, type Connection } from './connection.js';
 
 export interface WipeRequest {
   target: Connection;
@@ -12,6 +12,12 @@ export interface WipeRequest {
   runId: string;
   /** only say what would be dropped: nothing is written and no lock is kept */
   dryRun?: boolean;
+  /**
+   * The source, for a run whose catch-up left a replication slot and a publication there: as resume() takes it (a
+   * config without a connectionString completes the source the run recorded, e.g. `{ password }`). Left out, the
+   * recorded source without a password; when it cannot be reached, `kept` says what is left there and how to drop it.
+   */
+  source?: Connection;
 }
 
 export interface WipeResult {
@@ -33,6 +39,8 @@ export interface WipeCall {
   runId: string;
   dryRun?: boolean;
   restart?: boolean;
+  /** where a slot catch-up left is dropped */
+  source: SourceOf;
 }
 
 export interface WipeReport extends WipeResult {
@@ -59,7 +67,7 @@ export async function wipeOrThrow(call: WipeCall): Promise<WipeReport> {
     const dropped = [...decision.drop.map((o) => `${o.kind} ${o.identity}`), ...(state.rolesCreated ?? []).map((n) => `role ${quoteIdent(n)}`)];
     return { ...base, dropped, restartedAs: null, alreadyWiped: false };
   }
-  const w = await wipeRun(call.target, call.runId, { restart });
+  const w = await wipeRun(call.target, call.runId, { restart, source: call.source });
   return { runId: w.state.runId, dryRun: false, dropped: w.dropped, kept: w.kept, state: w.state, restartedAs: w.restartedAs, alreadyWiped: false };
 }
 
@@ -68,6 +76,11 @@ export async function wipeOrThrow(call: WipeCall): Promise<WipeReport> {
  * transaction. Refused (thrown) while another process holds the run (locked) or when it was wiped already (nothing-to-do).
  */
 export async function wipe(req: WipeRequest): Promise<WipeResult> {
-  const r = await wipeOrThrow({ target: connInfoOf(req.target, 'target'), runId: req.runId, dryRun: req.dryRun === true });
+  const r = await wipeOrThrow({
+    target: connInfoOf(req.target, 'target'),
+    runId: req.runId,
+    dryRun: req.dryRun === true,
+    source: (state) => resumeSourceOf(req.source, state),
+  });
   return { runId: r.runId, dryRun: r.dryRun, dropped: r.dropped, kept: r.kept };
 }
