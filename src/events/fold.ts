@@ -268,6 +268,7 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
           deletes: 0,
           truncates: 0,
           skipped: 0,
+          constraintsValidated: false,
           released: null,
         },
       };
@@ -295,6 +296,10 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
           skipped: c.skipped + ev.skipped,
         },
       };
+    }
+    case 'ConstraintsValidated': {
+      const c = s.catchUp ?? fail(ev, 'no catch-up was prepared');
+      return { ...s, catchUp: { ...c, constraintsValidated: true } };
     }
     case 'CatchUpReleased': {
       const c = s.catchUp ?? fail(ev, 'no catch-up was prepared');

@@ -315,6 +315,13 @@ export const ChangesApplied = z.object({
   skipped: z.number().int().nonnegative(),
   durationMs: z.number().nonnegative(),
 });
+/** The foreign keys added NOT VALID before catch-up, validated in the transaction of this event once it caught up. */
+export const ConstraintsValidated = z.object({
+  type: z.literal('ConstraintsValidated'),
+  ...envelope,
+  constraints: z.array(z.string()),
+  durationMs: z.number().nonnegative(),
+});
 /** The slot and publication are gone from the source (at finish or wipe); dropped lists what this call dropped. */
 export const CatchUpReleased = z.object({
   type: z.literal('CatchUpReleased'),
@@ -393,6 +400,7 @@ export const PgcloneEvent = z.discriminatedUnion('type', [
   CatchUpPrepared,
   CatchUpStarted,
   ChangesApplied,
+  ConstraintsValidated,
   CatchUpReleased,
   RetryScheduled,
   RunResumed,

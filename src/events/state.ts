@@ -108,6 +108,8 @@ export interface CatchUpState {
   deletes: number;
   truncates: number;
   skipped: number;
+  /** the foreign keys added NOT VALID before catch-up were validated after it (ConstraintsValidated) */
+  constraintsValidated: boolean;
   /** the slot and publication were dropped from the source */
   released: { at: string; dropped: string[]; by: 'finish' | 'wipe' } | null;
 }

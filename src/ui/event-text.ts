@@ -74,6 +74,8 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
       return `catch-up: applying the source's changes up to ${ev.targetLsn}`;
     case 'ChangesApplied':
       return `catch-up: ${formatInt(ev.transactions)} source transaction${ev.transactions === 1 ? '' : 's'} applied up to ${ev.lsn} — ${formatInt(ev.inserts)} inserts, ${formatInt(ev.updates)} updates, ${formatInt(ev.deletes)} deletes${ev.truncates ? `, ${formatInt(ev.truncates)} truncates` : ''}${ev.skipped ? ` (${formatInt(ev.skipped)} updates of rows a later change removes)` : ''} in ${formatDuration(ev.durationMs)}`;
+    case 'ConstraintsValidated':
+      return `catch-up: ${formatInt(ev.constraints.length)} foreign key${ev.constraints.length === 1 ? '' : 's'} added NOT VALID before catch-up validated in ${formatDuration(ev.durationMs)}`;
     case 'CatchUpReleased':
       return `catch-up: ${ev.dropped.length ? `dropped ${ev.dropped.join(' and ')}` : 'nothing left to drop'} on the source (${ev.by})`;
     case 'RetryScheduled':
@@ -134,6 +136,8 @@ export function eventNoun(type: LoggedEvent['type']): string {
       return 'a catch-up pass started';
     case 'ChangesApplied':
       return 'source changes applied';
+    case 'ConstraintsValidated':
+      return 'the foreign keys validated';
     case 'CatchUpReleased':
       return 'the replication slot dropped';
     case 'RetryScheduled':

@@ -181,6 +181,53 @@ describe('catch-up on a source that keeps taking writes', () => {
     expect(await leftOnSource(source, runId as string)).toEqual({ slots: 0, publications: 0 });
   }, 300_000);
 
+  it('foreign keys across slices: parents and children read in different snapshots are added NOT VALID, then validated once caught up', async () => {
+    const source = await createTestDb('cu_fk_src', logical.url);
+    await source.query(`CREATE TABLE parent (id int PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE child (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parent (id), pad text NOT NULL);
+      INSERT INTO parent SELECT i, 'p' || i FROM generate_series(1, 200) i;
+      INSERT INTO child SELECT i, 1 + i % 200, repeat(md5(i::text), 4) FROM generate_series(1, 40000) i;
+      ANALYZE parent, child;`);
+    const target = await createTestDb('cu_fk_dst');
+    const src = parseConnString(source.url, 'source');
+    const dst = parseConnString(target.url, 'target');
+    let runId: string | null = null;
+    let outcome = 'suspended';
+    let slices = 0;
+    let next = 1000;
+    let gone = 0;
+    while (outcome === 'suspended' && slices < 60) {
+      // one batch a slice; between slices (no process running), a new parent with a child, and an old parent and
+      // its children deleted: whichever table a slice reads first, the other one's rows come from a later snapshot
+      const ac = new AbortController();
+      const observer: EngineObserver = { onEvents: (evs) => void (evs.some((e) => e.type === 'BatchCopied') && ac.abort('one batch a slice')) };
+      const settings = { ...DEFAULT_SETTINGS, stopSignal: ac.signal };
+      const r: RunResult =
+        runId === null
+          ? await startClone({ source: src, target: dst, options: { ...defaultRunOptions(), batchBytes: 256 << 10, jobs: 1 }, settings }, observer)
+          : await resumeRun({ target: dst, source: src, runId, settings }, observer);
+      runId = r.runId;
+      outcome = r.outcome;
+      slices++;
+      if (r.state.phases.data.status !== 'done') {
+        next++;
+        gone++;
+        await source.query(`INSERT INTO parent VALUES (${next}, 'new'); INSERT INTO child VALUES (${100_000 + next}, ${next}, 'x');
+          DELETE FROM child WHERE parent_id = ${gone}; DELETE FROM parent WHERE id = ${gone};`);
+      }
+    }
+    expect(outcome).toBe('finished');
+    expect(gone, 'source changes between slices of the copy').toBeGreaterThanOrEqual(3);
+    expect(await compareDatabases(source.url, target.url)).toEqual([]);
+    const fk = await target.query<{ convalidated: boolean }>(`SELECT convalidated FROM pg_constraint WHERE conname = 'child_parent_id_fkey'`);
+    expect(fk).toEqual([{ convalidated: true }]);
+    const validated = await target.query<{ c: string[] }>(
+      `SELECT payload->'constraints' AS c FROM pgclone.events WHERE run_id = $1 AND type = 'ConstraintsValidated'`,
+      [runId],
+    );
+    expect(validated).toEqual([{ c: ['child_parent_id_fkey on public.child'] }]);
+  }, 300_000);
+
   it('wipe of an interrupted run drops its slot and publication on the source, and says so', async () => {
     const source = await liveSource('cu_wipe_src', 30_000);
     const target = await createTestDb('cu_wipe_dst');

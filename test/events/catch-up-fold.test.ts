@@ -90,6 +90,15 @@ describe('fold: catch-up', () => {
     expect(() => foldRun(released.add(applied('0/1700000')).build())).toThrow(/already released/);
   });
 
+  it('foreign keys validated after catch-up: recorded in the state, said in the log', () => {
+    expect(foldRun(inCatchUp().build()).catchUp?.constraintsValidated).toBe(false);
+    const evs = inCatchUp()
+      .add({ type: 'ConstraintsValidated', constraints: ['child_parent_id_fkey on public.child'], durationMs: 12 })
+      .build();
+    expect(foldRun(evs).catchUp?.constraintsValidated).toBe(true);
+    expect(eventText(evs.at(-1) as LoggedEvent, foldRun(evs))).toBe('catch-up: 1 foreign key added NOT VALID before catch-up validated in 12 ms');
+  });
+
   it('a slot is prepared once, and only in a run started with catch-up', () => {
     expect(() => foldRun(inCatchUp().add(prepared).build())).toThrow(/already prepared/);
     const without = new LogBuilder()

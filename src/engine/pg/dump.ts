@@ -25,6 +25,8 @@ export interface TocEntry {
 export interface PostDataSql {
   entry: TocEntry;
   sql: string;
+  /** a foreign key the built-in engine can add NOT VALID and validate later (SchemaItem.deferred) */
+  deferred?: { sql: string; validate: string; name: string };
 }
 
 export interface SchemaDump {

@@ -11,6 +11,7 @@ import { closeClient, openClient } from '../pg/connect.js';
 import { decodePgoutput, type PgoutputMessage, type TupleValue } from '../pg/pgoutput.js';
 import { advanceSlot, currentLsn, peekChanges, slotState } from '../pg/slot.js';
 import { exportSnapshot } from '../pg/snapshot.js';
+import { deferredById } from './post-data.js';
 import { connectTimeoutMs } from '../context.js';
 
 /** Messages asked of the slot per read; decoding returns whole transactions, so a chunk may hold more. */
@@ -322,9 +323,27 @@ export async function catchUp(ctx: RunContext): Promise<void> {
   }
   // every change before the target is applied: the source may let go of the WAL up to it
   await advanceSlot(src, c.slot, targetLsn);
+  await validateDeferred(ctx, dst);
   await closeTracked(ctx, src);
   await closeTracked(ctx, dst);
   await freshSnapshot(ctx);
+}
+
+/**
+ * The foreign keys post-data added NOT VALID (rows read in different snapshots need not match until the changes
+ * between them are applied) are validated now that the target is the source at one point, in one transaction with
+ * ConstraintsValidated. A key that still fails names its constraint: a table left out of catch-up can cause it.
+ */
+async function validateDeferred(ctx: RunContext, dst: pg.ClientBase): Promise<void> {
+  if ((ctx.state.catchUp as CatchUpState).constraintsValidated) return;
+  const todo = [...deferredById(ctx.dump, true).values()];
+  if (todo.length === 0) return;
+  checkBudget(ctx.budget);
+  const t0 = Date.now();
+  await commitWith(ctx, dst, [], async () => {
+    for (const fk of todo) await dst.query(ctx.dump.postPreamble + fk.validate);
+    return [{ type: 'ConstraintsValidated', runId: ctx.runId, constraints: todo.map((f) => f.name), durationMs: Date.now() - t0 }];
+  });
 }
 
 /**

@@ -86,6 +86,20 @@ export function postItemSql(item: Pick<PostDataItemState, 'id' | 'kind' | 'table
   return dumpSql.get(item.id);
 }
 
+/**
+ * Foreign keys a run that catches up adds NOT VALID (and validates after catch-up, `validateDeferred` in
+ * catch-up.ts): by item id, for the items of the current dump. Empty for a run without catch-up.
+ */
+export function deferredById(dump: SchemaDump, catchUp: boolean): Map<string, NonNullable<PostDataSql['deferred']>> {
+  if (!catchUp) return new Map();
+  const ids = postItemIds(dump.postData);
+  const out = new Map<string, NonNullable<PostDataSql['deferred']>>();
+  dump.postData.forEach((p, i) => {
+    if (p.deferred) out.set(ids[i] as string, p.deferred);
+  });
+  return out;
+}
+
 /** SQL by item id, for the items of the current dump. */
 export function postSqlById(dump: SchemaDump): Map<string, string> {
   const ids = postItemIds(dump.postData);
@@ -170,6 +184,7 @@ function postDataSettings(ctx: RunContext): Record<string, string> {
 
 export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e: unknown) => void, dataStopped: () => boolean): Promise<void> {
   const sql = postSqlById(ctx.dump);
+  const deferred = deferredById(ctx.dump, ctx.options.catchUp === true);
   const inFlight = new Set<string>();
   const jobs = Math.max(1, ctx.options.indexJobs);
 
@@ -197,7 +212,7 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
           await Promise.race([ctx.changed.wait(), aborted]);
           continue;
         }
-        const text = postItemSql(item, sql);
+        const text = deferred.get(item.id)?.sql ?? postItemSql(item, sql);
         if (text === undefined) throw new Error(`post-data item ${item.name} (${item.id}) is not in the current dump`);
         const source = async () => (reader ??= await openSourceReader(ctx, `post-data ${id} statistics`));
         inFlight.add(item.id);

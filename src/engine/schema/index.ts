@@ -125,7 +125,7 @@ function assemble(ordered: SchemaItem[], catalogs: Map<string, number>, opts: Du
     toc.push(entry);
     const sql = mapRolesInSql(it.sql, map);
     if (it.section === 'pre-data') pre.push(sql);
-    else postData.push({ entry, sql });
+    else postData.push({ entry, sql, ...(it.deferred ? { deferred: { ...it.deferred, sql: mapRolesInSql(it.deferred.sql, map) } } : {}) });
   });
   const preDataSql = PREAMBLE + pre.join('');
   const hash = createHash('sha256').update(preDataSql).update('\0');

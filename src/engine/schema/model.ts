@@ -36,6 +36,19 @@ export interface SchemaItem {
    * is made — where the post-data scheduler, which runs a table's items as that table is ready, could not order two).
    */
   into?: string;
+  /**
+   * A foreign key only: the same statement NOT VALID, and the VALIDATE that makes it valid. A run that catches up
+   * adds its foreign keys unvalidated before catch-up (rows read in different snapshots may not match until the
+   * source's changes are applied) and validates them once it has caught up.
+   */
+  deferred?: Deferred;
+}
+
+/** A foreign key's NOT VALID form, its VALIDATE, and its name for messages (`fk on public.t`). */
+export interface Deferred {
+  sql: string;
+  validate: string;
+  name: string;
 }
 
 export interface ReadOptions {

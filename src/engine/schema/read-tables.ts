@@ -457,6 +457,9 @@ export async function readConstraints(ctx: ReadContext): Promise<SchemaItem[]> {
     if (k.parent !== 0 && k.contype === 'f') continue; // a partition's copy of its parent's foreign key
     if (k.contype === 'f') {
       const only = k.relkind === 'p' ? '' : 'ONLY ';
+      // a valid key on a plain table can be added NOT VALID and validated after catch-up (partitioned tables take
+      // no NOT VALID foreign key before 18: theirs are validated as they are added)
+      const deferrable = k.relkind !== 'p' && !/\bNOT VALID$/.test(k.def);
       out.push(
         item({
           ...base,
@@ -464,6 +467,15 @@ export async function readConstraints(ctx: ReadContext): Promise<SchemaItem[]> {
           section: 'post-data',
           sql: `ALTER TABLE ${only}${k.tident} ADD CONSTRAINT ${k.cname} ${k.def};\n${comment}`,
           priority: PRIORITY.fkConstraint,
+          ...(deferrable
+            ? {
+                deferred: {
+                  sql: `ALTER TABLE ${only}${k.tident} ADD CONSTRAINT ${k.cname} ${k.def} NOT VALID;\n${comment}`,
+                  validate: `ALTER TABLE ${only}${k.tident} VALIDATE CONSTRAINT ${k.cname};\n`,
+                  name: `${k.cname} on ${k.tident}`,
+                },
+              }
+            : {}),
         }),
       );
       continue;
