@@ -2,7 +2,9 @@
 // Supabase Edge Function example under Deno through the local platform (platform.ts), cut at a fixed wall-clock limit
 // (a clean stop, then SIGKILL), re-invoked until finished and compared row for row; against one uninterrupted clone.
 // Prints a table and writes it to bench/results/<date>-serverless.{md,json}.
-//   npm run serverless [-- --limit-s 10 --margin-s 3 --image-kb 640]
+//   npm run serverless [-- --limit-s auto|S --margin-s auto|S --image-kb 640]
+// auto (the default): the limit is 30 % of one warm uninterrupted clone's time (the story died at 29 %), at least 2 s,
+// and the clean stop's margin a third of it — so every story takes several invocations on any machine.
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -23,18 +25,23 @@ const s1 = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 const { values: args } = parseArgs({
   options: {
-    'limit-s': { type: 'string', default: '10' },
-    'margin-s': { type: 'string', default: '3' },
+    'limit-s': { type: 'string', default: 'auto' },
+    'margin-s': { type: 'string', default: 'auto' },
     'image-kb': { type: 'string', default: String(IMAGE_KB) },
   },
 });
-const LIMIT_MS = Number(args['limit-s']) * 1000;
-const MARGIN_MS = Number(args['margin-s']) * 1000;
+const seconds = (v: string | undefined): number | null => (v === 'auto' ? null : Number(v) * 1000);
+const LIMIT_ARG = seconds(args['limit-s']);
+const MARGIN_ARG = seconds(args['margin-s']);
 const IMAGE = Number(args['image-kb']);
-if (![LIMIT_MS, MARGIN_MS, IMAGE].every((n) => Number.isFinite(n) && n > 0) || MARGIN_MS >= LIMIT_MS) {
-  log('usage: npm run serverless [-- --limit-s S --margin-s S (below the limit) --image-kb N]');
+const bad = (n: number | null) => n !== null && !(Number.isFinite(n) && n > 0);
+if (bad(LIMIT_ARG) || bad(MARGIN_ARG) || !(Number.isFinite(IMAGE) && IMAGE > 0) || (LIMIT_ARG !== null && MARGIN_ARG !== null && MARGIN_ARG >= LIMIT_ARG)) {
+  log('usage: npm run serverless [-- --limit-s auto|S --margin-s auto|S (below the limit) --image-kb N]');
   process.exit(2);
 }
+/** the story's limit: given, or 30 % of the uninterrupted clone (as the story's function died at 29 %), at least 2 s */
+const limitFor = (uninterruptedMs: number): number => LIMIT_ARG ?? Math.max(2000, Math.round((uninterruptedMs * 0.3) / 100) * 100);
+const marginFor = (limitMs: number): number => MARGIN_ARG ?? Math.round(limitMs / 3 / 100) * 100;
 
 /** `pgclone watch` in a private tmux server, 80×24, as an operator's terminal: the screen once it matches `re`. */
 async function dashboardScreen(target: string, re: RegExp): Promise<string> {
@@ -113,10 +120,16 @@ async function main(): Promise<void> {
     };
     const drop = (name: string) => query(dst.url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 
+    // untimed: the fresh target cluster makes its WAL segments and both caches warm up before anything is measured
+    log('warm-up: one untimed uninterrupted clone …');
+    await runUninterrupted(source, await fresh('warm'));
+    await drop('warm');
     log('uninterrupted: one invocation, no limit …');
     const once = await runUninterrupted(source, await fresh('once'));
     log(`  ${s1(once.wallMs)}, peak RSS ${(once.peakRssKb / MB).toFixed(0)} MB, CPU ${s1(once.cpuMs)}`);
     await drop('once');
+    const LIMIT_MS = limitFor(once.wallMs);
+    const MARGIN_MS = Math.min(marginFor(LIMIT_MS), LIMIT_MS - 500);
 
     log(`clean stop: limit ${s1(LIMIT_MS)}, the handler told the same, margin ${s1(MARGIN_MS)} …`);
     const clean = await runStory({
