@@ -1,4 +1,5 @@
-// The budgets (--max-duration, a caller's stop signal, a CPU-time budget): checked at boundaries, never mid-batch.
+// The budgets (--max-duration, a caller's stop signal, a CPU-time budget): checked at boundaries, never mid-batch;
+// each stops at the boundary before it would be passed when the recent work says the next stretch would pass it.
 
 /** CPU time this process has used, in ms (user + system), or null where the runtime cannot tell. */
 export type CpuClock = () => number;
@@ -26,6 +27,19 @@ export function cpuWouldOverrun(budgetMs: number, usedMs: number, recentCostsMs:
   return usedMs + next >= budgetMs;
 }
 
+/** How many of the latest batches' wall durations the wall budget's prediction looks at. */
+export const WORK_WINDOW = 3;
+
+/**
+ * Pure: a worker about to start one more batch does not when that batch would end past the wall budget — the
+ * recent batches (the longest of them) say how long one takes. A platform that kills at its limit would lose such a
+ * batch; stopping now loses nothing. With no batch measured yet, only a budget already spent stops.
+ */
+export function wallWouldOverrun(maxMs: number, elapsedMs: number, recentWorkMs: readonly number[]): boolean {
+  const next = recentWorkMs.length > 0 ? Math.max(...recentWorkMs) : 0;
+  return elapsedMs + next >= maxMs;
+}
+
 export interface CpuBudget {
   budgetMs: number;
   clock: CpuClock;
@@ -38,12 +52,21 @@ export class Budget {
   private spent: 'wall' | 'cpu' | 'stop' | null = null;
   private lastMark: number | null = null;
   private readonly costs: number[] = [];
+  private readonly works: number[] = [];
+  /** the wall time used when the wall budget said stop */
+  private wallUsed = 0;
   constructor(
     private readonly maxMs: number | null,
     private readonly startedAt = Date.now(),
     private readonly stop?: AbortSignal,
     private readonly cpu: CpuBudget | null = null,
+    private readonly now: () => number = Date.now,
   ) {}
+  /** A batch took this long, from its start to its commit: the next one is predicted to take about as long. */
+  noteWork(ms: number): void {
+    this.works.push(ms);
+    if (this.works.length > WORK_WINDOW) this.works.shift();
+  }
   /** CPU time used since the budget was made; null without a CPU budget */
   cpuUsedMs(): number | null {
     return this.cpu ? this.cpu.clock() - this.cpu.from : null;
@@ -67,8 +90,10 @@ export class Budget {
     if (this.spent !== null) return true;
     if (!this.progressed) return false;
     if (this.stop?.aborted === true) this.spent = 'stop';
-    else if (this.maxMs !== null && Date.now() - this.startedAt >= this.maxMs) this.spent = 'wall';
-    else if (this.cpu && cpuWouldOverrun(this.cpu.budgetMs, this.cpuUsedMs() as number, this.costs)) this.spent = 'cpu';
+    else if (this.maxMs !== null && wallWouldOverrun(this.maxMs, this.now() - this.startedAt, this.works)) {
+      this.spent = 'wall';
+      this.wallUsed = this.now() - this.startedAt;
+    } else if (this.cpu && cpuWouldOverrun(this.cpu.budgetMs, this.cpuUsedMs() as number, this.costs)) this.spent = 'cpu';
     return this.spent !== null;
   }
   /** what RunSuspended says stopped the run */
@@ -81,7 +106,11 @@ export class Budget {
         ? `CPU budget of ${budget} ms spent (${used} ms used)`
         : `CPU budget of ${budget} ms nearly spent (${used} ms used; the next stretch of work would pass it)`;
     }
-    return this.maxMs !== null ? `time budget of ${(this.maxMs / 1000).toFixed(1)} s spent` : 'the time budget was spent';
+    if (this.maxMs === null) return 'the time budget was spent';
+    const used = this.spent === 'wall' ? this.wallUsed : this.now() - this.startedAt;
+    return used >= this.maxMs
+      ? `time budget of ${(this.maxMs / 1000).toFixed(1)} s spent`
+      : `time budget of ${(this.maxMs / 1000).toFixed(1)} s nearly spent (${(used / 1000).toFixed(1)} s used; the next batch would pass it)`;
   }
 }
 

@@ -1,6 +1,6 @@
 // The budgets' decisions, pure: the CPU budget stops at the boundary before it would be spent; the wall budget as before.
 import { describe, expect, it } from 'vitest';
-import { Budget, cpuWouldOverrun, CPU_COST_WINDOW } from '../../src/engine/budget.js';
+import { Budget, cpuWouldOverrun, CPU_COST_WINDOW, wallWouldOverrun } from '../../src/engine/budget.js';
 
 /** A CPU clock the test moves by hand. */
 function fakeCpu(start = 1000) {
@@ -83,5 +83,39 @@ describe('Budget without a CPU budget (the wall budget and the stop signal, unch
     expect(s.expired()).toBe(true);
     expect(s.reason()).toBe('stopped by SIGTERM');
     expect(s.cpuUsedMs()).toBeNull();
+  });
+});
+
+describe('wallWouldOverrun and the wall budget', () => {
+  it('does not start a batch that would end past the budget: elapsed plus the longest recent batch', () => {
+    expect(wallWouldOverrun(2000, 1500, [400])).toBe(false);
+    expect(wallWouldOverrun(2000, 1600, [400])).toBe(true);
+    expect(wallWouldOverrun(2000, 1500, [100, 600, 200])).toBe(true);
+    expect(wallWouldOverrun(2000, 1999, [])).toBe(false);
+    expect(wallWouldOverrun(2000, 2000, [])).toBe(true);
+  });
+
+  it('a Budget stops before its time once batches have been measured, and says it was nearly spent', () => {
+    let now = 10_000;
+    const b = new Budget(2000, now, undefined, null, () => now);
+    b.markProgress();
+    now += 900;
+    b.noteWork(900);
+    expect(b.expired()).toBe(false); // 900 + 900 < 2000
+    now += 300;
+    expect(b.expired()).toBe(true); // 1200 + 900 ≥ 2000: the next batch would end at 2.1 s
+    expect(b.reason()).toBe('time budget of 2.0 s nearly spent (1.2 s used; the next batch would pass it)');
+    now += 5000;
+    expect(b.reason()).toBe('time budget of 2.0 s nearly spent (1.2 s used; the next batch would pass it)');
+  });
+
+  it('only the latest batches count', () => {
+    let now = 0;
+    const b = new Budget(10_000, now, undefined, null, () => now);
+    b.markProgress();
+    b.noteWork(5000);
+    for (let i = 0; i < 3; i++) b.noteWork(100);
+    now = 9000;
+    expect(b.expired()).toBe(false); // the 5 s batch has left the window
   });
 });

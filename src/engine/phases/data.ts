@@ -214,6 +214,8 @@ export async function runDataWorkers(ctx: RunContext, abort: AbortSignal, fail: 
             },
           ];
         });
+        // how long a batch takes here and now: the wall budget does not start one that would end past it
+        ctx.budget.noteWork(Date.now() - t0);
         const read = ctx.sourceRowsRead.get(task.key) ?? new Map<number, number>();
         ctx.sourceRowsRead.set(task.key, read.set(task.index, copied));
         const after = ctx.state.tables[task.key];
