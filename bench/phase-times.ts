@@ -13,9 +13,11 @@ export interface PhaseTimes {
   schemaS: number;
   /** indexes, constraints, triggers …; it overlaps the data phase (it starts as the first tables finish) */
   postDataS: number;
+  /** the data phase: from its start to the last row in (absent in results written before it was read) */
+  dataS?: number;
 }
 
-const TIMED: Phase[] = ['preflight', 'schema', 'post-data'];
+const TIMED: Phase[] = ['preflight', 'schema', 'data', 'post-data'];
 
 /** The one run's times; throws naming what the log lacks, so a sample without them fails instead of reporting zeros. */
 export function phaseTimesOf(runs: Map<string, LoggedEvent[]>): PhaseTimes {
@@ -36,7 +38,7 @@ export function phaseTimesOf(runs: Map<string, LoggedEvent[]>): PhaseTimes {
   };
   // absent in logs written before the option existed, which used pg_dump (as the engine reads it back)
   const engine = started.options.schemaEngine ?? 'pg_dump';
-  return { engine, preflightS: s('preflight'), schemaS: s('schema'), postDataS: s('post-data') };
+  return { engine, preflightS: s('preflight'), schemaS: s('schema'), postDataS: s('post-data'), dataS: s('data') };
 }
 
 export async function readPhaseTimes(target: Cluster, db: string): Promise<PhaseTimes> {

@@ -86,6 +86,8 @@ async function bench(a: BenchArgs): Promise<void> {
     jobs: a.jobs,
     repoRoot: REPO,
     pgcopydb,
+    // a remote source: pgcopydb splits its big tables too (pgclone's batches are 16 MB ranges; 64 MB parts here)
+    ...(a.remote ? { pgcopydbSplit: '64MB' } : {}),
   };
   const tools = makeTools(ctx, a.tools);
   const o = { clusters, source, log, ...(proxy ? { proxy } : {}) };

@@ -22,6 +22,8 @@ export interface RunCtx {
   jobs: number;
   repoRoot: string;
   pgcopydb: Availability;
+  /** pgcopydb's --split-tables-larger-than (the remote scenario: one table's rows in parallel, as pgclone's ranges do) */
+  pgcopydbSplit?: string;
 }
 
 export interface ToolRun {
@@ -179,7 +181,7 @@ function pgcopydb(ctx: RunCtx): Tool {
   return {
     id: 'pgcopydb',
     label: avail.ok ? `pgcopydb ${avail.version} clone` : 'pgcopydb clone',
-    shown: `pgcopydb clone --source SRC --target TGT --table-jobs ${j} --index-jobs ${j} --dir DIR`,
+    shown: `pgcopydb clone --source SRC --target TGT --table-jobs ${j} --index-jobs ${j}${ctx.pgcopydbSplit ? ` --split-tables-larger-than ${ctx.pgcopydbSplit}` : ''} --dir DIR`,
     unavailable: avail.ok ? null : avail.reason,
     run: async (db) => {
       if (!avail.ok) throw new Error(avail.reason);
@@ -195,6 +197,7 @@ function pgcopydb(ctx: RunCtx): Tool {
           j,
           '--index-jobs',
           j,
+          ...(ctx.pgcopydbSplit ? ['--split-tables-larger-than', ctx.pgcopydbSplit] : []),
           '--dir',
           join(tmp, 'work'),
         ];
