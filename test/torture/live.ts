@@ -9,14 +9,13 @@ import type pg from 'pg';
 import { foldRun, readRun, type RunState } from '../../src/events/index.js';
 import { catchUpName } from '../../src/engine/pg/slot.js';
 import { logVersusTarget } from '../helpers/compare.js';
-import { spawnCli, type JsonEvent } from '../helpers/cli.js';
+import { runCli, spawnCli, type JsonEvent } from '../helpers/cli.js';
 import { connect, createDatabase, databaseName, query } from '../helpers/pg.js';
 import { startMajorServer } from '../helpers/server.js';
 import { bulkSql } from '../fixtures/fidelity.js';
 import { FAMILY_SQL, LIVE_SQL, startFamilyWriter, startWriter, type WriterCounts } from '../fixtures/live-writer.js';
 import {
   dropDb,
-  finish,
   KILL_PHASES,
   mulberry32,
   newDb,
@@ -25,6 +24,7 @@ import {
   type Db,
   type FaultResult,
   type KillPhase,
+  type Outcome,
   type TortureEnv,
 } from './scenarios.js';
 
@@ -217,130 +217,151 @@ export async function liveSource(env: TortureEnv, opts: LiveOptions): Promise<Li
       `over ${a.passes} catch-up passes (${a.inserts} inserts, ${a.updates} updates, ${a.deletes} deletes, ${a.skipped} skipped)`
     );
   };
+  let runId: string | undefined;
+  let writersStopped = false;
   try {
-    await query(source.url, LIVE_SQL);
-    await query(source.url, bulkSql(opts.bulkRows));
-    await query(source.url, FAMILY_SQL);
-    let runId: string | undefined;
-    let writersStopped = false;
+    try {
+      await query(source.url, LIVE_SQL);
+      await query(source.url, bulkSql(opts.bulkRows));
+      await query(source.url, FAMILY_SQL);
 
-    /** one process: a kill plan or a budget, its ending counted */
-    const oneProcess = async (spawnIt: () => ChildProcess, plan: KillPlan | null, budgeted: boolean): Promise<void> => {
-      const before = runId ? await logOf(target, runId) : null;
-      figures.processes++;
-      const n = figures.processes;
-      const say = (what: string) => env.log(`live source: process ${n}${live.writers && !writersStopped ? ' (writers running)' : ''}: ${what}`);
-      const a = await attempt(spawnIt(), plan, probe, (ev) => {
-        if (ev.type === 'CatchUpPrepared') startWriters();
-        if (!runId && ev.type === 'RunStarted') runId = String(ev.runId);
-      });
-      if (a.killed) {
-        const hit = await phaseAfterKill(target, runId, a.midCopy, before !== null, before?.count ?? 0, false);
-        kills[hit]++;
-        if (live.writers && !writersStopped) figures.killsWhileWriting++;
-        say(`SIGKILLed in ${hit}`);
-        // before catch-up has applied anything, every table holds exactly the rows its BatchCopied events say
-        if (runId && (await logOf(target, runId)).state.catchUp?.appliedLsn == null) {
-          const p = await logVersusTarget(target.url, runId);
-          logDisagreements += p.length;
-          problems.push(...p.map((x) => `after a kill in ${hit}: ${x}`));
+      /** one process: a kill plan or a budget, its ending counted */
+      const oneProcess = async (spawnIt: () => ChildProcess, plan: KillPlan | null, budgeted: boolean): Promise<void> => {
+        const before = runId ? await logOf(target, runId) : null;
+        figures.processes++;
+        const n = figures.processes;
+        const say = (what: string) => env.log(`live source: process ${n}${live.writers && !writersStopped ? ' (writers running)' : ''}: ${what}`);
+        const a = await attempt(spawnIt(), plan, probe, (ev) => {
+          if (ev.type === 'CatchUpPrepared') startWriters();
+          if (!runId && ev.type === 'RunStarted') runId = String(ev.runId);
+        });
+        if (a.killed) {
+          const hit = await phaseAfterKill(target, runId, a.midCopy, before !== null, before?.count ?? 0, false);
+          kills[hit]++;
+          if (live.writers && !writersStopped) figures.killsWhileWriting++;
+          say(`SIGKILLed in ${hit}`);
+          // before catch-up has applied anything, every table holds exactly the rows its BatchCopied events say
+          if (runId && (await logOf(target, runId)).state.catchUp?.appliedLsn == null) {
+            const p = await logVersusTarget(target.url, runId);
+            logDisagreements += p.length;
+            problems.push(...p.map((x) => `after a kill in ${hit}: ${x}`));
+          }
+          return;
         }
-        return;
-      }
-      if (a.held && a.signal === 'SIGKILL') {
-        figures.held++;
-        say('SIGKILLed by the hold before catch-up');
-        return;
-      }
-      if (plan) figures.missed++;
-      if (a.code === 3) {
-        const s = runId ? (await logOf(target, runId)).state : null;
-        if (s?.outcome.kind === 'suspended' && /still being written/.test(s.outcome.reason)) {
+        if (a.held && a.signal === 'SIGKILL') {
           figures.held++;
-          say('suspended by the hold before catch-up');
-        } else {
-          if (budgeted) figures.slices++;
-          say(`suspended in ${s?.outcome.kind === 'suspended' ? s.outcome.phase : '?'} (${budgeted ? 'its time budget' : 'exit 3'})`);
+          say('SIGKILLed by the hold before catch-up');
+          return;
         }
-        return;
-      }
-      if (a.code === 0) {
-        say('finished');
-        return;
-      }
-      throw new Error(`a process ended with exit ${a.code}${a.signal ? ` (${a.signal})` : ''}: ${a.stderr.trim()}`);
-    };
+        if (plan) figures.missed++;
+        if (a.code === 3) {
+          const s = runId ? (await logOf(target, runId)).state : null;
+          if (s?.outcome.kind === 'suspended' && /still being written/.test(s.outcome.reason)) {
+            figures.held++;
+            say('suspended by the hold before catch-up');
+          } else {
+            if (budgeted) figures.slices++;
+            say(`suspended in ${s?.outcome.kind === 'suspended' ? s.outcome.phase : '?'} (${budgeted ? 'its time budget' : 'exit 3'})`);
+          }
+          return;
+        }
+        if (a.code === 0) {
+          say('finished');
+          return;
+        }
+        throw new Error(`a process ended with exit ${a.code}${a.signal ? ` (${a.signal})` : ''}: ${a.stderr.trim()}`);
+      };
 
-    // 1. the writers run: the engine in live-engine.ts, which never starts catch-up while they do
-    for (let i = 0; i < opts.writerProcesses; i++) {
-      if (runId && (await logOf(target, runId)).state.phases['post-data'].status === 'done') break;
-      const sliced = rng() < 0.3;
-      const maxDurationMs = sliced ? (rng() < 0.4 ? 1 : Math.round(50 + rng() * 400)) : undefined;
-      const plan: KillPlan | null = sliced
-        ? null
-        : rng() < 0.6
-          ? { after: { type: 'BatchCopied', nth: 1 + Math.floor(rng() * 4) }, delayMs: Math.floor(rng() * 200) }
-          : { after: { type: 'RunStarted', nth: 1 }, delayMs: Math.floor(rng() * 1500) };
-      const id = runId;
-      await oneProcess(() => spawnEngine({ source: source.url, target: target.url, runId: id, maxDurationMs, holdBeforeCatchUp: true }), plan, sliced);
-    }
-    const w = live.writers;
-    if (!w || !runId) throw new Error('no process of the run recorded RunStarted: the writers never started');
-    const made = () => [w.main.counts, w.family.counts].reduce((n, c) => n + c.inserts + c.updates + c.deletes, 0);
-    if (made() < opts.minWrites) await w.main.advance(opts.minWrites - made());
-    const [m, f] = await Promise.all([w.main.stop(), w.family.stop()]);
-    writersStopped = true;
-    const wroteTx = m.inserts + m.updates + m.deletes + w.family.transactions;
-    figures.wrote = { inserts: m.inserts + f.inserts, updates: m.updates + f.updates, deletes: m.deletes + f.deletes, transactions: wroteTx };
-    env.log(`live source: writers stopped after ${figures.processes} processes; ${figures.wrote.transactions} transactions written`);
-
-    // 2. the writers have stopped: the CLI itself, killed in catch-up (the first at its first chunk) or sliced
-    for (let i = 0; i < opts.catchUpProcesses; i++) {
-      if ((await logOf(target, runId)).state.outcome.kind === 'finished') break;
-      const sliced = i > 0 && rng() < 0.35;
-      const budget = rng() < 0.3 ? 1 : Math.round(100 + rng() * 400);
-      const plan: KillPlan | null = sliced
-        ? null
-        : i === 0
-          ? { after: { type: 'ChangesApplied', nth: 1 }, delayMs: 0 }
-          : rng() < 0.5
-            ? { after: { type: 'CatchUpStarted', nth: 1 }, delayMs: Math.floor(rng() * 1500) }
-            : { after: { type: 'ChangesApplied', nth: 1 + Math.floor(rng() * 3) }, delayMs: Math.floor(rng() * 300) };
-      const args = ['resume', runId, '--target', target.url, '--source', source.url, '--json', ...(sliced ? ['--max-duration', `${budget}ms`] : [])];
-      await oneProcess(() => spawnCli(args), plan, sliced);
-    }
-    const last = await finish(source, target, runId);
-    if (last.last.code !== 0) problems.push(`the last resume exited ${last.last.code}: ${last.last.stderr.trim()}`);
-
-    // 3. the judgement
-    const o = await outcome(source, target);
-    problems.push(...o.details);
-    const applied = await appliedPerLog(target, runId);
-    figures.applied = { ...applied };
-    for (const k of ['inserts', 'updates', 'deletes'] as const) {
-      if (applied[k] !== figures.wrote[k]) {
-        logDisagreements++;
-        problems.push(`the log's ChangesApplied hold ${applied[k]} ${k}, the writers made ${figures.wrote[k]}`);
+      // 1. the writers run: the engine in live-engine.ts, which never starts catch-up while they do
+      for (let i = 0; i < opts.writerProcesses; i++) {
+        if (runId && (await logOf(target, runId)).state.phases['post-data'].status === 'done') break;
+        const sliced = rng() < 0.3;
+        const maxDurationMs = sliced ? (rng() < 0.4 ? 1 : Math.round(50 + rng() * 400)) : undefined;
+        const plan: KillPlan | null = sliced
+          ? null
+          : rng() < 0.6
+            ? { after: { type: 'BatchCopied', nth: 1 + Math.floor(rng() * 4) }, delayMs: Math.floor(rng() * 200) }
+            : { after: { type: 'RunStarted', nth: 1 }, delayMs: Math.floor(rng() * 1500) };
+        const id = runId;
+        await oneProcess(() => spawnEngine({ source: source.url, target: target.url, runId: id, maxDurationMs, holdBeforeCatchUp: true }), plan, sliced);
       }
+      const w = live.writers;
+      if (!w || !runId) throw new Error('no process of the run recorded RunStarted: the writers never started');
+      const made = () => [w.main.counts, w.family.counts].reduce((n, c) => n + c.inserts + c.updates + c.deletes, 0);
+      if (made() < opts.minWrites) await w.main.advance(opts.minWrites - made());
+      const [m, f] = await Promise.all([w.main.stop(), w.family.stop()]);
+      writersStopped = true;
+      const wroteTx = m.inserts + m.updates + m.deletes + w.family.transactions;
+      figures.wrote = { inserts: m.inserts + f.inserts, updates: m.updates + f.updates, deletes: m.deletes + f.deletes, transactions: wroteTx };
+      env.log(`live source: writers stopped after ${figures.processes} processes; ${figures.wrote.transactions} transactions written`);
+
+      // 2. the writers have stopped: the CLI itself, killed in catch-up (the first at its first chunk) or sliced
+      for (let i = 0; i < opts.catchUpProcesses; i++) {
+        if ((await logOf(target, runId)).state.outcome.kind === 'finished') break;
+        const sliced = i > 0 && rng() < 0.35;
+        const budget = rng() < 0.3 ? 1 : Math.round(100 + rng() * 400);
+        const plan: KillPlan | null = sliced
+          ? null
+          : i === 0
+            ? { after: { type: 'ChangesApplied', nth: 1 }, delayMs: 0 }
+            : rng() < 0.5
+              ? { after: { type: 'CatchUpStarted', nth: 1 }, delayMs: Math.floor(rng() * 1500) }
+              : { after: { type: 'ChangesApplied', nth: 1 + Math.floor(rng() * 3) }, delayMs: Math.floor(rng() * 300) };
+        const args = ['resume', runId, '--target', target.url, '--source', source.url, '--json', ...(sliced ? ['--max-duration', `${budget}ms`] : [])];
+        await oneProcess(() => spawnCli(args), plan, sliced);
+      }
+      // to the finish: resumes until one ends the run (0: verified; 4, a finish with a mismatch, is judged below as well)
+      const resume = ['resume', runId, '--target', target.url, '--source', source.url];
+      let last = await runCli(resume);
+      for (let k = 0; k < 4 && last.code === 3; k++) last = await runCli(resume);
+      if (last.code !== 0) problems.push(`the last resume exited ${last.code}: ${(last.stderr || last.stdout).trim()}`);
+    } catch (e) {
+      problems.push(e instanceof Error ? e.message : String(e));
+      // the comparison below is of a source at rest
+      if (live.writers) await Promise.all([live.writers.main.stop(), live.writers.family.stop()]).catch(() => undefined);
     }
-    if (!applied.rising) {
-      logDisagreements++;
-      problems.push('the LSNs of ChangesApplied do not only rise');
+
+    // 3. the judgement, whatever happened before: the counters show what a failure did to the rows
+    let o: Outcome | null = null;
+    try {
+      o = await outcome(source, target);
+      problems.push(...o.details);
+      if (runId) {
+        const applied = await appliedPerLog(target, runId);
+        figures.applied = { ...applied };
+        if (writersStopped) {
+          for (const k of ['inserts', 'updates', 'deletes'] as const) {
+            if (applied[k] !== figures.wrote[k]) {
+              logDisagreements++;
+              problems.push(`the log's ChangesApplied hold ${applied[k]} ${k}, the writers made ${figures.wrote[k]}`);
+            }
+          }
+        }
+        if (!applied.rising) {
+          logDisagreements++;
+          problems.push('the LSNs of ChangesApplied do not only rise');
+        }
+        const end = (await logOf(target, runId)).state;
+        if (end.outcome.kind !== 'finished' || end.outcome.verification !== 'passed') {
+          problems.push(
+            `the run is ${end.outcome.kind}${end.outcome.kind === 'finished' ? ` (verification ${end.outcome.verification})` : ''}, not finished and verified`,
+          );
+        }
+        const slot = catchUpName(runId);
+        const [left] = await query<{ slots: number; pubs: number }>(
+          source.url,
+          `SELECT (SELECT count(*)::int FROM pg_replication_slots) AS slots, (SELECT count(*)::int FROM pg_publication WHERE pubname = $1) AS pubs`,
+          [slot],
+        );
+        if (left!.slots !== 0 || left!.pubs !== 0)
+          problems.push(`left on the source: ${left!.slots} replication slots, ${left!.pubs} publications named ${slot}`);
+      }
+      if (kills['catch-up'] === 0) problems.push('no kill landed in catch-up');
+    } catch (e) {
+      problems.push(`the judgement failed: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const end = (await logOf(target, runId)).state;
-    if (end.outcome.kind !== 'finished') problems.push(`the run is ${end.outcome.kind}, not finished`);
-    const slot = catchUpName(runId);
-    const [left] = await query<{ slots: number; pubs: number }>(
-      source.url,
-      `SELECT (SELECT count(*)::int FROM pg_replication_slots) AS slots, (SELECT count(*)::int FROM pg_publication WHERE pubname = $1) AS pubs`,
-      [slot],
-    );
-    if (left!.slots !== 0 || left!.pubs !== 0) problems.push(`left on the source: ${left!.slots} replication slots, ${left!.pubs} publications named ${slot}`);
-    if (kills['catch-up'] === 0) problems.push('no kill landed in catch-up');
     const ok = problems.length === 0;
     return { name, ok, detail: ok ? summary() : `${summary()}; ${problems.join('; ')}`, outcome: o, kills, logDisagreements, figures };
-  } catch (e) {
-    return { name, ok: false, detail: `${summary()}; ${e instanceof Error ? e.message : String(e)}`, outcome: null, kills, logDisagreements, figures };
   } finally {
     if (live.writers) await Promise.all([live.writers.main.stop(), live.writers.family.stop()]).catch(() => undefined);
     await probe.end().catch(() => undefined);
