@@ -1,4 +1,4 @@
-// The fast subset of the torture suite (npm run torture has the full one): kills, a stall, twin resumes, a cut network, a restart.
+// The fast subset of the torture suite (npm run torture has the full one): kills, a stall, twin resumes, a cut network, a restart, a live source.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverUrl } from '../helpers/db.js';
 import {
@@ -12,6 +12,7 @@ import {
   type Db,
   type TortureEnv,
 } from '../torture/scenarios.js';
+import { liveSource } from '../torture/live.js';
 
 let env: TortureEnv;
 let source: Db;
@@ -53,4 +54,14 @@ describe('faults (fast subset)', () => {
     const r = await targetRestart(env, source);
     expect(r.ok, r.detail).toBe(true);
   }, 120_000);
+
+  it('a live source (wal_level=logical, its own server): writers through SIGKILLs and slices, then kills in catch-up; equal, every change applied once, nothing left on the source', async () => {
+    const r = await liveSource(env, { seed: 20261128, bulkRows: 40_000, writerProcesses: 4, catchUpProcesses: 3, minWrites: 6000 });
+    expect(r.ok, r.detail).toBe(true);
+    expect(r.outcome).toMatchObject({ rowsLost: 0, rowsDuplicated: 0, schemaDifferences: 0, sequenceDifferences: 0 });
+    expect(r.logDisagreements).toBe(0);
+    expect(r.kills['catch-up']).toBeGreaterThan(0);
+    expect(r.figures.applied.transactions).toBe(r.figures.wrote.transactions);
+    expect(r.figures.wrote.transactions).toBeGreaterThanOrEqual(2000);
+  }, 180_000);
 });

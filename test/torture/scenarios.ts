@@ -103,7 +103,7 @@ export const KILL_PHASES: KillPhase[] = Object.keys({
   'data between batches': 0,
   'post-data': 0,
   'large-objects': 0,
-  // the torture sources run with wal_level=replica: no kill lands here until the live-source scenario (issue 16)
+  // only the live-source scenario (live.ts: a wal_level=logical source) has a catch-up to land in
   'catch-up': 0,
   sequences: 0,
   verify: 0,
@@ -191,7 +191,8 @@ async function killOnce(
   return { killed: killed && child.signalCode === 'SIGKILL', midCopy, runId: id };
 }
 
-async function phaseAfterKill(
+/** The phase a SIGKILLed process was in, by the log it left (and, in data, whether a COPY was open). */
+export async function phaseAfterKill(
   target: Db,
   runId: string | undefined,
   midCopy: boolean,
