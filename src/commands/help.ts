@@ -5,6 +5,7 @@ import { RUN_DEFAULTS } from './common.js';
 import { IMAGE_KB, STOP_AT } from './demo.js';
 import { DEFAULT_REPLAY_SPEED } from './replay.js';
 import { DEFAULT_BATCH_BYTES } from '../engine/plan.js';
+import { DEFAULT_MAX_RETAINED_WAL_BYTES } from '../engine/run-options.js';
 import { TOOL_VERSION } from '../engine/version.js';
 import { DEFAULT_STALL_THRESHOLD_MS } from '../events/liveness.js';
 
@@ -73,6 +74,12 @@ const JSON_OUT = o('json', 'one JSON event per line on stdout instead of the das
 const PLAIN = o('plain', 'plain progress lines, even on a terminal', undefined, 'the dashboard on a terminal, plain lines otherwise');
 const STALL = o('stall-threshold', 'a run whose lock is held but which wrote no event for D reads as stalled', 'D', seconds(DEFAULT_STALL_THRESHOLD_MS));
 const DEBUG = o('debug', 'print the stack trace of an unexpected error');
+const MAX_RETAINED_WAL = o(
+  'max-retained-wal',
+  "the most WAL catch-up's replication slot may hold on the source (checked at every batch, item and chunk, and when a run resumes): past it the run drops the slot and its publication, records why and stops (exit 11); none (or 0) for no limit",
+  'SIZE',
+  `${DEFAULT_MAX_RETAINED_WAL_BYTES / 1024 ** 3}GB`,
+);
 
 /** How a run that this command drives may be bounded: every command that runs the engine takes them. */
 const RUN_LIMITS = [MAX_DURATION, IO_TIMEOUT, RETRIES];
@@ -94,8 +101,8 @@ const SHOW_ENV = [
 const ENGINE_ENV = [...CONN_ENV, ...TOOLS_ENV, ...SHOW_ENV];
 
 /** What each command can end with; pgclone COMMAND --help lists exactly these. */
-const CLONE_EXITS = [0, 1, 2, 3, 4, 6, 7, 8, 10];
-const ALL_EXITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const CLONE_EXITS = [0, 1, 2, 3, 4, 6, 7, 8, 10, 11];
+const ALL_EXITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 const READ_EXITS = [0, 1, 2, 6, 10];
 const RUN_ARG = { name: 'RUN', text: 'the run id (pgclone status lists them), or a unique prefix of it' };
 
@@ -138,6 +145,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
         'builtin|pg_dump',
         'builtin',
       ),
+      MAX_RETAINED_WAL,
       ...RUN_LIMITS,
       JSON_OUT,
       PLAIN,
@@ -150,7 +158,18 @@ export const COMMANDS: Record<string, CommandDoc> = {
     usage: 'pgclone resume [RUN] --target URL [--source URL] [options]',
     summary: "Continue a stopped run from exactly where the target's log says it stopped.",
     args: [{ ...RUN_ARG, text: `${RUN_ARG.text}; default: the newest run that is not finished` }],
-    options: [TARGET, SOURCE_OPT, ...RUN_LIMITS, JSON_OUT, PLAIN],
+    options: [
+      TARGET,
+      SOURCE_OPT,
+      { ...MAX_RETAINED_WAL, text: `${MAX_RETAINED_WAL.text}; given here, it replaces the run's own for this resume`, dflt: "the run's" },
+      o(
+        'no-catch-up',
+        'go on without catch-up when its replication slot can no longer serve the run (the retained-WAL guard dropped it, or the source invalidated it): the slot and publication are dropped if left, and the rest is copied as without catch-up — not exact if the source changed during the run (use --verify checksum)',
+      ),
+      ...RUN_LIMITS,
+      JSON_OUT,
+      PLAIN,
+    ],
     env: ENGINE_ENV,
     exits: ALL_EXITS,
     example: 'pgclone resume --target postgresql://app@staging:5432/shop --max-duration 50s',
@@ -172,21 +191,32 @@ export const COMMANDS: Record<string, CommandDoc> = {
       PLAIN,
     ],
     env: [...CONN_ENV, ...TOOLS_ENV],
-    exits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 10],
+    exits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11],
     exitText: {
       0: 'wiped (or, with --dry-run, listed); with --restart: the new run finished and verified',
       1: 'failed, or the question was answered no (nothing dropped)',
       2: 'usage error: bad arguments, an unknown run id, or no terminal to ask on and no --yes',
       5: 'nothing to do: the run was already wiped (without --restart)',
+      11: "with --restart: the new run's replication slot held more WAL than --max-retained-wal",
     },
     example: 'pgclone wipe Qm3v9x_Lk2PzT0aB7cD1e --target postgresql://app@staging:5432/shop --restart',
   },
   status: {
-    usage: 'pgclone status [RUN] --target URL [--json] [--stall-threshold D]',
+    usage: 'pgclone status [RUN] --target URL [--source URL] [--json] [--stall-threshold D]',
     summary:
       'Every run in the target\'s log (or one): running, stalled, interrupted, failed, finished, mismatched or wiped; source, where it stopped, duration, totals, verification, who holds its lock. With RUN the exit code answers "finished and verified?": 0 only then.',
     args: [{ ...RUN_ARG, text: `${RUN_ARG.text}, or a unique prefix of it; default: every run (exit 0 when they are listed)` }],
-    options: [TARGET, o('json', 'one JSON object per run'), STALL],
+    options: [
+      TARGET,
+      o(
+        'source',
+        "where to read the runs' replication slots from (their retained WAL, live); its password is never stored",
+        'URL',
+        "each run's recorded source, with PGPASSWORD or ~/.pgpass",
+      ),
+      o('json', 'one JSON object per run'),
+      STALL,
+    ],
     env: CONN_ENV,
     exits: [0, 1, 2, 3, 4, 5, 6, 8, 10],
     exitText: {
@@ -297,6 +327,7 @@ export const EXIT_TEXT: Record<number, string> = {
   8: 'the run is locked: another process is working on it',
   9: 'resume refused: the source is another database, or its schema changed since the run began',
   10: 'the log is corrupt: an event does not parse',
+  11: "the retained-WAL guard dropped the run's replication slot (it held more than --max-retained-wal): wipe --restart to start again exact, or resume --no-catch-up to finish without catch-up",
   130: 'interrupted: Ctrl-C (SIGINT); the demo stops and removes its servers first',
 };
 

@@ -304,7 +304,15 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
     case 'CatchUpReleased': {
       const c = s.catchUp ?? fail(ev, 'no catch-up was prepared');
       if (c.released) fail(ev, 'the slot was already released');
-      return { ...s, catchUp: { ...c, released: { at: ev.at, dropped: ev.dropped, by: ev.by } } };
+      const released = {
+        at: ev.at,
+        dropped: ev.dropped,
+        by: ev.by,
+        reason: ev.reason ?? null,
+        retainedBytes: ev.retainedBytes ?? null,
+        limitBytes: ev.limitBytes ?? null,
+      };
+      return { ...s, catchUp: { ...c, released } };
     }
     case 'RetryScheduled':
       return {

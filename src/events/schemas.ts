@@ -64,6 +64,11 @@ export const RunOptions = z.object({
    * decided (false when the source does not allow it, or --no-catch-up). Absent in older logs: off.
    */
   catchUp: z.boolean().optional(),
+  /**
+   * --max-retained-wal: the most WAL the run's slot may hold on the source before the run drops it and stops; 0 means
+   * no limit. Absent in older logs: the default (DEFAULT_MAX_RETAINED_WAL_BYTES).
+   */
+  maxRetainedWalBytes: z.number().int().nonnegative().optional(),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
 
@@ -322,12 +327,21 @@ export const ConstraintsValidated = z.object({
   constraints: z.array(z.string()),
   durationMs: z.number().nonnegative(),
 });
-/** The slot and publication are gone from the source (at finish or wipe); dropped lists what this call dropped. */
+/**
+ * The slot and publication are gone from the source; dropped lists what this call dropped. By finish or wipe; by the
+ * retained-WAL guard (the slot held more than the run's limit: retainedBytes, limitBytes and why); by a resume the
+ * operator told to go on without catch-up (--no-catch-up); by cutover.
+ */
 export const CatchUpReleased = z.object({
   type: z.literal('CatchUpReleased'),
   ...envelope,
   dropped: z.array(z.string()),
-  by: z.enum(['finish', 'wipe']),
+  by: z.enum(['finish', 'wipe', 'guard', 'resume', 'cutover']),
+  /** why, in words (guard, resume); absent otherwise and in older logs */
+  reason: z.string().optional(),
+  /** guard: the WAL the slot held when it was dropped, and the limit */
+  retainedBytes: z.number().int().nonnegative().optional(),
+  limitBytes: z.number().int().nonnegative().optional(),
 });
 export const RetryScheduled = z.object({
   type: z.literal('RetryScheduled'),

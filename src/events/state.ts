@@ -90,6 +90,8 @@ export interface LargeObjectsState {
   verified: { sourceCount: number; targetCount: number; sourceChecksum: string; targetChecksum: string; match: boolean } | null;
 }
 
+export type CatchUpReleasedBy = 'finish' | 'wipe' | 'guard' | 'resume' | 'cutover';
+
 /** What the run made on the source for catch-up, and how far it has applied. */
 export interface CatchUpState {
   slot: string;
@@ -111,7 +113,7 @@ export interface CatchUpState {
   /** the foreign keys added NOT VALID before catch-up were validated after it (ConstraintsValidated) */
   constraintsValidated: boolean;
   /** the slot and publication were dropped from the source */
-  released: { at: string; dropped: string[]; by: 'finish' | 'wipe' } | null;
+  released: { at: string; dropped: string[]; by: CatchUpReleasedBy; reason: string | null; retainedBytes: number | null; limitBytes: number | null } | null;
 }
 
 export interface RetryRecord {

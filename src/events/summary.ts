@@ -8,6 +8,21 @@ export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/**
+ * A size as pgclone's flags read one (--batch-size, --max-retained-wal): kB, MB, GB and TB of 1024, so a limit and
+ * the size measured against it print alike ("10 GB").
+ */
+export function formatSize(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${Math.round(v)} B` : `${v < 10 ? v.toFixed(1).replace(/\.0$/, '') : Math.round(v)} ${units[u]}`;
+}
+
 export function percent(done: number, total: number): number {
   if (total <= 0) return done > 0 ? 100 : 0;
   return Math.min(100, Math.floor((done / total) * 100));
@@ -107,9 +122,40 @@ export interface RunSummary {
     tables: number;
     excluded: { table: TableRef; reason: string }[];
     released: boolean;
+    /** who dropped them (finish, wipe, guard, resume, cutover) and why, once released */
+    releasedBy: string | null;
+    releaseReason: string | null;
+    /** the run's --max-retained-wal in bytes (0: none); null in logs that predate it (the default then) */
+    maxRetainedWalBytes: number | null;
+    /** the slot as read from the source now (status reads it when it can); null when not read */
+    live: SlotReading | null;
   } | null;
   /** why the run does not catch up (null when it does, and in logs from before catch-up) */
   catchUpOff: string | null;
+}
+
+/** A run's slot as read from the source by status or the dashboard: what it holds, or why it could not be read. */
+export type SlotReading =
+  | {
+      read: 'ok';
+      at: string;
+      /** the slot exists on the source (false: gone, as it should be once released) */
+      onSource: boolean;
+      retainedBytes: number | null;
+      walStatus: string | null;
+      safeWalBytes: number | null;
+      active: boolean;
+    }
+  | { read: 'unreachable'; at: string; error: string };
+
+/** "holds 12 MB of the source's WAL (limit 10 GB)" — or why that is not known. */
+export function slotText(r: SlotReading | null | undefined, limitBytes: number | null): string {
+  if (!r) return 'its retained WAL not read (no source to read it from)';
+  if (r.read === 'unreachable') return `its retained WAL unknown: the source cannot be reached (${r.error})`;
+  if (!r.onSource) return 'the slot is not on the source';
+  const limit = limitBytes === null ? '' : limitBytes === 0 ? ', no limit' : `, limit ${formatSize(limitBytes)}`;
+  const status = r.walStatus && r.walStatus !== 'reserved' ? `, wal_status ${r.walStatus}` : '';
+  return `holds ${formatSize(r.retainedBytes ?? 0)} of the source's WAL${limit}${status}`;
 }
 
 /** From its start to its finish, or to its last event when it has not finished. */
@@ -118,7 +164,7 @@ export function durationOf(s: RunState): number {
   return Math.max(0, Date.parse(s.lastEventAt) - Date.parse(s.startedAt));
 }
 
-export function runSummary(s: RunState, c: Classification): RunSummary {
+export function runSummary(s: RunState, c: Classification, slot: SlotReading | null = null): RunSummary {
   const id = ({ host, port, database, user, serverVersion }: ConnectionIdentity): Endpoint => ({ host, port, database, user, serverVersion });
   const p = progressOf(s);
   return {
@@ -159,6 +205,10 @@ export function runSummary(s: RunState, c: Classification): RunSummary {
           tables: s.catchUp.tables.length,
           excluded: s.catchUp.excluded,
           released: s.catchUp.released !== null,
+          releasedBy: s.catchUp.released?.by ?? null,
+          releaseReason: s.catchUp.released?.reason ?? null,
+          maxRetainedWalBytes: s.options.maxRetainedWalBytes ?? null,
+          live: slot,
         }
       : null,
     catchUpOff: s.catchUpOff,

@@ -128,6 +128,7 @@ export function App({ model, onResume, onWipeRestart, onQuit, onStop, onReplay, 
                 samples={model.samples[run.state.runId] ?? []}
                 liveCopies={model.liveCopies}
                 liveIndexes={model.liveIndexes}
+                slot={model.slots?.[run.state.runId]}
                 notes={model.notes}
                 width={width}
                 height={detailRows}

@@ -77,7 +77,9 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
     case 'ConstraintsValidated':
       return `catch-up: ${formatInt(ev.constraints.length)} foreign key${ev.constraints.length === 1 ? '' : 's'} added NOT VALID before catch-up validated in ${formatDuration(ev.durationMs)}`;
     case 'CatchUpReleased':
-      return `catch-up: ${ev.dropped.length ? `dropped ${ev.dropped.join(' and ')}` : 'nothing left to drop'} on the source (${ev.by})`;
+      if (ev.by === 'guard')
+        return `catch-up ABANDONED: the retained-WAL guard dropped ${ev.dropped.length ? ev.dropped.join(' and ') : 'nothing (already gone)'} on the source — ${ev.reason ?? 'it held too much WAL'}`;
+      return `catch-up: ${ev.dropped.length ? `dropped ${ev.dropped.join(' and ')}` : 'nothing left to drop'} on the source (${ev.by}${ev.reason ? `: ${ev.reason}` : ''})`;
     case 'RetryScheduled':
       return `retry ${ev.attempt} after ${formatDuration(ev.delayMs)} in ${ev.phase}: ${ev.error.message}${ev.snapshotLost ? ' (new source snapshot)' : ''}`;
     case 'RunSuspended':

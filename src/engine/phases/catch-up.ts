@@ -13,6 +13,7 @@ import { advanceSlot, currentLsn, peekChanges, slotState } from '../pg/slot.js';
 import { exportSnapshot } from '../pg/snapshot.js';
 import { deferredById } from './post-data.js';
 import { connectTimeoutMs } from '../context.js';
+import { guardRetainedWal } from '../wal-guard.js';
 
 /** Messages asked of the slot per read; decoding returns whole transactions, so a chunk may hold more. */
 export const CHANGES_PER_CHUNK = 5000;
@@ -280,6 +281,15 @@ export class ChangeApplier {
 /** Record the pass's target, then read and apply until the slot has nothing before it; the slot moves only after the target commits. */
 export async function catchUp(ctx: RunContext): Promise<void> {
   const c = ctx.state.catchUp as CatchUpState;
+  if (c.released) {
+    // the guard dropped the slot, and the operator resumed without catch-up (resume --no-catch-up): nothing to
+    // decode; the foreign keys added NOT VALID are still to be validated, and what follows reads a new snapshot
+    const dst = await openTracked(ctx, 'target', 'catch-up', APPLY_SETTINGS);
+    await validateDeferred(ctx, dst);
+    await closeTracked(ctx, dst);
+    await freshSnapshot(ctx);
+    return;
+  }
   const src = await openTracked(ctx, 'source', 'catch-up');
   const dst = await openTracked(ctx, 'target', 'catch-up', APPLY_SETTINGS);
   const slot = await slotState(src, c.slot);
@@ -296,6 +306,7 @@ export async function catchUp(ctx: RunContext): Promise<void> {
   const applier = new ChangeApplier(dst, src, await targetTables(dst, c.tables));
   for (;;) {
     checkBudget(ctx.budget);
+    await guardRetainedWal(ctx);
     const t0 = Date.now();
     const rows = await peekChanges(src, c.slot, targetLsn, CHANGES_PER_CHUNK);
     if (rows.length === 0) break;
