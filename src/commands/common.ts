@@ -78,6 +78,8 @@ export function runOptionsFrom(flags: Flags): RunOptions {
   const schemaEngine = String(flags['schema-engine'] ?? 'builtin');
   if (schemaEngine !== 'builtin' && schemaEngine !== 'pg_dump') throw new UsageError('--schema-engine must be builtin or pg_dump');
   if (!['none', 'count', 'checksum'].includes(verify)) throw new UsageError('--verify must be count, checksum or none');
+  if (flags.follow === true && flags['no-catch-up'] === true)
+    throw new UsageError("--follow keeps applying the source's changes through catch-up: it cannot go with --no-catch-up");
   return {
     filters,
     jobs: positiveInt(flags.jobs, '--jobs', RUN_DEFAULTS.jobs),
@@ -90,6 +92,7 @@ export function runOptionsFrom(flags: Flags): RunOptions {
     noAnalyze: flags['no-analyze'] === true,
     schemaEngine,
     catchUp: flags['no-catch-up'] !== true,
+    ...(flags.follow === true ? { follow: true } : {}),
     maxRetainedWalBytes: flags['max-retained-wal'] !== undefined ? parseWalLimit(String(flags['max-retained-wal'])) : DEFAULT_MAX_RETAINED_WAL_BYTES,
     ...(flags.roles === true ? { roles: true } : {}),
     ...(list(flags['role-map']).length ? { roleMap: roleMapFrom(list(flags['role-map'])) } : {}),

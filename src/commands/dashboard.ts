@@ -11,6 +11,7 @@ import { wipeOrThrow } from '../engine/lib/wipe.js';
 import { recordedSource } from '../engine/start.js';
 import { createFeed, type Feed } from '../ui/feed.js';
 import { readRunSlots } from '../engine/live-slots.js';
+import { requestCutover } from '../engine/cutover.js';
 import { eventText } from '../ui/event-text.js';
 import type { Output } from './common.js';
 import { exitFor } from './run-output.js';
@@ -154,6 +155,22 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
             resumeOrThrow({ target: s.target, source: s.source ?? ((st) => recordedSource(st, process.env)), runId, ...controlsOf(settings) }, observer),
           false,
         ),
+      onCutover: (runId: string) => {
+        requestCutover(s.target, runId)
+          .then((asked) => {
+            feed.note(`cutover of run ${runId} ${asked.already ? 'was already asked for' : 'asked for'}`);
+            feed.wake();
+            // a follower (this process's engine, or another's) sees the request in the log; a stopped run is resumed here
+            if (asked.holder || engine) return;
+            runEngine(
+              `cutting over run ${runId}…`,
+              (settings) =>
+                resumeOrThrow({ target: s.target, source: s.source ?? ((st) => recordedSource(st, process.env)), runId, ...controlsOf(settings) }, observer),
+              false,
+            );
+          })
+          .catch((e: unknown) => feed.setError(errorMessage(e)));
+      },
       onWipeRestart: (runId: string) =>
         runEngine(
           `wiping run ${runId} and starting again…`,

@@ -140,6 +140,10 @@ export const COMMANDS: Record<string, CommandDoc> = {
         'do not keep the clone exact across breaks through a logical replication slot (by default, when the source has wal_level=logical and a role that may replicate, a publication and a slot are made on the source before any row is copied, and dropped at finish or wipe)',
       ),
       o(
+        'follow',
+        "after catch-up, keep applying the source's changes (lag, rate and retained WAL on the dashboard and in status) until a cutover is asked for: pgclone cutover RUN, or C in the dashboard",
+      ),
+      o(
         'schema-engine',
         "what reads the schema: builtin (the source's catalogs, over the snapshot's connection; no client program) or pg_dump (pg_dump and pg_restore of at least the source's major)",
         'builtin|pg_dump',
@@ -228,6 +232,22 @@ export const COMMANDS: Record<string, CommandDoc> = {
       8: 'with RUN: the run is running or stalled (a process holds its lock)',
     },
     example: 'pgclone status Qm3v --target postgresql://app@staging:5432/shop && echo finished and verified',
+  },
+  cutover: {
+    usage: 'pgclone cutover RUN --target URL [--source URL] [options]',
+    summary:
+      "Cut a run over: record CutoverRequested in its log; the process that follows it (--follow) applies what the source has up to that moment, syncs sequences, verifies, records CutoverCompleted with the final LSN, drops the slot and publication and finishes — this command waits for it. With nobody following (the run stopped), this command resumes the run itself and cuts it over. Quiet the source's writers first: what they commit after the moment of the cutover is not in the target.",
+    args: [RUN_ARG],
+    options: [TARGET, SOURCE_OPT, ...RUN_LIMITS, o('json', 'one JSON event per line instead of plain lines')],
+    env: ENGINE_ENV,
+    exits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+    exitText: {
+      0: 'cut over: the run finished and verified',
+      2: 'usage error, or the run has no replication slot to cut over from (resume it instead)',
+      5: 'nothing to do: the run already finished (or was wiped)',
+      9: 'the source schema changed while the run followed it (or since it began)',
+    },
+    example: 'pgclone cutover Qm3v --target postgresql://app@staging:5432/shop',
   },
   log: {
     usage: 'pgclone log RUN --target URL [--json]',

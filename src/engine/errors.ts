@@ -32,7 +32,8 @@ export type ErrorKind =
   | 'mismatch'
   | 'transient'
   | 'failed'
-  | 'wal-guard';
+  | 'wal-guard'
+  | 'schema-changed';
 
 export const EXIT_OF: Record<ErrorKind, ExitCode> = {
   usage: EXIT.usage,
@@ -46,6 +47,8 @@ export const EXIT_OF: Record<ErrorKind, ExitCode> = {
   transient: EXIT.resumable,
   failed: EXIT.failed,
   'wal-guard': EXIT.walGuard,
+  /** the source's schema changed while a run followed it: as a resume would answer (9) */
+  'schema-changed': EXIT.resumeRefused,
 };
 
 /** An error understood where it happened: one line for the operator, a kind, an exit code. */

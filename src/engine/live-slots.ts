@@ -41,6 +41,8 @@ export async function readRunSlots(runs: RunState[], sourceOf: (s: RunState) => 
           walStatus: x?.walStatus ?? null,
           safeWalBytes: x?.safeWalBytes ?? null,
           active: x?.active ?? false,
+          sourceLsn: x?.sourceLsn ?? null,
+          confirmedLsn: x?.confirmedFlushLsn ?? null,
         });
       }
     } catch (e) {

@@ -16,7 +16,15 @@ import { pickRun } from './pick-run.js';
 import { closeClient, openClient } from './pg/connect.js';
 import type { ConnInfo } from './pg/conninfo.js';
 import { checkTargetLargeObjects, decideCatchUp, dryRunSchema, openSides, prepare, schemaEngineOf, type Prepared, type Sides } from './phases/preflight.js';
-import { CATCH_UP_PLUGIN, catchUpName, createSlotAndPublication, dropSlotAndPublication, slotState, type CatchUpSelection } from './pg/slot.js';
+import {
+  CATCH_UP_PLUGIN,
+  catalogFingerprint,
+  catchUpName,
+  createSlotAndPublication,
+  dropSlotAndPublication,
+  slotState,
+  type CatchUpSelection,
+} from './pg/slot.js';
 import { runWithRetries } from './retry.js';
 import { dropForGuard, guardMessage, walLimitOf, walVerdict } from './wal-guard.js';
 import { steps } from './run.js';
@@ -86,7 +94,10 @@ async function prepareCatchUp(
   const name = catchUpName(runId);
   const conn = await openClient(req.source, { side: 'source', purpose: 'catch-up' });
   let consistentLsn: string;
+  let catalog: string;
   try {
+    // the catalog a follower compares with (the schema read again below, after the slot, is checked against the first)
+    catalog = await catalogFingerprint(conn, [...new Set(prepared.plan.tables.map((t) => t.table.schema))]);
     consistentLsn = await createSlotAndPublication(
       conn,
       name,
@@ -116,6 +127,7 @@ async function prepareCatchUp(
         consistentLsn,
         tables: selection.tables,
         excluded: selection.excluded,
+        catalogFingerprint: catalog,
       },
     };
   } catch (e) {
@@ -140,6 +152,11 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
     for (const note of prepared.dump.notes ?? []) observer.onNote?.(note);
     const decision = await decideCatchUp(sides, prepared, req.options, catchUpName(runId));
     options = { ...req.options, catchUp: decision.on };
+    if (!decision.on && req.options.follow === true)
+      throw new PgcloneError(
+        'preflight',
+        `--follow needs catch-up through a logical replication slot, which this run cannot have: ${decision.why}; nothing was written`,
+      );
     if (!decision.on) catchUpOff = decision.why;
     else {
       for (const note of decision.notes) observer.onNote?.(note);

@@ -69,6 +69,8 @@ export const RunOptions = z.object({
    * no limit. Absent in older logs: the default (DEFAULT_MAX_RETAINED_WAL_BYTES).
    */
   maxRetainedWalBytes: z.number().int().nonnegative().optional(),
+  /** --follow: after catch-up, keep applying the source's changes until a cutover is asked for; absent in older logs */
+  follow: z.boolean().optional(),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
 
@@ -299,6 +301,8 @@ export const CatchUpPrepared = z.object({
   tables: z.array(CaughtUpTable),
   /** planned tables catch-up cannot keep exact, each with why (they are not in the publication) */
   excluded: z.array(z.object({ table: TableRef, reason: z.string() })),
+  /** the source catalog's digest of the run's schemas when the slot was made (a follower compares it); absent in older logs */
+  catalogFingerprint: z.string().optional(),
 });
 /** A catch-up pass begins: it applies what the slot decodes up to targetLsn (the source's WAL position at its start). */
 export const CatchUpStarted = z.object({
@@ -318,6 +322,29 @@ export const ChangesApplied = z.object({
   truncates: z.number().int().nonnegative(),
   /** updates that left some TOASTed columns out and found no row to update (a later change removes it) */
   skipped: z.number().int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+  /** the source's WAL position the pass applying this chunk reads up to (lag in bytes = sourceLsn − lsn); absent in older logs */
+  sourceLsn: z.string().optional(),
+  /** when the last of these source transactions committed on the source (lag in time = at − commitTime); absent in older logs */
+  commitTime: z.iso.datetime({ offset: true }).optional(),
+});
+/**
+ * An operator asked a run to cut over (`pgclone cutover`, the dashboard's C), from any process: the run that follows
+ * sees it in the log, applies what the source has up to its position then, syncs sequences, verifies and finishes.
+ * It records no change to the target; appended by a process that may not hold the run's lock, so the fold takes it
+ * at any point (one per run: the log's unique step).
+ */
+export const CutoverRequested = z.object({
+  type: z.literal('CutoverRequested'),
+  ...envelope,
+  operator: Operator,
+});
+/** The cutover is done: the target equals the source at `lsn` (the source's position when the last pass began). */
+export const CutoverCompleted = z.object({
+  type: z.literal('CutoverCompleted'),
+  ...envelope,
+  lsn: z.string(),
+  /** from the request to this event */
   durationMs: z.number().nonnegative(),
 });
 /** The foreign keys added NOT VALID before catch-up, validated in the transaction of this event once it caught up. */
@@ -416,6 +443,8 @@ export const PgcloneEvent = z.discriminatedUnion('type', [
   ChangesApplied,
   ConstraintsValidated,
   CatchUpReleased,
+  CutoverRequested,
+  CutoverCompleted,
   RetryScheduled,
   RunResumed,
   RunSuspended,

@@ -3,6 +3,7 @@ import { checkpointOf, mismatchedTables } from './decide.js';
 import type { Classification, LockHolder, RunLiveness } from './liveness.js';
 import type { ConnectionIdentity, Phase, TableRef } from './schemas.js';
 import type { RunState } from './state.js';
+import { compareLsn, lsnBytesBetween } from './lsn.js';
 
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -132,6 +133,8 @@ export interface RunSummary {
   } | null;
   /** why the run does not catch up (null when it does, and in logs from before catch-up) */
   catchUpOff: string | null;
+  /** --follow (or a cutover asked for): lag, rate and the cutover; null otherwise */
+  follow: FollowView | null;
 }
 
 /** A run's slot as read from the source by status or the dashboard: what it holds, or why it could not be read. */
@@ -145,8 +148,75 @@ export type SlotReading =
       walStatus: string | null;
       safeWalBytes: number | null;
       active: boolean;
+      /** the source's WAL position when read, and the slot's confirmed position (everything before it is applied) */
+      sourceLsn: string | null;
+      confirmedLsn: string | null;
     }
   | { read: 'unreachable'; at: string; error: string };
+
+/** A run that follows its source (--follow), or was asked to cut over: how far behind it is, and how fast it applies. */
+export interface FollowView {
+  /** the run is in its follow loop (catch-up running with --follow, the slot still there) */
+  following: boolean;
+  appliedLsn: string | null;
+  /** bytes of the source's WAL not yet applied: from the slot as read now when there is a reading, else as the latest ChangesApplied saw it */
+  lagBytes: number | null;
+  lagFrom: 'source' | 'log' | null;
+  /** how old the newest applied change was when it was applied (its commit time on the source to its ChangesApplied) */
+  lagSeconds: number | null;
+  /** source transactions and row changes applied per second over the latest ChangesApplied */
+  transactionsPerSec: number | null;
+  changesPerSec: number | null;
+  cutoverRequestedAt: string | null;
+  cutoverCompletedAt: string | null;
+  cutoverLsn: string | null;
+}
+
+const later = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : compareLsn(a, b) >= 0 ? a : b);
+
+/** Pure: the follow numbers from the log, and from a reading of the slot when there is one. */
+export function followOf(s: RunState, slot: SlotReading | null = null): FollowView | null {
+  const c = s.catchUp;
+  if (!c || (s.options.follow !== true && !c.cutover)) return null;
+  const following = s.options.follow === true && c.released === null && s.phases['catch-up'].status === 'running' && s.outcome.kind === 'open';
+  let lagBytes: number | null = null;
+  let lagFrom: FollowView['lagFrom'] = null;
+  if (slot?.read === 'ok' && slot.onSource && slot.sourceLsn) {
+    lagBytes = lsnBytesBetween(later(later(slot.confirmedLsn, c.appliedLsn), c.consistentLsn) as string, slot.sourceLsn);
+    lagFrom = 'source';
+  } else if (c.sourceLsn) {
+    lagBytes = lsnBytesBetween(c.appliedLsn ?? c.consistentLsn, c.sourceLsn);
+    lagFrom = 'log';
+  }
+  const lagSeconds = c.lastCommitTime && c.lastAppliedAt ? Math.max(0, (Date.parse(c.lastAppliedAt) - Date.parse(c.lastCommitTime)) / 1000) : null;
+  const first = c.recent[0];
+  const last = c.recent[c.recent.length - 1];
+  const spanS = first && last ? (Date.parse(last.at) - Date.parse(first.at)) / 1000 : 0;
+  // the first entry's work happened before the window opens: the rate counts what came after it
+  const after = c.recent.slice(1);
+  const tx = after.reduce((n, r) => n + r.transactions, 0);
+  const ch = after.reduce((n, r) => n + r.changes, 0);
+  return {
+    following,
+    appliedLsn: c.appliedLsn,
+    lagBytes,
+    lagFrom,
+    lagSeconds,
+    transactionsPerSec: spanS > 0 ? tx / spanS : null,
+    changesPerSec: spanS > 0 ? ch / spanS : null,
+    cutoverRequestedAt: c.cutover?.requestedAt ?? null,
+    cutoverCompletedAt: c.cutover?.completedAt ?? null,
+    cutoverLsn: c.cutover?.lsn ?? null,
+  };
+}
+
+/** "lag 12 kB, 0.3 s · 45 transactions/s (230 changes/s)" */
+export function followText(f: FollowView): string {
+  const lag = `lag ${f.lagBytes === null ? 'unknown' : formatSize(f.lagBytes)}${f.lagSeconds === null ? '' : `, ${f.lagSeconds.toFixed(1)} s`}`;
+  const rate =
+    f.transactionsPerSec === null ? 'rate: measuring' : `${f.transactionsPerSec.toFixed(1)} transactions/s (${Math.round(f.changesPerSec ?? 0)} changes/s)`;
+  return `${lag} · ${rate}`;
+}
 
 /** "holds 12 MB of the source's WAL (limit 10 GB)" — or why that is not known. */
 export function slotText(r: SlotReading | null | undefined, limitBytes: number | null): string {
@@ -212,5 +282,6 @@ export function runSummary(s: RunState, c: Classification, slot: SlotReading | n
         }
       : null,
     catchUpOff: s.catchUpOff,
+    follow: followOf(s, slot),
   };
 }

@@ -57,7 +57,8 @@ describe('the retained-WAL guard', () => {
     );
     expect(first.killed, first.stderr).toBe(true);
     const runId = runIdOf(first.events);
-    expect((first.events.find((e) => e.type === 'RunStarted')?.options as { maxRetainedWalBytes: number }).maxRetainedWalBytes).toBe(LIMIT);
+    const started = first.events.find((e) => e.type === 'RunStarted');
+    expect((started?.options as { maxRetainedWalBytes?: number } | undefined)?.maxRetainedWalBytes).toBe(LIMIT);
     await writeBallast();
 
     // status reads the slot live from the source

@@ -108,7 +108,17 @@ describe('a slot the guard dropped', () => {
 
   it('while the slot is there, the run shows what it holds (or why that is not known)', () => {
     const at = '2026-12-01T10:00:00.000Z';
-    const ok = { read: 'ok' as const, at, onSource: true, retainedBytes: 12 << 20, walStatus: 'reserved', safeWalBytes: null, active: false };
+    const ok = {
+      read: 'ok' as const,
+      at,
+      onSource: true,
+      retainedBytes: 12 << 20,
+      walStatus: 'reserved',
+      safeWalBytes: null,
+      active: false,
+      sourceLsn: null,
+      confirmedLsn: null,
+    };
     expect(slotText(ok, GB)).toBe("holds 12 MB of the source's WAL, limit 1 GB");
     expect(slotText({ ...ok, walStatus: 'unreserved' }, 0)).toBe("holds 12 MB of the source's WAL, no limit, wal_status unreserved");
     expect(slotText({ read: 'unreachable', at, error: 'connection refused' }, GB)).toBe(

@@ -205,6 +205,26 @@ export async function slotState(db: pg.ClientBase, name: string): Promise<SlotSt
   return (await readSlots(db, [name]))[0] ?? null;
 }
 
+/**
+ * A digest of what decoded rows depend on in these schemas: every relation with its kind, its columns (name, type,
+ * not-null, position) and its constraints. Any DDL that changes the meaning of a row — a column added, dropped,
+ * retyped, a table created or dropped, a key changed — changes it; a follower compares it with the run's.
+ */
+export async function catalogFingerprint(db: pg.ClientBase, schemas: string[]): Promise<string> {
+  const r = await db.query<{ h: string | null }>(
+    `SELECT md5(string_agg(x, E'\\n' ORDER BY x)) AS h FROM (
+       SELECT n.nspname || '.' || c.relname || ':' || c.relkind::text || ':' ||
+              coalesce((SELECT string_agg(a.attname || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text || ' ' || a.attnum::text, ', ' ORDER BY a.attnum)
+                          FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '') || ':' ||
+              coalesce((SELECT string_agg(k.conname || ' ' || pg_catalog.pg_get_constraintdef(k.oid), ', ' ORDER BY k.conname)
+                          FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid), '') AS x
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p', 'f', 'v', 'm')) s`,
+    [schemas],
+  );
+  return r.rows[0]?.h ?? '';
+}
+
 /** The source's WAL position now, once what was written up to it is flushed (a change decoding can read). */
 export async function currentLsn(db: pg.ClientBase, waitMs = 10_000): Promise<string> {
   const r = await db.query<{ lsn: string }>('SELECT pg_catalog.pg_current_wal_lsn()::text AS lsn');

@@ -8,7 +8,7 @@ import { mismatchLines } from '../../events/decide.js';
 import { formatBytes, formatDuration, formatInt, formatRate, mismatchSummary, timestamp, workAndElapsed } from '../format.js';
 import type { LiveIndexBuild } from '../../events/activity.js';
 import type { RunView } from '../model.js';
-import { slotText, type SlotReading } from '../../events/summary.js';
+import { followOf, followText, slotText, type SlotReading } from '../../events/summary.js';
 import {
   copiesInFlight,
   dataEta,
@@ -187,7 +187,14 @@ export function catchUpLines(state: RunState, slot: SlotReading | undefined, now
     return [{ text: `Catch-up: slot ${c.slot} dropped (${c.released.by}); ${applied}`, tone: 'dim' }];
   }
   const read = slot ? ` (read ${shortDuration(Math.max(0, now - Date.parse(slot.at)))} ago)` : '';
-  return [{ text: `Catch-up: slot ${c.slot} ${slotText(slot, state.options.maxRetainedWalBytes ?? null)}${read}; ${applied}` }];
+  const out: { text: string; tone?: Tone }[] = [
+    { text: `Catch-up: slot ${c.slot} ${slotText(slot, state.options.maxRetainedWalBytes ?? null)}${read}; ${applied}` },
+  ];
+  const f = followOf(state, slot ?? null);
+  if (f?.following)
+    out.push({ text: `Following: ${followText(f)}${c.cutover ? ' · cutover asked for: catching up to the source now' : ' · C cut over'}`, tone: 'accent' });
+  else if (c.cutover && !c.cutover.completedAt) out.push({ text: `Cutover asked for at ${timestamp(c.cutover.requestedAt)}`, tone: 'accent' });
+  return out;
 }
 
 export function RunDetail({ run, now, samples, liveCopies, liveIndexes = [], slot, notes, width, height, tableCap }: RunDetailProps) {
