@@ -345,7 +345,7 @@ export const EXIT_TEXT: Record<number, string> = {
   6: 'cannot connect: unknown host, refused port, wrong password, missing database',
   7: 'preflight refused: nothing was written to the target',
   8: 'the run is locked: another process is working on it',
-  9: 'resume refused: the source is another database, or its schema changed since the run began',
+  9: 'resume refused: the source is another database, or its schema changed since the run began (or while catch-up or --follow applied its changes)',
   10: 'the log is corrupt: an event does not parse',
   11: "the retained-WAL guard dropped the run's replication slot (it held more than --max-retained-wal): wipe --restart to start again exact, or resume --no-catch-up to finish without catch-up",
   130: 'interrupted: Ctrl-C (SIGINT); the demo stops and removes its servers first',
