@@ -292,7 +292,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
   watch: {
     usage: 'pgclone watch [RUN] --target URL [--source URL] [options]',
     summary:
-      "The dashboard over the target's log, from any terminal: R resumes a stopped run, W wipes and restarts it, L shows its events, Q quits. Without a terminal: plain lines until no run is running.",
+      "The dashboard over the target's log, from any terminal: R resumes a stopped run, C asks a run that catches up to cut over, W wipes and restarts it, L shows its events, Q quits. Without a terminal: plain lines until no run is running.",
     args: [{ name: 'RUN', text: 'show only this run; default: every run in the log' }],
     options: [TARGET, SOURCE_OPT, STALL, ...RUN_LIMITS, o('json', 'without a terminal: one JSON event per line'), PLAIN],
     env: ENGINE_ENV,

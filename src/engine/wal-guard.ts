@@ -99,6 +99,9 @@ export async function guardRetainedWal(ctx: RunContext, force = false): Promise<
     if (!gs.conn || !ctx.clients.has(gs.conn)) gs.conn = await openTracked(ctx, 'source', 'wal guard');
     const v = walVerdict(walLimitOf(ctx.options, ctx.settings.maxRetainedWalBytes), await slotState(gs.conn, c.slot));
     if (v.kind === 'ok') return;
+    // caught up already: what is left (sequences, verify, the finish's drop) needs no slot
+    const caughtUp = ctx.state.phases['catch-up'].status === 'done';
+    if ((v.kind === 'lost' || v.kind === 'gone') && caughtUp) return;
     if (v.kind === 'lost' || v.kind === 'gone')
       throw new PgcloneError(
         'failed',
@@ -107,7 +110,7 @@ export async function guardRetainedWal(ctx: RunContext, force = false): Promise<
     const ev = await dropForGuard(gs.conn, ctx.state, v);
     await record(ctx, [ev]);
     // caught up already: the target is exact at its point, and what is left (sequences, verify) needs no slot
-    if (ctx.state.phases['catch-up'].status === 'done') {
+    if (caughtUp) {
       ctx.observer.onNote?.(`the retained-WAL guard dropped the replication slot ${c.slot} after catch-up: ${v.why}`);
       return;
     }

@@ -4,6 +4,7 @@ import { cutoverRefusal } from '../../src/engine/cutover.js';
 import { foldRun, MalformedEventError } from '../../src/events/index.js';
 import { followOf, followText, runSummary } from '../../src/events/summary.js';
 import { catchUpLines } from '../../src/ui/components/RunDetail.js';
+import { keyHelpLines } from '../../src/ui/components/KeyHelp.js';
 import { keyToAction } from '../../src/ui/keymap.js';
 import { initialUiState } from '../../src/ui/ui-state.js';
 import { actionsFor } from '../../src/ui/ui-state.js';
@@ -115,6 +116,11 @@ describe('fold: follow', () => {
     expect(actionsFor(run).cutover).toBe(true);
     const ui = { ...initialUiState(), selectedRunId: s.runId };
     expect(keyToAction('C', {}, ui, 'watch')).toEqual({ type: 'cutover', runId: s.runId });
+    expect(keyHelpLines({ mode: 'watch', view: 'runs', confirming: false, actions: actionsFor(run) })[0]).toBe(
+      '↑/↓ select · C cut over · L event log · Q quit',
+    );
+    // a replay shows the past: no C there
+    expect(keyToAction('C', {}, ui, 'replay')).toBeNull();
     const asked = foldRun(
       following()
         .add({ type: 'CutoverRequested', operator: { user: 'o', host: 'h', pid: 1 } })
