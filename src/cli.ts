@@ -5,6 +5,7 @@ import { MalformedEventError } from './events/codec.js';
 import { EXIT, PgcloneError } from './engine/errors.js';
 import { TOOL_VERSION } from './engine/version.js';
 import { cloneCommand } from './commands/clone.js';
+import { cutoverCommand } from './commands/cutover.js';
 import { stdOutput, type Flags, type Output } from './commands/common.js';
 import { engineRunning } from './commands/stop.js';
 import { demoCommand } from './commands/demo.js';
@@ -46,7 +47,7 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
   for (const k of Object.keys(flags)) {
     if (!allowed.includes(k)) throw new PgcloneError('usage', `--${k} does not apply to pgclone ${verb} (pgclone ${verb} --help lists its options)`);
   }
-  const maxPositionals = ['resume', 'wipe', 'status', 'log', 'export', 'watch', 'replay'].includes(verb) ? 1 : 0;
+  const maxPositionals = ['resume', 'wipe', 'status', 'log', 'export', 'watch', 'replay', 'cutover'].includes(verb) ? 1 : 0;
   if (rest.length > maxPositionals) throw new PgcloneError('usage', `unexpected argument "${rest[maxPositionals]}"\nusage: ${COMMANDS[verb]?.usage}`);
   const run = rest[0];
   switch (verb) {
@@ -59,6 +60,9 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
       return wipeCommand(run, flags, out);
     case 'status':
       return statusCommand(run, flags, out);
+    case 'cutover':
+      if (!run) throw new PgcloneError('usage', 'pgclone cutover needs the run id (pgclone status lists them)');
+      return cutoverCommand(run, flags, out);
     case 'log':
       if (!run) throw new PgcloneError('usage', 'pgclone log needs the run id (pgclone status lists them)');
       return logCommand(run, flags, out);
@@ -79,7 +83,7 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
 }
 
 /** The verbs that copy, or whose work must end in its own time (the demo removes its servers): output is best-effort for them. */
-const WORKING_VERBS = new Set(['clone', 'resume', 'demo']);
+const WORKING_VERBS = new Set(['clone', 'resume', 'demo', 'cutover']);
 
 export async function main(argv: string[]): Promise<number> {
   // a reader of a closed pipe stops quietly, as git and psql do under `| head`; a copy goes on without its lines

@@ -6,7 +6,7 @@ import { UsageError } from '../engine/errors.js';
 import type { RoleMapping } from '../engine/role-map.js';
 import { DEFAULT_STALL_THRESHOLD_MS } from '../events/liveness.js';
 import { DEFAULT_BATCH_BYTES } from '../engine/plan.js';
-import { RUN_DEFAULTS } from '../engine/run-options.js';
+import { DEFAULT_MAX_RETAINED_WAL_BYTES, RUN_DEFAULTS } from '../engine/run-options.js';
 
 export type Flags = Record<string, string | boolean | string[] | undefined>;
 
@@ -18,6 +18,16 @@ export function parseDuration(text: string, what: string): number {
   const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'h' ? n * 3_600_000 : n * 60_000;
   if (ms <= 0) throw new UsageError(`${what} must be more than zero`);
   return ms;
+}
+
+/** --max-retained-wal: a size (kB, MB, GB, TB of 1024), or none / 0 for no limit (0 bytes). */
+export function parseWalLimit(text: string, what = '--max-retained-wal'): number {
+  const t = text.trim().toLowerCase();
+  if (t === 'none' || t === '0') return 0;
+  const m = /^(\d+(?:\.\d+)?)\s*(tb|t)$/.exec(t);
+  if (m) return Math.round(Number(m[1]) * 1024 ** 4);
+  if (!/^(\d+(?:\.\d+)?)\s*(b|kb|k|mb|m|gb|g)?$/i.test(t)) throw new UsageError(`${what}: "${text}" is not a size (e.g. 10GB, 500MB) or none`);
+  return parseSize(text, what);
 }
 
 export function parseSize(text: string, what: string): number {
@@ -68,6 +78,8 @@ export function runOptionsFrom(flags: Flags): RunOptions {
   const schemaEngine = String(flags['schema-engine'] ?? 'builtin');
   if (schemaEngine !== 'builtin' && schemaEngine !== 'pg_dump') throw new UsageError('--schema-engine must be builtin or pg_dump');
   if (!['none', 'count', 'checksum'].includes(verify)) throw new UsageError('--verify must be count, checksum or none');
+  if (flags.follow === true && flags['no-catch-up'] === true)
+    throw new UsageError("--follow keeps applying the source's changes through catch-up: it cannot go with --no-catch-up");
   return {
     filters,
     jobs: positiveInt(flags.jobs, '--jobs', RUN_DEFAULTS.jobs),
@@ -80,6 +92,8 @@ export function runOptionsFrom(flags: Flags): RunOptions {
     noAnalyze: flags['no-analyze'] === true,
     schemaEngine,
     catchUp: flags['no-catch-up'] !== true,
+    ...(flags.follow === true ? { follow: true } : {}),
+    maxRetainedWalBytes: flags['max-retained-wal'] !== undefined ? parseWalLimit(String(flags['max-retained-wal'])) : DEFAULT_MAX_RETAINED_WAL_BYTES,
     ...(flags.roles === true ? { roles: true } : {}),
     ...(list(flags['role-map']).length ? { roleMap: roleMapFrom(list(flags['role-map'])) } : {}),
     maintenanceWorkMemBytes:
@@ -113,6 +127,8 @@ export function settingsFrom(flags: Flags): EngineSettings {
     maxDurationMs: flags['max-duration'] !== undefined ? parseDuration(String(flags['max-duration']), '--max-duration') : null,
     ioTimeoutMs: flags['io-timeout'] !== undefined ? parseDuration(String(flags['io-timeout']), '--io-timeout') : DEFAULT_SETTINGS.ioTimeoutMs,
     maxRetries: flags.retries !== undefined ? Math.max(0, Number(flags.retries)) : DEFAULT_SETTINGS.maxRetries,
+    // resume's: this process's limit over the run's recorded one (clone records its own in the run's options)
+    ...(flags['max-retained-wal'] !== undefined ? { maxRetainedWalBytes: parseWalLimit(String(flags['max-retained-wal'])) } : {}),
   };
 }
 

@@ -9,7 +9,9 @@ import { cloneOrThrow, resumeOrThrow } from '../engine/lib/calls.js';
 import { controlsOf } from '../engine/lib/request.js';
 import { wipeOrThrow } from '../engine/lib/wipe.js';
 import { recordedSource } from '../engine/start.js';
-import { createFeed } from '../ui/feed.js';
+import { createFeed, type Feed } from '../ui/feed.js';
+import { readRunSlots } from '../engine/live-slots.js';
+import { requestCutover } from '../engine/cutover.js';
 import { eventText } from '../ui/event-text.js';
 import type { Output } from './common.js';
 import { exitFor } from './run-output.js';
@@ -40,6 +42,41 @@ export interface DashboardSession {
   onEvents?: EngineObserver['onEvents'];
 }
 
+/** How often the dashboard reads the slots of the runs it shows from their source. */
+const SLOT_POLL_MS = 5000;
+
+/**
+ * The retained WAL of every shown run whose slot the log says is on the source, read from that source every few
+ * seconds and handed to the feed (the components get it as props and never reach a database).
+ */
+function pollSlots(feed: Feed, sourceOf: (s: RunState) => ConnInfo): { stop(): Promise<void> } {
+  let busy: Promise<void> | null = null;
+  const tick = () => {
+    if (busy) return;
+    const runs = feed
+      .get()
+      .runs.map((r) => r.state)
+      .filter((st) => st.catchUp !== null && st.catchUp.released === null && st.outcome.kind !== 'wiped');
+    if (runs.length === 0) return;
+    busy = readRunSlots(runs, sourceOf)
+      .then((m) => feed.setSlots(Object.fromEntries(m)))
+      .catch(() => undefined)
+      .finally(() => {
+        busy = null;
+      });
+  };
+  const timer = setInterval(tick, SLOT_POLL_MS);
+  // the first reading as soon as the log has been read once
+  const first = setTimeout(tick, 500);
+  return {
+    async stop() {
+      clearInterval(timer);
+      clearTimeout(first);
+      await busy;
+    },
+  };
+}
+
 export async function runDashboard(s: DashboardSession, out: Output): Promise<number> {
   const open = () => openClient(s.target, { side: 'target', purpose: 'watch' });
   const db = await open();
@@ -55,6 +92,7 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
     catalogMs: engineHere ? 2000 : 1000,
     ...reconnecting(open),
   });
+  const slots = pollSlots(feed, (st) => s.source ?? recordedSource(st, process.env));
   // the feed polls on its own interval; waking it on every commit would cost a query per batch
   const observer: EngineObserver = { onNote: (t) => feed.note(t), onEvents: s.onEvents };
   let engine: Promise<void> | null = null;
@@ -117,6 +155,22 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
             resumeOrThrow({ target: s.target, source: s.source ?? ((st) => recordedSource(st, process.env)), runId, ...controlsOf(settings) }, observer),
           false,
         ),
+      onCutover: (runId: string) => {
+        requestCutover(s.target, runId)
+          .then((asked) => {
+            feed.note(`cutover of run ${runId} ${asked.already ? 'was already asked for' : 'asked for'}`);
+            feed.wake();
+            // a follower (this process's engine, or another's) sees the request in the log; a stopped run is resumed here
+            if (asked.holder || engine) return;
+            runEngine(
+              `cutting over run ${runId}…`,
+              (settings) =>
+                resumeOrThrow({ target: s.target, source: s.source ?? ((st) => recordedSource(st, process.env)), runId, ...controlsOf(settings) }, observer),
+              false,
+            );
+          })
+          .catch((e: unknown) => feed.setError(errorMessage(e)));
+      },
       onWipeRestart: (runId: string) =>
         runEngine(
           `wiping run ${runId} and starting again…`,
@@ -135,6 +189,7 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
   await done;
   const stillRunning = engine !== null;
   app.unmount();
+  await slots.stop();
   await feed.stop();
   await closeClient(db);
   if (lastResult) {

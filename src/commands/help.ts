@@ -5,6 +5,7 @@ import { RUN_DEFAULTS } from './common.js';
 import { IMAGE_KB, STOP_AT } from './demo.js';
 import { DEFAULT_REPLAY_SPEED } from './replay.js';
 import { DEFAULT_BATCH_BYTES } from '../engine/plan.js';
+import { DEFAULT_MAX_RETAINED_WAL_BYTES } from '../engine/run-options.js';
 import { TOOL_VERSION } from '../engine/version.js';
 import { DEFAULT_STALL_THRESHOLD_MS } from '../events/liveness.js';
 
@@ -73,6 +74,12 @@ const JSON_OUT = o('json', 'one JSON event per line on stdout instead of the das
 const PLAIN = o('plain', 'plain progress lines, even on a terminal', undefined, 'the dashboard on a terminal, plain lines otherwise');
 const STALL = o('stall-threshold', 'a run whose lock is held but which wrote no event for D reads as stalled', 'D', seconds(DEFAULT_STALL_THRESHOLD_MS));
 const DEBUG = o('debug', 'print the stack trace of an unexpected error');
+const MAX_RETAINED_WAL = o(
+  'max-retained-wal',
+  "the most WAL catch-up's replication slot may hold on the source (checked at every batch, item and chunk, and when a run resumes): past it the run drops the slot and its publication, records why and stops (exit 11); none (or 0) for no limit",
+  'SIZE',
+  `${DEFAULT_MAX_RETAINED_WAL_BYTES / 1024 ** 3}GB`,
+);
 
 /** How a run that this command drives may be bounded: every command that runs the engine takes them. */
 const RUN_LIMITS = [MAX_DURATION, IO_TIMEOUT, RETRIES];
@@ -94,8 +101,8 @@ const SHOW_ENV = [
 const ENGINE_ENV = [...CONN_ENV, ...TOOLS_ENV, ...SHOW_ENV];
 
 /** What each command can end with; pgclone COMMAND --help lists exactly these. */
-const CLONE_EXITS = [0, 1, 2, 3, 4, 6, 7, 8, 10];
-const ALL_EXITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const CLONE_EXITS = [0, 1, 2, 3, 4, 6, 7, 8, 10, 11];
+const ALL_EXITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 const READ_EXITS = [0, 1, 2, 6, 10];
 const RUN_ARG = { name: 'RUN', text: 'the run id (pgclone status lists them), or a unique prefix of it' };
 
@@ -133,11 +140,16 @@ export const COMMANDS: Record<string, CommandDoc> = {
         'do not keep the clone exact across breaks through a logical replication slot (by default, when the source has wal_level=logical and a role that may replicate, a publication and a slot are made on the source before any row is copied, and dropped at finish or wipe)',
       ),
       o(
+        'follow',
+        "after catch-up, keep applying the source's changes (lag, rate and retained WAL on the dashboard and in status) until a cutover is asked for: pgclone cutover RUN, or C in the dashboard",
+      ),
+      o(
         'schema-engine',
         "what reads the schema: builtin (the source's catalogs, over the snapshot's connection; no client program) or pg_dump (pg_dump and pg_restore of at least the source's major)",
         'builtin|pg_dump',
         'builtin',
       ),
+      MAX_RETAINED_WAL,
       ...RUN_LIMITS,
       JSON_OUT,
       PLAIN,
@@ -150,7 +162,18 @@ export const COMMANDS: Record<string, CommandDoc> = {
     usage: 'pgclone resume [RUN] --target URL [--source URL] [options]',
     summary: "Continue a stopped run from exactly where the target's log says it stopped.",
     args: [{ ...RUN_ARG, text: `${RUN_ARG.text}; default: the newest run that is not finished` }],
-    options: [TARGET, SOURCE_OPT, ...RUN_LIMITS, JSON_OUT, PLAIN],
+    options: [
+      TARGET,
+      SOURCE_OPT,
+      { ...MAX_RETAINED_WAL, text: `${MAX_RETAINED_WAL.text}; given here, it replaces the run's own for this resume`, dflt: "the run's" },
+      o(
+        'no-catch-up',
+        'go on without catch-up when its replication slot can no longer serve the run (the retained-WAL guard dropped it, or the source invalidated it): the slot and publication are dropped if left, and the rest is copied as without catch-up — not exact if the source changed during the run (use --verify checksum)',
+      ),
+      ...RUN_LIMITS,
+      JSON_OUT,
+      PLAIN,
+    ],
     env: ENGINE_ENV,
     exits: ALL_EXITS,
     example: 'pgclone resume --target postgresql://app@staging:5432/shop --max-duration 50s',
@@ -172,21 +195,32 @@ export const COMMANDS: Record<string, CommandDoc> = {
       PLAIN,
     ],
     env: [...CONN_ENV, ...TOOLS_ENV],
-    exits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 10],
+    exits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11],
     exitText: {
       0: 'wiped (or, with --dry-run, listed); with --restart: the new run finished and verified',
       1: 'failed, or the question was answered no (nothing dropped)',
       2: 'usage error: bad arguments, an unknown run id, or no terminal to ask on and no --yes',
       5: 'nothing to do: the run was already wiped (without --restart)',
+      11: "with --restart: the new run's replication slot held more WAL than --max-retained-wal",
     },
     example: 'pgclone wipe Qm3v9x_Lk2PzT0aB7cD1e --target postgresql://app@staging:5432/shop --restart',
   },
   status: {
-    usage: 'pgclone status [RUN] --target URL [--json] [--stall-threshold D]',
+    usage: 'pgclone status [RUN] --target URL [--source URL] [--json] [--stall-threshold D]',
     summary:
       'Every run in the target\'s log (or one): running, stalled, interrupted, failed, finished, mismatched or wiped; source, where it stopped, duration, totals, verification, who holds its lock. With RUN the exit code answers "finished and verified?": 0 only then.',
     args: [{ ...RUN_ARG, text: `${RUN_ARG.text}, or a unique prefix of it; default: every run (exit 0 when they are listed)` }],
-    options: [TARGET, o('json', 'one JSON object per run'), STALL],
+    options: [
+      TARGET,
+      o(
+        'source',
+        "where to read the runs' replication slots from (their retained WAL, live); its password is never stored",
+        'URL',
+        "each run's recorded source, with PGPASSWORD or ~/.pgpass",
+      ),
+      o('json', 'one JSON object per run'),
+      STALL,
+    ],
     env: CONN_ENV,
     exits: [0, 1, 2, 3, 4, 5, 6, 8, 10],
     exitText: {
@@ -198,6 +232,22 @@ export const COMMANDS: Record<string, CommandDoc> = {
       8: 'with RUN: the run is running or stalled (a process holds its lock)',
     },
     example: 'pgclone status Qm3v --target postgresql://app@staging:5432/shop && echo finished and verified',
+  },
+  cutover: {
+    usage: 'pgclone cutover RUN --target URL [--source URL] [options]',
+    summary:
+      "Cut a run over: record CutoverRequested in its log; the process that follows it (--follow) applies what the source has up to that moment, syncs sequences, verifies, records CutoverCompleted with the final LSN, drops the slot and publication and finishes — this command waits for it. With nobody following (the run stopped), this command resumes the run itself and cuts it over. Quiet the source's writers first: what they commit after the moment of the cutover is not in the target.",
+    args: [RUN_ARG],
+    options: [TARGET, SOURCE_OPT, ...RUN_LIMITS, o('json', 'one JSON event per line instead of plain lines')],
+    env: ENGINE_ENV,
+    exits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+    exitText: {
+      0: 'cut over: the run finished and verified',
+      2: 'usage error, or the run has no replication slot to cut over from (resume it instead)',
+      5: 'nothing to do: the run already finished (or was wiped)',
+      9: 'the source schema changed while the run followed it (or since it began)',
+    },
+    example: 'pgclone cutover Qm3v --target postgresql://app@staging:5432/shop',
   },
   log: {
     usage: 'pgclone log RUN --target URL [--json]',
@@ -242,7 +292,7 @@ export const COMMANDS: Record<string, CommandDoc> = {
   watch: {
     usage: 'pgclone watch [RUN] --target URL [--source URL] [options]',
     summary:
-      "The dashboard over the target's log, from any terminal: R resumes a stopped run, W wipes and restarts it, L shows its events, Q quits. Without a terminal: plain lines until no run is running.",
+      "The dashboard over the target's log, from any terminal: R resumes a stopped run, C asks a run that catches up to cut over, W wipes and restarts it, L shows its events, Q quits. Without a terminal: plain lines until no run is running.",
     args: [{ name: 'RUN', text: 'show only this run; default: every run in the log' }],
     options: [TARGET, SOURCE_OPT, STALL, ...RUN_LIMITS, o('json', 'without a terminal: one JSON event per line'), PLAIN],
     env: ENGINE_ENV,
@@ -295,8 +345,9 @@ export const EXIT_TEXT: Record<number, string> = {
   6: 'cannot connect: unknown host, refused port, wrong password, missing database',
   7: 'preflight refused: nothing was written to the target',
   8: 'the run is locked: another process is working on it',
-  9: 'resume refused: the source is another database, or its schema changed since the run began',
+  9: 'resume refused: the source is another database, or its schema changed since the run began (or while catch-up or --follow applied its changes)',
   10: 'the log is corrupt: an event does not parse',
+  11: "the retained-WAL guard dropped the run's replication slot (it held more than --max-retained-wal): wipe --restart to start again exact, or resume --no-catch-up to finish without catch-up",
   130: 'interrupted: Ctrl-C (SIGINT); the demo stops and removes its servers first',
 };
 

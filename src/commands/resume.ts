@@ -17,6 +17,7 @@ export async function resumeCommand(runId: string | undefined, flags: Flags, out
     target,
     source: source ?? ((s) => recordedSource(s, process.env)),
     runId,
+    ...(flags['no-catch-up'] === true ? { withoutCatchUp: true } : {}),
     ...controlsOf(settings),
   });
   const mode = outputMode(flags);

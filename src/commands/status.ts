@@ -13,7 +13,10 @@ import { pickRun } from '../engine/pick-run.js';
 import { ago, formatBytes, formatDuration, formatInt, timestamp, whereStopped } from '../ui/format.js';
 import { connFlag, secretsOf, stallThresholdFrom, type Flags, type Output } from './common.js';
 import { eventNoun } from '../ui/event-text.js';
-import { durationOf, runSummary } from '../events/summary.js';
+import { durationOf, followOf, followText, runSummary, slotText, type SlotReading } from '../events/summary.js';
+import { quoteIdent } from '../events/names.js';
+import { readRunSlots } from '../engine/live-slots.js';
+import { recordedSource } from '../engine/start.js';
 
 /**
  * `status RUN` answers "did this run finish, verified?" by its exit code: 0 only for a finished run whose
@@ -32,7 +35,33 @@ export const STATUS_EXIT: Record<RunLiveness, ExitCode> = {
 
 const where = (id: ConnectionIdentity) => `${id.user}@${id.host}:${id.port}/${id.database}`;
 
-function textOf(s: RunState, c: Classification): string[] {
+/** What catch-up has (or had) on the source, in status's words: the slot, what it holds now, who dropped it and why. */
+function catchUpLines(s: RunState, slot: SlotReading | undefined): string[] {
+  const cu = s.catchUp;
+  if (!cu) return s.catchUpOff ? [`    catch-up: off (${s.catchUpOff}) — not exact across a break while the source takes writes`] : [];
+  const limit = s.options.maxRetainedWalBytes ?? null;
+  if (!cu.released) {
+    const applied = cu.appliedLsn ? `up to ${cu.appliedLsn}` : `nothing yet since ${cu.consistentLsn}`;
+    return [
+      `    on the source: replication slot ${cu.slot} and publication ${cu.publication} (catch-up of ${cu.tables.length} tables; applied ${applied}) — the slot holds the source's WAL until the run finishes or is wiped`,
+      `    slot ${cu.slot}: ${slotText(slot, limit)}`,
+    ];
+  }
+  const r = cu.released;
+  const lines = [
+    r.by === 'guard'
+      ? `    catch-up: ABANDONED — the retained-WAL guard dropped slot ${cu.slot} and publication ${cu.publication}: ${r.reason ?? 'it held too much WAL'}; the run cannot be made exact on a live source any more`
+      : `    catch-up: slot ${cu.slot} and publication ${cu.publication} dropped from the source (${r.by}${r.reason ? `: ${r.reason}` : ''})`,
+  ];
+  // a drop that did not happen (a wipe while the source was down) leaves the slot there: never unseen
+  if (slot?.read === 'ok' && slot.onSource)
+    lines.push(
+      `    but slot ${cu.slot} is still on the source and ${slotText(slot, null)}: drop it there: SELECT pg_drop_replication_slot('${cu.slot}'); DROP PUBLICATION IF EXISTS ${quoteIdent(cu.publication)};`,
+    );
+  return lines;
+}
+
+function textOf(s: RunState, c: Classification, slot?: SlotReading): string[] {
   const done = c.state === 'finished' || c.state === 'mismatched' || c.state === 'wiped';
   // a phase name only where it says where the run is (a finished run's last phase says nothing)
   const lines = [`${s.runId}  ${c.state}${done ? '' : `  in ${whereStopped(s)}`}`];
@@ -52,13 +81,12 @@ function textOf(s: RunState, c: Classification): string[] {
       `    wiped ${timestamp(s.outcome.at)}: ${s.outcome.dropped.length} objects dropped${s.outcome.restartedAs ? `; restarted as ${s.outcome.restartedAs}` : ''}`,
     );
   }
-  const cu = s.catchUp;
-  if (cu && !cu.released) {
-    lines.push(
-      `    on the source: replication slot ${cu.slot} and publication ${cu.publication} (catch-up of ${cu.tables.length} tables; applied ${cu.appliedLsn ? `up to ${cu.appliedLsn}` : `nothing yet since ${cu.consistentLsn}`}) — the slot holds the source's WAL until the run finishes or is wiped`,
-    );
-  } else if (cu?.released) lines.push(`    catch-up: slot ${cu.slot} and publication ${cu.publication} dropped from the source (${cu.released.by})`);
-  else if (s.catchUpOff) lines.push(`    catch-up: off (${s.catchUpOff}) — not exact across a break while the source takes writes`);
+  lines.push(...catchUpLines(s, slot));
+  const f = followOf(s, slot ?? null);
+  if (f?.following) lines.push(`    following the source: ${followText(f)}${f.lagFrom === 'log' ? ' (lag as the last applied changes saw it)' : ''}`);
+  if (f?.cutoverRequestedAt && !f.cutoverCompletedAt) lines.push(`    cutover asked for at ${timestamp(f.cutoverRequestedAt)}`);
+  if (f?.cutoverCompletedAt) lines.push(`    cut over at ${timestamp(f.cutoverCompletedAt)}: the target equals the source at ${f.cutoverLsn}`);
+  if (f?.following && (c.state === 'running' || c.state === 'stalled')) lines.push(`    cut over: ${suggest('cutover', s)}`);
   if (c.state === 'mismatched') {
     lines.push(`    MISMATCH in ${describeMismatches(s)}`);
     lines.push(`    next: ${mismatchNextSteps(s)}`);
@@ -67,7 +95,10 @@ function textOf(s: RunState, c: Classification): string[] {
   if (c.state === 'stalled') lines.push(`    stalled: no event for ${ago(c.silentForMs).replace(' ago', '')} while the lock is held`);
   if (s.outcome.kind === 'failed') lines.push(`    error: ${s.outcome.error.message}`);
   if (c.state === 'interrupted' || c.state === 'failed') {
-    lines.push(`    resume: ${suggest('resume', s)}`);
+    const abandoned = s.catchUp?.released?.by === 'guard' && s.phases['catch-up'].status !== 'done';
+    lines.push(
+      `    resume: ${suggest('resume', s, abandoned ? ['--no-catch-up'] : [])}${abandoned ? ' (without catch-up: not exact if the source changed)' : ''}`,
+    );
     lines.push(`    wipe:   ${suggest('wipe', s)}`);
   }
   return lines;
@@ -75,7 +106,8 @@ function textOf(s: RunState, c: Classification): string[] {
 
 export async function statusCommand(runId: string | undefined, flags: Flags, out: Output): Promise<number> {
   const target = connFlag(flags, 'target', true);
-  out.addSecrets(secretsOf(target));
+  const source = connFlag(flags, 'source', false);
+  out.addSecrets(secretsOf(target, source));
   const threshold = stallThresholdFrom(flags);
   const db = await openClient(target, { side: 'target', purpose: 'status' });
   try {
@@ -86,10 +118,12 @@ export async function statusCommand(runId: string | undefined, flags: Flags, out
       runs.map((r) => r.runId),
     );
     const now = new Date();
+    // every slot a run here made, read live from its source (without --source: the recorded one, PGPASSWORD / ~/.pgpass)
+    const slots = await readRunSlots(runs, (s) => source ?? recordedSource(s, process.env));
     const rows = runs.map((s) => ({ s, c: classifyRun(s, locks.get(s.runId) ?? null, now, threshold) }));
-    if (flags.json === true) for (const { s, c } of rows) out.line(JSON.stringify(runSummary(s, c)));
+    if (flags.json === true) for (const { s, c } of rows) out.line(JSON.stringify(runSummary(s, c, slots.get(s.runId) ?? null)));
     else if (rows.length === 0) out.line('no runs in the target’s pgclone log');
-    else for (const { s, c } of rows) for (const l of textOf(s, c)) out.line(l);
+    else for (const { s, c } of rows) for (const l of textOf(s, c, slots.get(s.runId))) out.line(l);
     const one = rows[0];
     return runId !== undefined && one ? STATUS_EXIT[one.c.state] : EXIT.finished;
   } finally {

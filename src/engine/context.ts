@@ -31,6 +31,8 @@ export interface EngineSettings {
   stopSignal?: AbortSignal;
   /** a CPU-time budget (the library's cpuBudgetMs): stop at the boundary before it would be spent */
   cpuBudget?: CpuBudget;
+  /** this process's retained-WAL limit (resume --max-retained-wal), over the run's recorded one; 0 is none */
+  maxRetainedWalBytes?: number;
 }
 
 export const DEFAULT_SETTINGS: EngineSettings = { maxDurationMs: null, ioTimeoutMs: 60_000, maxRetries: 8, retryBaseMs: 500 };

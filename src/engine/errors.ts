@@ -14,12 +14,26 @@ export const EXIT = {
   locked: 8,
   resumeRefused: 9,
   corruptLog: 10,
+  /** the retained-WAL guard dropped the run's replication slot: catch-up cannot make the run exact any more */
+  walGuard: 11,
   /** Ctrl-C (SIGINT), as a shell reports a process it ended: 128 + 2 */
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-export type ErrorKind = 'usage' | 'connect' | 'preflight' | 'locked' | 'resume-refused' | 'corrupt-log' | 'nothing-to-do' | 'mismatch' | 'transient' | 'failed';
+export type ErrorKind =
+  | 'usage'
+  | 'connect'
+  | 'preflight'
+  | 'locked'
+  | 'resume-refused'
+  | 'corrupt-log'
+  | 'nothing-to-do'
+  | 'mismatch'
+  | 'transient'
+  | 'failed'
+  | 'wal-guard'
+  | 'schema-changed';
 
 export const EXIT_OF: Record<ErrorKind, ExitCode> = {
   usage: EXIT.usage,
@@ -32,6 +46,9 @@ export const EXIT_OF: Record<ErrorKind, ExitCode> = {
   mismatch: EXIT.verifyMismatch,
   transient: EXIT.resumable,
   failed: EXIT.failed,
+  'wal-guard': EXIT.walGuard,
+  /** the source's schema changed while a run followed it: as a resume would answer (9) */
+  'schema-changed': EXIT.resumeRefused,
 };
 
 /** An error understood where it happened: one line for the operator, a kind, an exit code. */

@@ -3,6 +3,7 @@ import type { Phase } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { checkBudget } from './budget.js';
 import { record, type RunContext } from './context.js';
+import { guardRetainedWal } from './wal-guard.js';
 
 /** Bracket writes in flight, per run context and phase: workers that start a phase together write it once. */
 const writing = new WeakMap<RunContext, Map<string, Promise<void>>>();
@@ -52,6 +53,7 @@ export async function runPhase(ctx: RunContext, phases: Phase | Phase[], done: (
   const list = Array.isArray(phases) ? phases : [phases];
   if (!done(ctx.state)) {
     checkBudget(ctx.budget);
+    await guardRetainedWal(ctx, true);
     await phaseStarted(ctx, list[0] as Phase);
     await work();
   } else {

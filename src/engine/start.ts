@@ -16,8 +16,17 @@ import { pickRun } from './pick-run.js';
 import { closeClient, openClient } from './pg/connect.js';
 import type { ConnInfo } from './pg/conninfo.js';
 import { checkTargetLargeObjects, decideCatchUp, dryRunSchema, openSides, prepare, schemaEngineOf, type Prepared, type Sides } from './phases/preflight.js';
-import { CATCH_UP_PLUGIN, catchUpName, createSlotAndPublication, dropSlotAndPublication, slotState, type CatchUpSelection } from './pg/slot.js';
+import {
+  CATCH_UP_PLUGIN,
+  catalogFingerprint,
+  catchUpName,
+  createSlotAndPublication,
+  dropSlotAndPublication,
+  slotState,
+  type CatchUpSelection,
+} from './pg/slot.js';
 import { runWithRetries } from './retry.js';
+import { dropForGuard, guardMessage, walLimitOf, walVerdict } from './wal-guard.js';
 import { steps } from './run.js';
 import { cloningText, markTarget, STATE_SETTING } from './target-state.js';
 import { TOOL_VERSION } from './version.js';
@@ -85,7 +94,10 @@ async function prepareCatchUp(
   const name = catchUpName(runId);
   const conn = await openClient(req.source, { side: 'source', purpose: 'catch-up' });
   let consistentLsn: string;
+  let catalog: string;
   try {
+    // the catalog a follower compares with (the schema read again below, after the slot, is checked against the first)
+    catalog = await catalogFingerprint(conn, [...new Set(prepared.plan.tables.map((t) => t.table.schema))]);
     consistentLsn = await createSlotAndPublication(
       conn,
       name,
@@ -115,6 +127,7 @@ async function prepareCatchUp(
         consistentLsn,
         tables: selection.tables,
         excluded: selection.excluded,
+        catalogFingerprint: catalog,
       },
     };
   } catch (e) {
@@ -139,6 +152,11 @@ export async function startClone(req: CloneRequest, observer: EngineObserver = {
     for (const note of prepared.dump.notes ?? []) observer.onNote?.(note);
     const decision = await decideCatchUp(sides, prepared, req.options, catchUpName(runId));
     options = { ...req.options, catchUp: decision.on };
+    if (!decision.on && req.options.follow === true)
+      throw new PgcloneError(
+        'preflight',
+        `--follow needs catch-up through a logical replication slot, which this run cannot have: ${decision.why}; nothing was written`,
+      );
     if (!decision.on) catchUpOff = decision.why;
     else {
       for (const note of decision.notes) observer.onNote?.(note);
@@ -203,6 +221,8 @@ export interface ResumeRequest {
   source?: ConnInfo | ((recorded: RunState) => ConnInfo);
   runId?: string;
   settings: EngineSettings;
+  /** resume --no-catch-up: a run whose slot the guard dropped (or the source lost) goes on without catch-up */
+  withoutCatchUp?: boolean;
 }
 
 /** The source as the run recorded it, completed from the environment (its password is never stored). */
@@ -224,6 +244,54 @@ function refused(reason: string, message: string): PgcloneError {
   const kind =
     reason === 'finished' || reason === 'wiped' ? 'nothing-to-do' : reason === 'mismatched' ? 'mismatch' : reason === 'locked' ? 'locked' : 'resume-refused';
   return new PgcloneError(kind, message);
+}
+
+/**
+ * Before a resume: the run's slot, when catch-up is still to come. Gone, invalidated, or (the retained-WAL guard, as
+ * at every boundary: a run stopped for hours is its case) holding more WAL than the limit: without --no-catch-up the
+ * resume stops — after the guard drops the slot and records why — and says how to go on; with it, what is left is
+ * dropped and recorded (CatchUpReleased by resume) and the run goes on without catch-up. True when it recorded a release.
+ */
+async function checkSlotAtResume(sourceInfo: ConnInfo, lock: pg.ClientBase, state: RunState, req: ResumeRequest): Promise<boolean> {
+  const c = state.catchUp;
+  if (!c || state.phases['catch-up'].status === 'done') return false;
+  // its own session: the snapshot's is read-only, and a drop is a write
+  const source = await openClient(sourceInfo, { side: 'source', purpose: 'wal guard' });
+  try {
+    return await checkSlotOn(source, lock, state, req);
+  } finally {
+    await closeClient(source);
+  }
+}
+
+async function checkSlotOn(source: pg.ClientBase, lock: pg.ClientBase, state: RunState, req: ResumeRequest): Promise<boolean> {
+  const c = state.catchUp as NonNullable<RunState['catchUp']>;
+  const runId = state.runId;
+  const release = async (ev: NewEventOf<'CatchUpReleased'>) => {
+    const r = await appendStandalone(lock, [ev]);
+    if (!r.ok) throw new PgcloneError('locked', `run ${runId} changed while resuming`);
+  };
+  if (c.released) {
+    if (req.withoutCatchUp || c.released.by !== 'guard') return false;
+    throw new PgcloneError('wal-guard', guardMessage(state, c.slot, c.released.reason ?? "it held too much of the source's WAL"));
+  }
+  const v = walVerdict(walLimitOf(state.options, req.settings.maxRetainedWalBytes), await slotState(source, c.slot));
+  if (req.withoutCatchUp) {
+    const why = v.kind === 'ok' ? 'resumed with --no-catch-up' : v.kind === 'over' ? v.why : `the slot was ${v.kind === 'lost' ? 'invalidated' : 'gone'}`;
+    const dropped = await dropSlotAndPublication(source, c.slot, c.publication);
+    await release({ type: 'CatchUpReleased', runId, dropped, by: 'resume', reason: `resumed with --no-catch-up: ${why}` });
+    return true;
+  }
+  if (v.kind === 'over') {
+    await release(await dropForGuard(source, state, v));
+    throw new PgcloneError('wal-guard', guardMessage(state, c.slot, v.why));
+  }
+  if (v.kind === 'lost' || v.kind === 'gone')
+    throw new PgcloneError(
+      'resume-refused',
+      `run ${runId} catches up through the replication slot ${c.slot}, which is ${v.kind === 'lost' ? 'invalidated (the source removed its WAL)' : 'gone from the source'}: the source's changes since the copy began cannot be read; wipe the run and start again: ${suggest('wipe', state, ['--restart'])}; or finish it without catch-up (not exact if the source changed during the run): ${suggest('resume', state, ['--no-catch-up'])}`,
+    );
+  return false;
 }
 
 /** `pgclone resume`: the log, the lock, the same source and schema, RunResumed, then only what the log does not record. */
@@ -251,15 +319,6 @@ export async function resumeRun(req: ResumeRequest, observer: EngineObserver = {
     await closeClient(opened.target);
     const sides: Sides = { ...opened, target: lock };
     const prepared = await prepare(sides, sourceInfo, state.options, req.settings.ioTimeoutMs);
-    const c = state.catchUp;
-    if (c && !c.released && state.phases['catch-up'].status !== 'done') {
-      const slot = await slotState(sides.source, c.slot);
-      if (!slot || slot.walStatus === 'lost')
-        throw new PgcloneError(
-          'resume-refused',
-          `run ${runId} catches up through the replication slot ${c.slot}, which is ${slot ? 'invalidated (the source removed its WAL)' : 'gone from the source'}: the source's changes since the copy began cannot be read; wipe the run and start again: ${suggest('wipe', state, ['--restart'])}`,
-        );
-    }
     const decision = decideResume(state, {
       lock: { held: 'by-us' },
       source: identityOf(sourceInfo, opened.sourceFacts.version, opened.sourceFacts.fingerprint),
@@ -268,6 +327,8 @@ export async function resumeRun(req: ResumeRequest, observer: EngineObserver = {
       toolVersion: TOOL_VERSION,
     });
     if (decision.kind === 'refuse') throw refused(decision.reason, decision.message);
+    const released = await checkSlotAtResume(sourceInfo, lock, state, req);
+    if (released) state = foldRun(await readRun(lock, runId));
     const r = await appendStandalone(lock, [decision.event]);
     if (!r.ok) throw new PgcloneError('locked', `run ${runId} changed while resuming`);
     state = foldRun(await readRun(lock, runId));

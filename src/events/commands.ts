@@ -24,7 +24,7 @@ export function identityUrl(id: Pick<ConnectionIdentity, 'host' | 'port' | 'data
   return `postgresql://${enc(id.user)}@${host}:${id.port}/${enc(id.database)}${socket ? `?host=${enc(id.host)}` : ''}`;
 }
 
-export type SuggestedVerb = 'resume' | 'wipe' | 'status' | 'log' | 'watch' | 'replay';
+export type SuggestedVerb = 'resume' | 'wipe' | 'status' | 'log' | 'watch' | 'replay' | 'cutover';
 
 /**
  * `pgclone VERB RUN --target URL [extra…]` for a run, from its recorded target. No --source: a resume or a

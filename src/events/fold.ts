@@ -5,6 +5,9 @@ import { tableKey } from './names.js';
 import { PHASES, type CopyRange, type EventOf, type LoggedEvent, type Phase } from './schemas.js';
 import type { FoldState, PhaseState, RunState, TableState } from './state.js';
 
+/** How many of the latest ChangesApplied the state keeps, for the apply rate. */
+export const RECENT_CHANGES = 20;
+
 export function initialState(): FoldState {
   return null;
 }
@@ -260,6 +263,7 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
           consistentLsn,
           tables,
           excluded,
+          catalogFingerprint: ev.catalogFingerprint ?? null,
           targetLsn: null,
           appliedLsn: null,
           transactions: 0,
@@ -269,6 +273,11 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
           truncates: 0,
           skipped: 0,
           constraintsValidated: false,
+          sourceLsn: null,
+          lastCommitTime: null,
+          lastAppliedAt: null,
+          recent: [],
+          cutover: null,
           released: null,
         },
       };
@@ -294,8 +303,27 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
           deletes: c.deletes + ev.deletes,
           truncates: c.truncates + ev.truncates,
           skipped: c.skipped + ev.skipped,
+          sourceLsn: ev.sourceLsn ?? c.sourceLsn,
+          lastCommitTime: ev.commitTime ?? c.lastCommitTime,
+          lastAppliedAt: ev.at,
+          recent: [...c.recent, { at: ev.at, transactions: ev.transactions, changes: ev.inserts + ev.updates + ev.deletes + ev.truncates }].slice(
+            -RECENT_CHANGES,
+          ),
         },
       };
+    }
+    case 'CutoverRequested': {
+      // appended by any process, at any moment: one that comes too late (no slot left, a run already finished) is
+      // a request nobody acts on — the log must never fail to fold because of it
+      const c = s.catchUp;
+      if (!c || c.cutover) return s;
+      return { ...s, catchUp: { ...c, cutover: { requestedAt: ev.at, by: ev.operator, completedAt: null, lsn: null } } };
+    }
+    case 'CutoverCompleted': {
+      const c = s.catchUp ?? fail(ev, 'no catch-up was prepared');
+      const asked = c.cutover ?? fail(ev, 'no cutover was asked for');
+      if (asked.completedAt) fail(ev, 'the cutover was already completed');
+      return { ...s, catchUp: { ...c, cutover: { ...asked, completedAt: ev.at, lsn: ev.lsn } } };
     }
     case 'ConstraintsValidated': {
       const c = s.catchUp ?? fail(ev, 'no catch-up was prepared');
@@ -304,7 +332,15 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
     case 'CatchUpReleased': {
       const c = s.catchUp ?? fail(ev, 'no catch-up was prepared');
       if (c.released) fail(ev, 'the slot was already released');
-      return { ...s, catchUp: { ...c, released: { at: ev.at, dropped: ev.dropped, by: ev.by } } };
+      const released = {
+        at: ev.at,
+        dropped: ev.dropped,
+        by: ev.by,
+        reason: ev.reason ?? null,
+        retainedBytes: ev.retainedBytes ?? null,
+        limitBytes: ev.limitBytes ?? null,
+      };
+      return { ...s, catchUp: { ...c, released } };
     }
     case 'RetryScheduled':
       return {

@@ -64,6 +64,13 @@ export const RunOptions = z.object({
    * decided (false when the source does not allow it, or --no-catch-up). Absent in older logs: off.
    */
   catchUp: z.boolean().optional(),
+  /**
+   * --max-retained-wal: the most WAL the run's slot may hold on the source before the run drops it and stops; 0 means
+   * no limit. Absent in older logs: the default (DEFAULT_MAX_RETAINED_WAL_BYTES).
+   */
+  maxRetainedWalBytes: z.number().int().nonnegative().optional(),
+  /** --follow: after catch-up, keep applying the source's changes until a cutover is asked for; absent in older logs */
+  follow: z.boolean().optional(),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
 
@@ -294,6 +301,8 @@ export const CatchUpPrepared = z.object({
   tables: z.array(CaughtUpTable),
   /** planned tables catch-up cannot keep exact, each with why (they are not in the publication) */
   excluded: z.array(z.object({ table: TableRef, reason: z.string() })),
+  /** the source catalog's digest of the run's schemas when the slot was made (a follower compares it); absent in older logs */
+  catalogFingerprint: z.string().optional(),
 });
 /** A catch-up pass begins: it applies what the slot decodes up to targetLsn (the source's WAL position at its start). */
 export const CatchUpStarted = z.object({
@@ -314,6 +323,29 @@ export const ChangesApplied = z.object({
   /** updates that left some TOASTed columns out and found no row to update (a later change removes it) */
   skipped: z.number().int().nonnegative(),
   durationMs: z.number().nonnegative(),
+  /** the source's WAL position the pass applying this chunk reads up to (lag in bytes = sourceLsn − lsn); absent in older logs */
+  sourceLsn: z.string().optional(),
+  /** when the last of these source transactions committed on the source (lag in time = at − commitTime); absent in older logs */
+  commitTime: z.iso.datetime({ offset: true }).optional(),
+});
+/**
+ * An operator asked a run to cut over (`pgclone cutover`, the dashboard's C), from any process: the run that follows
+ * sees it in the log, applies what the source has up to its position then, syncs sequences, verifies and finishes.
+ * It records no change to the target; appended by a process that may not hold the run's lock, so the fold takes it
+ * at any point (one per run: the log's unique step).
+ */
+export const CutoverRequested = z.object({
+  type: z.literal('CutoverRequested'),
+  ...envelope,
+  operator: Operator,
+});
+/** The cutover is done: the target equals the source at `lsn` (the source's position when the last pass began). */
+export const CutoverCompleted = z.object({
+  type: z.literal('CutoverCompleted'),
+  ...envelope,
+  lsn: z.string(),
+  /** from the request to this event */
+  durationMs: z.number().nonnegative(),
 });
 /** The foreign keys added NOT VALID before catch-up, validated in the transaction of this event once it caught up. */
 export const ConstraintsValidated = z.object({
@@ -322,12 +354,21 @@ export const ConstraintsValidated = z.object({
   constraints: z.array(z.string()),
   durationMs: z.number().nonnegative(),
 });
-/** The slot and publication are gone from the source (at finish or wipe); dropped lists what this call dropped. */
+/**
+ * The slot and publication are gone from the source; dropped lists what this call dropped. By finish or wipe; by the
+ * retained-WAL guard (the slot held more than the run's limit: retainedBytes, limitBytes and why); by a resume the
+ * operator told to go on without catch-up (--no-catch-up); by cutover.
+ */
 export const CatchUpReleased = z.object({
   type: z.literal('CatchUpReleased'),
   ...envelope,
   dropped: z.array(z.string()),
-  by: z.enum(['finish', 'wipe']),
+  by: z.enum(['finish', 'wipe', 'guard', 'resume', 'cutover']),
+  /** why, in words (guard, resume); absent otherwise and in older logs */
+  reason: z.string().optional(),
+  /** guard: the WAL the slot held when it was dropped, and the limit */
+  retainedBytes: z.number().int().nonnegative().optional(),
+  limitBytes: z.number().int().nonnegative().optional(),
 });
 export const RetryScheduled = z.object({
   type: z.literal('RetryScheduled'),
@@ -402,6 +443,8 @@ export const PgcloneEvent = z.discriminatedUnion('type', [
   ChangesApplied,
   ConstraintsValidated,
   CatchUpReleased,
+  CutoverRequested,
+  CutoverCompleted,
   RetryScheduled,
   RunResumed,
   RunSuspended,

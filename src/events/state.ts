@@ -90,6 +90,8 @@ export interface LargeObjectsState {
   verified: { sourceCount: number; targetCount: number; sourceChecksum: string; targetChecksum: string; match: boolean } | null;
 }
 
+export type CatchUpReleasedBy = 'finish' | 'wipe' | 'guard' | 'resume' | 'cutover';
+
 /** What the run made on the source for catch-up, and how far it has applied. */
 export interface CatchUpState {
   slot: string;
@@ -98,6 +100,8 @@ export interface CatchUpState {
   consistentLsn: string;
   tables: CaughtUpTable[];
   excluded: { table: TableRef; reason: string }[];
+  /** the source catalog's digest of the run's schemas when the slot was made (null in older logs) */
+  catalogFingerprint: string | null;
   /** the target of the latest pass (CatchUpStarted) */
   targetLsn: string | null;
   /** the end of the last source transaction applied: changes at or below it are in the target */
@@ -110,8 +114,16 @@ export interface CatchUpState {
   skipped: number;
   /** the foreign keys added NOT VALID before catch-up were validated after it (ConstraintsValidated) */
   constraintsValidated: boolean;
+  /** the latest ChangesApplied: the source's position its pass read up to, when its last transaction committed, when applied */
+  sourceLsn: string | null;
+  lastCommitTime: string | null;
+  lastAppliedAt: string | null;
+  /** the latest ChangesApplied (at most RECENT_CHANGES), for the apply rate */
+  recent: { at: string; transactions: number; changes: number }[];
+  /** a cutover was asked for (CutoverRequested), and when it completed, at which LSN */
+  cutover: { requestedAt: string; by: Operator; completedAt: string | null; lsn: string | null } | null;
   /** the slot and publication were dropped from the source */
-  released: { at: string; dropped: string[]; by: 'finish' | 'wipe' } | null;
+  released: { at: string; dropped: string[]; by: CatchUpReleasedBy; reason: string | null; retainedBytes: number | null; limitBytes: number | null } | null;
 }
 
 export interface RetryRecord {

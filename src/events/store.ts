@@ -112,6 +112,10 @@ export function uniqueKeyOf(ev: NewEvent): string | null {
       return 'large-objects-verified';
     case 'RunFinished':
       return 'finished';
+    case 'CutoverRequested':
+      return 'cutover-requested';
+    case 'CutoverCompleted':
+      return 'cutover-completed';
     case 'RunWiped':
       return 'wiped';
     default:
@@ -171,6 +175,12 @@ const COLUMNS = 'id, run_id, type, version, payload';
 export async function readRun(db: ClientBase, runId: string): Promise<LoggedEvent[]> {
   if (!(await logExists(db))) return [];
   const r = await db.query<EventRow>(`SELECT ${COLUMNS} FROM ${EVENTS} WHERE run_id = $1 ORDER BY id`, [runId]);
+  return r.rows.map(parseEventRow);
+}
+
+/** One run's events of one type, in log order (a follower looks for CutoverRequested without reading the whole run). */
+export async function readEventsOfType(db: ClientBase, runId: string, type: LoggedEvent['type']): Promise<LoggedEvent[]> {
+  const r = await db.query<EventRow>(`SELECT ${COLUMNS} FROM ${EVENTS} WHERE run_id = $1 AND type = $2 ORDER BY id`, [runId, type]);
   return r.rows.map(parseEventRow);
 }
 

@@ -3,9 +3,25 @@ import { checkpointOf, mismatchedTables } from './decide.js';
 import type { Classification, LockHolder, RunLiveness } from './liveness.js';
 import type { ConnectionIdentity, Phase, TableRef } from './schemas.js';
 import type { RunState } from './state.js';
+import { compareLsn, lsnBytesBetween } from './lsn.js';
 
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+/**
+ * A size as pgclone's flags read one (--batch-size, --max-retained-wal): kB, MB, GB and TB of 1024, so a limit and
+ * the size measured against it print alike ("10 GB").
+ */
+export function formatSize(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${Math.round(v)} B` : `${v < 10 ? v.toFixed(1).replace(/\.0$/, '') : Math.round(v)} ${units[u]}`;
 }
 
 export function percent(done: number, total: number): number {
@@ -107,9 +123,109 @@ export interface RunSummary {
     tables: number;
     excluded: { table: TableRef; reason: string }[];
     released: boolean;
+    /** who dropped them (finish, wipe, guard, resume, cutover) and why, once released */
+    releasedBy: string | null;
+    releaseReason: string | null;
+    /** the run's --max-retained-wal in bytes (0: none); null in logs that predate it (the default then) */
+    maxRetainedWalBytes: number | null;
+    /** the slot as read from the source now (status reads it when it can); null when not read */
+    live: SlotReading | null;
   } | null;
   /** why the run does not catch up (null when it does, and in logs from before catch-up) */
   catchUpOff: string | null;
+  /** --follow (or a cutover asked for): lag, rate and the cutover; null otherwise */
+  follow: FollowView | null;
+}
+
+/** A run's slot as read from the source by status or the dashboard: what it holds, or why it could not be read. */
+export type SlotReading =
+  | {
+      read: 'ok';
+      at: string;
+      /** the slot exists on the source (false: gone, as it should be once released) */
+      onSource: boolean;
+      retainedBytes: number | null;
+      walStatus: string | null;
+      safeWalBytes: number | null;
+      active: boolean;
+      /** the source's WAL position when read, and the slot's confirmed position (everything before it is applied) */
+      sourceLsn: string | null;
+      confirmedLsn: string | null;
+    }
+  | { read: 'unreachable'; at: string; error: string };
+
+/** A run that follows its source (--follow), or was asked to cut over: how far behind it is, and how fast it applies. */
+export interface FollowView {
+  /** the run is in its follow loop (catch-up running with --follow, the slot still there) */
+  following: boolean;
+  appliedLsn: string | null;
+  /** bytes of the source's WAL not yet applied: from the slot as read now when there is a reading, else as the latest ChangesApplied saw it */
+  lagBytes: number | null;
+  lagFrom: 'source' | 'log' | null;
+  /** how old the newest applied change was when it was applied (its commit time on the source to its ChangesApplied) */
+  lagSeconds: number | null;
+  /** source transactions and row changes applied per second over the latest ChangesApplied */
+  transactionsPerSec: number | null;
+  changesPerSec: number | null;
+  cutoverRequestedAt: string | null;
+  cutoverCompletedAt: string | null;
+  cutoverLsn: string | null;
+}
+
+const later = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : compareLsn(a, b) >= 0 ? a : b);
+
+/** Pure: the follow numbers from the log, and from a reading of the slot when there is one. */
+export function followOf(s: RunState, slot: SlotReading | null = null): FollowView | null {
+  const c = s.catchUp;
+  if (!c || (s.options.follow !== true && !c.cutover)) return null;
+  const following = s.options.follow === true && c.released === null && s.phases['catch-up'].status === 'running' && s.outcome.kind === 'open';
+  let lagBytes: number | null = null;
+  let lagFrom: FollowView['lagFrom'] = null;
+  if (slot?.read === 'ok' && slot.onSource && slot.sourceLsn) {
+    lagBytes = lsnBytesBetween(later(later(slot.confirmedLsn, c.appliedLsn), c.consistentLsn) as string, slot.sourceLsn);
+    lagFrom = 'source';
+  } else if (c.sourceLsn) {
+    lagBytes = lsnBytesBetween(c.appliedLsn ?? c.consistentLsn, c.sourceLsn);
+    lagFrom = 'log';
+  }
+  const lagSeconds = c.lastCommitTime && c.lastAppliedAt ? Math.max(0, (Date.parse(c.lastAppliedAt) - Date.parse(c.lastCommitTime)) / 1000) : null;
+  const first = c.recent[0];
+  const last = c.recent[c.recent.length - 1];
+  const spanS = first && last ? (Date.parse(last.at) - Date.parse(first.at)) / 1000 : 0;
+  // the first entry's work happened before the window opens: the rate counts what came after it
+  const after = c.recent.slice(1);
+  const tx = after.reduce((n, r) => n + r.transactions, 0);
+  const ch = after.reduce((n, r) => n + r.changes, 0);
+  return {
+    following,
+    appliedLsn: c.appliedLsn,
+    lagBytes,
+    lagFrom,
+    lagSeconds,
+    transactionsPerSec: spanS > 0 ? tx / spanS : null,
+    changesPerSec: spanS > 0 ? ch / spanS : null,
+    cutoverRequestedAt: c.cutover?.requestedAt ?? null,
+    cutoverCompletedAt: c.cutover?.completedAt ?? null,
+    cutoverLsn: c.cutover?.lsn ?? null,
+  };
+}
+
+/** "lag 12 kB, 0.3 s · 45 transactions/s (230 changes/s)" */
+export function followText(f: FollowView): string {
+  const lag = `lag ${f.lagBytes === null ? 'unknown' : formatSize(f.lagBytes)}${f.lagSeconds === null ? '' : `, ${f.lagSeconds.toFixed(1)} s`}`;
+  const rate =
+    f.transactionsPerSec === null ? 'rate: measuring' : `${f.transactionsPerSec.toFixed(1)} transactions/s (${Math.round(f.changesPerSec ?? 0)} changes/s)`;
+  return `${lag} · ${rate}`;
+}
+
+/** "holds 12 MB of the source's WAL (limit 10 GB)" — or why that is not known. */
+export function slotText(r: SlotReading | null | undefined, limitBytes: number | null): string {
+  if (!r) return 'its retained WAL not read (no source to read it from)';
+  if (r.read === 'unreachable') return `its retained WAL unknown: the source cannot be reached (${r.error})`;
+  if (!r.onSource) return 'the slot is not on the source';
+  const limit = limitBytes === null ? '' : limitBytes === 0 ? ', no limit' : `, limit ${formatSize(limitBytes)}`;
+  const status = r.walStatus && r.walStatus !== 'reserved' ? `, wal_status ${r.walStatus}` : '';
+  return `holds ${formatSize(r.retainedBytes ?? 0)} of the source's WAL${limit}${status}`;
 }
 
 /** From its start to its finish, or to its last event when it has not finished. */
@@ -118,7 +234,7 @@ export function durationOf(s: RunState): number {
   return Math.max(0, Date.parse(s.lastEventAt) - Date.parse(s.startedAt));
 }
 
-export function runSummary(s: RunState, c: Classification): RunSummary {
+export function runSummary(s: RunState, c: Classification, slot: SlotReading | null = null): RunSummary {
   const id = ({ host, port, database, user, serverVersion }: ConnectionIdentity): Endpoint => ({ host, port, database, user, serverVersion });
   const p = progressOf(s);
   return {
@@ -159,8 +275,13 @@ export function runSummary(s: RunState, c: Classification): RunSummary {
           tables: s.catchUp.tables.length,
           excluded: s.catchUp.excluded,
           released: s.catchUp.released !== null,
+          releasedBy: s.catchUp.released?.by ?? null,
+          releaseReason: s.catchUp.released?.reason ?? null,
+          maxRetainedWalBytes: s.options.maxRetainedWalBytes ?? null,
+          live: slot,
         }
       : null,
     catchUpOff: s.catchUpOff,
+    follow: followOf(s, slot),
   };
 }

@@ -17,6 +17,8 @@ import { actionsFor, initialUiState, reduceUi, selectedRun, syncUi, type UiState
 export interface AppProps {
   model: DashboardModel;
   onResume: (runId: string) => void;
+  /** C on a run that catches up: ask it to cut over */
+  onCutover?: (runId: string) => void;
   onWipeRestart: (runId: string) => void;
   /** the caller unmounts */
   onQuit: () => void;
@@ -47,7 +49,7 @@ function header(model: DashboardModel): string {
 
 const isReplay = (a: Action): a is ReplayAction => a.type === 'replay-toggle' || a.type === 'replay-step' || a.type === 'replay-speed';
 
-export function App({ model, onResume, onWipeRestart, onQuit, onStop, onReplay, onSelect, width = 80, height = 24 }: AppProps) {
+export function App({ model, onResume, onCutover, onWipeRestart, onQuit, onStop, onReplay, onSelect, width = 80, height = 24 }: AppProps) {
   // Keys may arrive faster than renders: the ref holds the state the next key must see.
   const latest = useRef<UiState>(initialUiState());
   const [raw, setRaw] = useState<UiState>(latest.current);
@@ -85,6 +87,11 @@ export function App({ model, onResume, onWipeRestart, onQuit, onStop, onReplay, 
       if (action.type === 'resume') {
         const target = model.runs.find((r) => r.state.runId === action.runId);
         if (!model.busy && target && actionsFor(target).resume) onResume(action.runId);
+        return;
+      }
+      if (action.type === 'cutover') {
+        const target = model.runs.find((r) => r.state.runId === action.runId);
+        if (target && actionsFor(target).cutover) onCutover?.(action.runId);
         return;
       }
       if (action.type === 'confirm-wipe') {
@@ -128,6 +135,7 @@ export function App({ model, onResume, onWipeRestart, onQuit, onStop, onReplay, 
                 samples={model.samples[run.state.runId] ?? []}
                 liveCopies={model.liveCopies}
                 liveIndexes={model.liveIndexes}
+                slot={model.slots?.[run.state.runId]}
                 notes={model.notes}
                 width={width}
                 height={detailRows}

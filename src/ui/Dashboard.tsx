@@ -13,6 +13,7 @@ export interface ModelSource {
 export interface DashboardProps {
   source: ModelSource;
   onResume: (runId: string) => void;
+  onCutover?: (runId: string) => void;
   onWipeRestart: (runId: string) => void;
   onQuit: () => void;
   onStop?: (key: string) => void;
@@ -58,7 +59,7 @@ function useTerminalSize(): { width: number; height: number } {
   return size;
 }
 
-export function Dashboard({ source, onResume, onWipeRestart, onQuit, onStop, onReplay }: DashboardProps) {
+export function Dashboard({ source, onResume, onCutover, onWipeRestart, onQuit, onStop, onReplay }: DashboardProps) {
   const model = useSyncExternalStore(
     (fn) => source.subscribe(() => fn()),
     () => source.get(),
@@ -69,6 +70,7 @@ export function Dashboard({ source, onResume, onWipeRestart, onQuit, onStop, onR
     <App
       model={model}
       onResume={onResume}
+      onCutover={onCutover}
       onWipeRestart={onWipeRestart}
       onQuit={onQuit}
       onStop={onStop}

@@ -5,6 +5,8 @@ export type ReplayAction = { type: 'replay-toggle' } | { type: 'replay-step'; de
 export type Action =
   | { type: 'move'; delta: number }
   | { type: 'resume'; runId: string }
+  /** C: ask the run to cut over (the follower, here or elsewhere, sees it in the log; a stopped run is resumed) */
+  | { type: 'cutover'; runId: string }
   | { type: 'ask-wipe'; runId: string }
   | { type: 'confirm-wipe'; runId: string }
   | { type: 'cancel' }

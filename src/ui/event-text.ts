@@ -77,7 +77,13 @@ export function eventText(ev: LoggedEvent, state: RunState, detail = false): str
     case 'ConstraintsValidated':
       return `catch-up: ${formatInt(ev.constraints.length)} foreign key${ev.constraints.length === 1 ? '' : 's'} added NOT VALID before catch-up validated in ${formatDuration(ev.durationMs)}`;
     case 'CatchUpReleased':
-      return `catch-up: ${ev.dropped.length ? `dropped ${ev.dropped.join(' and ')}` : 'nothing left to drop'} on the source (${ev.by})`;
+      if (ev.by === 'guard')
+        return `catch-up ABANDONED: the retained-WAL guard dropped ${ev.dropped.length ? ev.dropped.join(' and ') : 'nothing (already gone)'} on the source — ${ev.reason ?? 'it held too much WAL'}`;
+      return `catch-up: ${ev.dropped.length ? `dropped ${ev.dropped.join(' and ')}` : 'nothing left to drop'} on the source (${ev.by}${ev.reason ? `: ${ev.reason}` : ''})`;
+    case 'CutoverRequested':
+      return `cutover asked for by ${ev.operator.user}@${ev.operator.host}: the run applies what the source has up to now, syncs sequences, verifies and finishes`;
+    case 'CutoverCompleted':
+      return `cutover: the target equals the source at ${ev.lsn} (${formatDuration(ev.durationMs)} after it was asked for); the slot and publication go next`;
     case 'RetryScheduled':
       return `retry ${ev.attempt} after ${formatDuration(ev.delayMs)} in ${ev.phase}: ${ev.error.message}${ev.snapshotLost ? ' (new source snapshot)' : ''}`;
     case 'RunSuspended':
@@ -140,6 +146,10 @@ export function eventNoun(type: LoggedEvent['type']): string {
       return 'the foreign keys validated';
     case 'CatchUpReleased':
       return 'the replication slot dropped';
+    case 'CutoverRequested':
+      return 'a cutover asked for';
+    case 'CutoverCompleted':
+      return 'the cutover completed';
     case 'RetryScheduled':
       return 'a retry scheduled';
     case 'RunSuspended':

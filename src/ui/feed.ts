@@ -4,6 +4,7 @@ import { evolve } from '../events/fold.js';
 import { classifyRun, DEFAULT_STALL_THRESHOLD_MS, type LockHolder } from '../events/liveness.js';
 import type { LoggedEvent } from '../events/schemas.js';
 import type { FoldState, RunState } from '../events/state.js';
+import type { SlotReading } from '../events/summary.js';
 import { liveCopies, liveIndexBuilds, type LiveIndexBuild } from '../events/activity.js';
 import { readRunLocks } from '../events/lock.js';
 import type { LogDb } from '../events/store.js';
@@ -19,6 +20,8 @@ export interface Feed {
   note(text: string): void;
   setBusy(text: string | null): void;
   setError(text: string | null): void;
+  /** the runs' slots as the command last read them from the source */
+  setSlots(slots: Record<string, SlotReading>): void;
   /** what is wrong, if anything: a run's log cannot be folded (corrupt), or the last read of the target failed */
   problem(): 'corrupt' | 'read' | null;
   /** stop polling; one last read makes the final snapshot */
@@ -75,6 +78,7 @@ export function createFeed(callersDb: LogDb, opts: FeedOptions): Feed {
   let builds: LiveIndexBuild[] = [];
   const notes: string[] = [];
   let busy: string | null = null;
+  let slots: Record<string, SlotReading> = {};
   let error: string | null = null;
   // the last poll's failure; cleared by the next poll that succeeds (a blip is not shown forever)
   let readError: string | null = null;
@@ -111,6 +115,7 @@ export function createFeed(callersDb: LogDb, opts: FeedOptions): Feed {
       samples,
       liveCopies: copies,
       liveIndexes: builds,
+      slots,
       notes: notes.slice(-3),
       mode: opts.mode,
       replay: null,
@@ -226,6 +231,10 @@ export function createFeed(callersDb: LogDb, opts: FeedOptions): Feed {
       return () => listeners.delete(fn);
     },
     wake: kick,
+    setSlots(next) {
+      slots = next;
+      changed();
+    },
     note(text) {
       notes.push(text);
       changed();

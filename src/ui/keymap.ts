@@ -55,5 +55,6 @@ export function keyToAction(input: string, key: KeyLike, ui: UiState, mode: Dash
   if (mode === 'replay' || ui.selectedRunId === null) return null;
   if (input === 'r' || input === 'R') return { type: 'resume', runId: ui.selectedRunId };
   if (input === 'w' || input === 'W') return { type: 'ask-wipe', runId: ui.selectedRunId };
+  if (input === 'c' || input === 'C') return { type: 'cutover', runId: ui.selectedRunId };
   return null;
 }

@@ -3,6 +3,7 @@ import type { LiveIndexBuild } from '../events/activity.js';
 import type { Classification } from '../events/liveness.js';
 import type { LoggedEvent } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
+import type { SlotReading } from '../events/summary.js';
 import type { Sample, SeenCopy } from './progress.js';
 
 export interface RunView {
@@ -32,6 +33,8 @@ export interface DashboardModel {
   liveCopies: SeenCopy[];
   /** index builds in flight on the target, from pg_stat_progress_create_index */
   liveIndexes?: LiveIndexBuild[];
+  /** each run's replication slot as last read from its source (the command reads it; absent: not read) */
+  slots?: Record<string, SlotReading>;
   /** the engine's latest notes, e.g. "retrying in 1.0 s…" */
   notes: string[];
   mode: DashboardMode;

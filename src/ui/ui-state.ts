@@ -21,6 +21,8 @@ export function initialUiState(): UiState {
 export interface RunActions {
   resume: boolean;
   wipe: boolean;
+  /** C: the run catches up through a slot still on the source and no cutover was asked for yet */
+  cutover: boolean;
   /** why a stopped-looking run cannot be acted on, e.g. "stalled — held by pid 4242 on bastion (backend pid 31337)" */
   blocked: string | null;
 }
@@ -28,18 +30,21 @@ export interface RunActions {
 /** What the dashboard offers for a run. A lock holder excludes both: the engine would refuse them. */
 export function actionsFor(run: RunView): RunActions {
   const { state, holder } = run.liveness;
+  const c = run.state.catchUp;
+  // a running follower sees the request in the log; a stopped run is resumed to act on it
+  const cutover = c !== null && c.released === null && c.cutover === null && state !== 'finished' && state !== 'mismatched' && state !== 'wiped';
   switch (state) {
     case 'interrupted':
     case 'failed':
-      return { resume: true, wipe: true, blocked: null };
+      return { resume: true, wipe: true, cutover, blocked: null };
     case 'finished':
     case 'mismatched':
-      return { resume: false, wipe: true, blocked: null };
+      return { resume: false, wipe: true, cutover: false, blocked: null };
     case 'stalled':
-      return { resume: false, wipe: false, blocked: `stalled — held by ${holder ? describeHolder(holder) : 'another process'}` };
+      return { resume: false, wipe: false, cutover, blocked: `stalled — held by ${holder ? describeHolder(holder) : 'another process'}` };
     case 'running':
     case 'wiped':
-      return { resume: false, wipe: false, blocked: null };
+      return { resume: false, wipe: false, cutover, blocked: null };
   }
 }
 

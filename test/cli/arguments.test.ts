@@ -21,7 +21,7 @@ describe('argument errors', () => {
       'unknown option --sorce (did you mean --source?)\nusage: pgclone clone --source URL --target URL [options]',
     );
     expect(explain(['status', '--trget', 'x'])).toBe(
-      'unknown option --trget (did you mean --target?)\nusage: pgclone status [RUN] --target URL [--json] [--stall-threshold D]',
+      'unknown option --trget (did you mean --target?)\nusage: pgclone status [RUN] --target URL [--source URL] [--json] [--stall-threshold D]',
     );
     expect(explain(['clone', '--frobnicate'])).toMatch(/^unknown option --frobnicate\nusage: pgclone clone /);
     expect(explain(['clone', '-x'])).toMatch(/^unknown option -x\nusage: /);

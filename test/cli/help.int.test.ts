@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { allowedOptions, COMMANDS, EXIT_TEXT } from '../../src/commands/help.js';
 import { runCli } from '../helpers/cli.js';
 
-const VERBS = ['clone', 'resume', 'wipe', 'status', 'log', 'watch', 'replay', 'demo'];
+const VERBS = ['clone', 'resume', 'wipe', 'status', 'log', 'watch', 'replay', 'demo', 'cutover'];
 
 describe('pgclone --help', () => {
   it('lists every command, every exit code, and how to get a command’s help', async () => {

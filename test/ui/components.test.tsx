@@ -185,14 +185,18 @@ describe('EventLog', () => {
 describe('KeyHelp', () => {
   it('lists the keys that work for the selected run', () => {
     const frame = S.plain(
-      render(<KeyHelp mode="watch" view="runs" confirming={false} actions={{ resume: true, wipe: true, blocked: null }} width={80} />).lastFrame(),
+      render(
+        <KeyHelp mode="watch" view="runs" confirming={false} actions={{ resume: true, wipe: true, cutover: false, blocked: null }} width={80} />,
+      ).lastFrame(),
     );
     expect(frame).toBe('↑/↓ select · R resume · W wipe · L event log · Q quit');
   });
 
   it('adds the replay keys in replay and drops resume and wipe', () => {
     const frame = S.plain(
-      render(<KeyHelp mode="replay" view="runs" confirming={false} actions={{ resume: true, wipe: true, blocked: null }} width={80} />).lastFrame(),
+      render(
+        <KeyHelp mode="replay" view="runs" confirming={false} actions={{ resume: true, wipe: true, cutover: false, blocked: null }} width={80} />,
+      ).lastFrame(),
     );
     expect(frame).toBe('↑/↓ select · L event log · Q quit\nspace pause/play · ←/→ step · +/- speed');
   });

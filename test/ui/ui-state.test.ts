@@ -7,20 +7,21 @@ const runOf = (m: ReturnType<typeof S.interrupted>) => m.runs[0]!;
 
 describe('actionsFor', () => {
   it('offers resume and wipe for an interrupted run and for a failed one', () => {
-    expect(actionsFor(runOf(S.interrupted()))).toEqual({ resume: true, wipe: true, blocked: null });
-    expect(actionsFor(runOf(S.failed()))).toEqual({ resume: true, wipe: true, blocked: null });
+    expect(actionsFor(runOf(S.interrupted()))).toEqual({ resume: true, wipe: true, cutover: false, blocked: null });
+    expect(actionsFor(runOf(S.failed()))).toEqual({ resume: true, wipe: true, cutover: false, blocked: null });
   });
 
   it('offers only wipe for a finished run, and nothing for a running or wiped one', () => {
-    expect(actionsFor(runOf(S.finished()))).toEqual({ resume: false, wipe: true, blocked: null });
-    expect(actionsFor(runOf(S.runningMidData()))).toEqual({ resume: false, wipe: false, blocked: null });
-    expect(actionsFor(runOf(S.wiped()))).toEqual({ resume: false, wipe: false, blocked: null });
+    expect(actionsFor(runOf(S.finished()))).toEqual({ resume: false, wipe: true, cutover: false, blocked: null });
+    expect(actionsFor(runOf(S.runningMidData()))).toEqual({ resume: false, wipe: false, cutover: false, blocked: null });
+    expect(actionsFor(runOf(S.wiped()))).toEqual({ resume: false, wipe: false, cutover: false, blocked: null });
   });
 
   it('names the holder of a stalled run instead of offering resume', () => {
     expect(actionsFor(runOf(S.stalled()))).toEqual({
       resume: false,
       wipe: false,
+      cutover: false,
       blocked: 'stalled — held by pid 4242 on bastion (backend pid 31337)',
     });
   });

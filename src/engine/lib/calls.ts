@@ -37,6 +37,11 @@ export interface ResumeCall extends RunControls {
   source?: ConnInfo | ((recorded: RunState) => ConnInfo);
   runId?: string;
   cpuFrom?: number | null;
+  /**
+   * go on without catch-up when the run's slot can no longer serve it (the retained-WAL guard dropped it, or the
+   * source lost it): the rest of the copy is then not exact if the source changed during the run
+   */
+  withoutCatchUp?: boolean;
 }
 
 /** A resume; `observer` sees every commit. */
@@ -45,7 +50,10 @@ export async function resumeOrThrow(call: ResumeCall, observer?: EngineObserver)
   const settings = engineSettingsOf(call, call.cpuFrom ?? null);
   const progress = observerOf(call, observer);
   try {
-    return await resumeRun({ target: call.target, source: call.source, runId: call.runId, settings }, progress.observer);
+    return await resumeRun(
+      { target: call.target, source: call.source, runId: call.runId, settings, ...(call.withoutCatchUp ? { withoutCatchUp: true } : {}) },
+      progress.observer,
+    );
   } finally {
     progress.finish();
   }

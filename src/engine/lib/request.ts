@@ -44,6 +44,7 @@ export function engineSettingsOf(c: RunControls, cpuFrom: number | null = null):
     ...(s.ioTimeoutMs !== undefined ? { ioTimeoutMs: s.ioTimeoutMs } : {}),
     ...(s.maxRetries !== undefined ? { maxRetries: s.maxRetries } : {}),
     ...(s.retryBaseMs !== undefined ? { retryBaseMs: s.retryBaseMs } : {}),
+    ...(s.maxRetainedWalBytes !== undefined ? { maxRetainedWalBytes: s.maxRetainedWalBytes } : {}),
     maxDurationMs: c.budgetMs ?? null,
     ...(c.signal ? { stopSignal: c.signal } : {}),
     ...(clock && c.cpuBudgetMs !== undefined ? { cpuBudget: { budgetMs: c.cpuBudgetMs, clock, from: cpuFrom ?? clock() } } : {}),
@@ -55,7 +56,12 @@ export function controlsOf(s: EngineSettings): RunControls {
   return {
     ...(s.maxDurationMs !== null ? { budgetMs: s.maxDurationMs } : {}),
     ...(s.stopSignal ? { signal: s.stopSignal } : {}),
-    settings: { ioTimeoutMs: s.ioTimeoutMs, maxRetries: s.maxRetries, retryBaseMs: s.retryBaseMs },
+    settings: {
+      ioTimeoutMs: s.ioTimeoutMs,
+      maxRetries: s.maxRetries,
+      retryBaseMs: s.retryBaseMs,
+      ...(s.maxRetainedWalBytes !== undefined ? { maxRetainedWalBytes: s.maxRetainedWalBytes } : {}),
+    },
   };
 }
 

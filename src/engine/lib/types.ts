@@ -8,6 +8,8 @@ export interface RunSettings {
   ioTimeoutMs?: number;
   maxRetries?: number;
   retryBaseMs?: number;
+  /** this call's retained-WAL limit for the run's slot, in bytes, over the one the run recorded (0: none) */
+  maxRetainedWalBytes?: number;
 }
 
 /** How long a call may work, how to stop it, and how it reports (clone, resume and step take these). */

@@ -14,7 +14,7 @@ export interface RelationColumn {
 
 export type PgoutputMessage =
   | { tag: 'begin'; finalLsn: string; xid: number }
-  | { tag: 'commit'; commitLsn: string; endLsn: string }
+  | { tag: 'commit'; commitLsn: string; endLsn: string; commitTime: string }
   | { tag: 'origin'; commitLsn: string; name: string }
   | { tag: 'relation'; relid: number; schema: string; name: string; replicaIdentity: string; columns: RelationColumn[] }
   | { tag: 'type'; oid: number; schema: string; name: string }
@@ -98,6 +98,12 @@ function oldTuple(r: Reader, tag: string): { kind: 'key' | 'full'; row: TupleVal
   throw new Error(`pgoutput old tuple marked '${tag}'`);
 }
 
+/** PostgreSQL's timestamps count microseconds from 2000-01-01 UTC. */
+const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
+export function pgTime(micros: bigint): string {
+  return new Date(PG_EPOCH_MS + Number(micros / 1000n)).toISOString();
+}
+
 /** One message, as pg_logical_slot_peek_binary_changes returns it in its `data` column. */
 export function decodePgoutput(data: Uint8Array): PgoutputMessage {
   const r = new Reader(data);
@@ -114,8 +120,7 @@ export function decodePgoutput(data: Uint8Array): PgoutputMessage {
       r.byte(); // flags, unused
       const commitLsn = r.lsn();
       const endLsn = r.lsn();
-      r.int64(); // commit time
-      m = { tag: 'commit', commitLsn, endLsn };
+      m = { tag: 'commit', commitLsn, endLsn, commitTime: pgTime(r.int64()) };
       break;
     }
     case 'O':

@@ -157,23 +157,72 @@ export async function dropSlotAndPublication(db: pg.ClientBase, slot: string, pu
 }
 
 export interface SlotState {
+  name: string;
   confirmedFlushLsn: string | null;
-  /** WAL the slot keeps on the source, in bytes */
+  /** WAL the slot keeps on the source, in bytes (from its restart_lsn to the source's position now) */
   retainedBytes: number;
   /** 13+: reserved, extended, unreserved, lost */
   walStatus: string | null;
+  /** 13+: how much more WAL may be written before max_slot_wal_keep_size takes the slot's; null when unlimited */
+  safeWalBytes: number | null;
+  /** a session is reading it now */
+  active: boolean;
+  /** the source's WAL position when this was read */
+  sourceLsn: string;
+}
+
+/** The slots of these names that exist on the source, each with what it holds (wal_status and safe_wal_size on 13+). */
+export async function readSlots(db: pg.ClientBase, names: string[]): Promise<SlotState[]> {
+  if (names.length === 0) return [];
+  const r = await db.query<{
+    name: string;
+    confirmed: string | null;
+    retained: string | null;
+    status: string | null;
+    safe: string | null;
+    active: boolean;
+    now: string;
+  }>(
+    `SELECT s.slot_name::text AS name, s.confirmed_flush_lsn::text AS confirmed,
+            pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.restart_lsn)::bigint::text AS retained,
+            to_jsonb(s) ->> 'wal_status' AS status, to_jsonb(s) ->> 'safe_wal_size' AS safe, s.active,
+            pg_catalog.pg_current_wal_lsn()::text AS now
+       FROM pg_catalog.pg_replication_slots s WHERE s.slot_name = ANY($1::text[]) ORDER BY s.slot_name`,
+    [names],
+  );
+  return r.rows.map((row) => ({
+    name: row.name,
+    confirmedFlushLsn: row.confirmed,
+    retainedBytes: Number(row.retained ?? 0),
+    walStatus: row.status,
+    safeWalBytes: row.safe === null ? null : Number(row.safe),
+    active: row.active,
+    sourceLsn: row.now,
+  }));
 }
 
 export async function slotState(db: pg.ClientBase, name: string): Promise<SlotState | null> {
-  const r = await db.query<{ confirmed: string | null; retained: string | null; status: string | null }>(
-    `SELECT confirmed_flush_lsn::text AS confirmed, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint::text AS retained,
-            to_jsonb(s) ->> 'wal_status' AS status
-       FROM pg_catalog.pg_replication_slots s WHERE slot_name = $1`,
-    [name],
+  return (await readSlots(db, [name]))[0] ?? null;
+}
+
+/**
+ * A digest of what decoded rows depend on in these schemas: every relation with its kind, its columns (name, type,
+ * not-null, position) and its constraints. Any DDL that changes the meaning of a row — a column added, dropped,
+ * retyped, a table created or dropped, a key changed — changes it; a follower compares it with the run's.
+ */
+export async function catalogFingerprint(db: pg.ClientBase, schemas: string[]): Promise<string> {
+  const r = await db.query<{ h: string | null }>(
+    `SELECT md5(string_agg(x, E'\\n' ORDER BY x)) AS h FROM (
+       SELECT n.nspname || '.' || c.relname || ':' || c.relkind::text || ':' ||
+              coalesce((SELECT string_agg(a.attname || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull::text || ' ' || a.attnum::text, ', ' ORDER BY a.attnum)
+                          FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '') || ':' ||
+              coalesce((SELECT string_agg(k.conname || ' ' || pg_catalog.pg_get_constraintdef(k.oid), ', ' ORDER BY k.conname)
+                          FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid), '') AS x
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p', 'f', 'v', 'm')) s`,
+    [schemas],
   );
-  const row = r.rows[0];
-  if (!row) return null;
-  return { confirmedFlushLsn: row.confirmed, retainedBytes: Number(row.retained ?? 0), walStatus: row.status };
+  return r.rows[0]?.h ?? '';
 }
 
 /** The source's WAL position now, once what was written up to it is flushed (a change decoding can read). */

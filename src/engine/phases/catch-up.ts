@@ -9,10 +9,14 @@ import { closeTracked, commitWith, openTracked, record, type RunContext } from '
 import { PgcloneError } from '../errors.js';
 import { closeClient, openClient } from '../pg/connect.js';
 import { decodePgoutput, type PgoutputMessage, type TupleValue } from '../pg/pgoutput.js';
-import { advanceSlot, currentLsn, peekChanges, slotState } from '../pg/slot.js';
+import { advanceSlot, catalogFingerprint, currentLsn, peekChanges, slotState } from '../pg/slot.js';
+import { suggest } from '../../events/commands.js';
+import { evolve } from '../../events/fold.js';
+import { readEventsOfType } from '../../events/store.js';
 import { exportSnapshot } from '../pg/snapshot.js';
 import { deferredById } from './post-data.js';
 import { connectTimeoutMs } from '../context.js';
+import { guardRetainedWal } from '../wal-guard.js';
 
 /** Messages asked of the slot per read; decoding returns whole transactions, so a chunk may hold more. */
 export const CHANGES_PER_CHUNK = 5000;
@@ -27,6 +31,8 @@ type RowChange = Extract<PgoutputMessage, { tag: 'insert' | 'update' | 'delete' 
 
 export interface SourceTransaction {
   endLsn: string;
+  /** when it committed on the source (ISO) */
+  commitTime: string;
   relations: Map<number, Extract<PgoutputMessage, { tag: 'relation' }>>;
   changes: RowChange[];
 }
@@ -45,7 +51,7 @@ export function transactionsOf(messages: PgoutputMessage[]): SourceTransaction[]
         break;
       case 'commit':
         if (!open) throw new Error('pgoutput: a commit outside a transaction');
-        out.push({ endLsn: m.endLsn, relations: new Map(relations), changes: open });
+        out.push({ endLsn: m.endLsn, commitTime: m.commitTime, relations: new Map(relations), changes: open });
         open = null;
         break;
       case 'relation':
@@ -280,6 +286,15 @@ export class ChangeApplier {
 /** Record the pass's target, then read and apply until the slot has nothing before it; the slot moves only after the target commits. */
 export async function catchUp(ctx: RunContext): Promise<void> {
   const c = ctx.state.catchUp as CatchUpState;
+  if (c.released) {
+    // the guard dropped the slot, and the operator resumed without catch-up (resume --no-catch-up): nothing to
+    // decode; the foreign keys added NOT VALID are still to be validated, and what follows reads a new snapshot
+    const dst = await openTracked(ctx, 'target', 'catch-up', APPLY_SETTINGS);
+    await validateDeferred(ctx, dst);
+    await closeTracked(ctx, dst);
+    await freshSnapshot(ctx);
+    return;
+  }
   const src = await openTracked(ctx, 'source', 'catch-up');
   const dst = await openTracked(ctx, 'target', 'catch-up', APPLY_SETTINGS);
   const slot = await slotState(src, c.slot);
@@ -291,42 +306,128 @@ export async function catchUp(ctx: RunContext): Promise<void> {
   }
   // a kill between a chunk's commit on the target and the slot's advance: the log, not the slot, says what is applied
   if (c.appliedLsn) await advanceSlot(src, c.slot, c.appliedLsn);
-  const targetLsn = await currentLsn(src);
-  await record(ctx, [{ type: 'CatchUpStarted', runId: ctx.runId, targetLsn }]);
   const applier = new ChangeApplier(dst, src, await targetTables(dst, c.tables));
+  const schemas = runSchemas(ctx);
+  const baseline = c.catalogFingerprint ?? (await catalogFingerprint(src, schemas));
+  const targetLsn = await currentLsn(src);
+  // after the position is taken: a schema change committed before it is in the catalog now
+  await checkSchema(ctx, src, schemas, baseline);
+  await record(ctx, [{ type: 'CatchUpStarted', runId: ctx.runId, targetLsn }]);
+  await applyUpTo(ctx, src, dst, applier, targetLsn);
+  if (ctx.options.follow === true) await follow(ctx, src, dst, applier, schemas, baseline);
+  await validateDeferred(ctx, dst);
+  await closeTracked(ctx, src);
+  await closeTracked(ctx, dst);
+  await freshSnapshot(ctx);
+}
+
+/**
+ * One pass: the slot's transactions that commit before `targetLsn`, applied in chunks, each in one target transaction
+ * with its ChangesApplied; the slot moves only after the target commits, and to `targetLsn` at the end (every change
+ * before it is in). Returns how many source transactions it applied.
+ */
+async function applyUpTo(ctx: RunContext, src: pg.Client, dst: pg.Client, applier: ChangeApplier, targetLsn: string): Promise<number> {
+  const slot = (ctx.state.catchUp as CatchUpState).slot;
+  let total = 0;
   for (;;) {
     checkBudget(ctx.budget);
+    await guardRetainedWal(ctx);
     const t0 = Date.now();
-    const rows = await peekChanges(src, c.slot, targetLsn, CHANGES_PER_CHUNK);
+    const rows = await peekChanges(src, slot, targetLsn, CHANGES_PER_CHUNK);
     if (rows.length === 0) break;
     const txs = transactionsOf(rows.map((r) => decodePgoutput(r.data)));
-    const applied = (ctx.state.catchUp as CatchUpState).appliedLsn ?? c.consistentLsn;
+    const c = ctx.state.catchUp as CatchUpState;
+    const applied = c.appliedLsn ?? c.consistentLsn;
     // already in the target (the slot had not moved past them when the last process stopped)
     const fresh = txs.filter((tx) => compareLsn(tx.endLsn, applied) > 0);
     const last = txs[txs.length - 1]?.endLsn;
     if (fresh.length > 0) {
       const counts: AppliedCounts = { inserts: 0, updates: 0, deletes: 0, truncates: 0, skipped: 0 };
+      const newest = fresh[fresh.length - 1] as SourceTransaction;
       await commitWith(ctx, dst, [], async () => {
         for (const tx of fresh) await applier.apply(tx, counts);
         const ev: NewEventOf<'ChangesApplied'> = {
           type: 'ChangesApplied',
           runId: ctx.runId,
-          lsn: (fresh[fresh.length - 1] as SourceTransaction).endLsn,
+          lsn: newest.endLsn,
           transactions: fresh.length,
           ...counts,
           durationMs: Date.now() - t0,
+          sourceLsn: targetLsn,
+          commitTime: newest.commitTime,
         };
         return [ev];
       });
+      total += fresh.length;
     }
-    if (last) await advanceSlot(src, c.slot, last);
+    if (last) await advanceSlot(src, slot, last);
   }
   // every change before the target is applied: the source may let go of the WAL up to it
-  await advanceSlot(src, c.slot, targetLsn);
-  await validateDeferred(ctx, dst);
-  await closeTracked(ctx, src);
-  await closeTracked(ctx, dst);
-  await freshSnapshot(ctx);
+  await advanceSlot(src, slot, targetLsn);
+  return total;
+}
+
+/** How long an idle follower waits before it reads the source again. */
+export const FOLLOW_IDLE_MS = 500;
+
+/** The schemas of the run's tables: what catalogFingerprint digests. */
+function runSchemas(ctx: RunContext): string[] {
+  return [...new Set(ctx.state.tableOrder.map((k) => (ctx.state.tables[k] as { table: { schema: string } }).table.schema))];
+}
+
+/**
+ * Decoding does not carry DDL: a pass applies rows only when the source's catalog still matches the run's. Called
+ * after the pass's target LSN is taken, so any schema change that committed before that LSN is seen.
+ */
+async function checkSchema(ctx: RunContext, src: pg.Client, schemas: string[], baseline: string): Promise<void> {
+  if ((await catalogFingerprint(src, schemas)) !== baseline) throw schemaChanged(ctx, schemas);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * --follow: pass after pass up to the source's position at each, until a cutover is asked for (CutoverRequested,
+ * from any process, read from the log); then one last pass up to the source's position at that moment, and catch-up
+ * ends (sequences, verify and the finish follow, which records CutoverCompleted). Every pass first compares the
+ * source's catalog with the run's (checkSchema): a changed schema stops the run rather than apply rows to tables
+ * that no longer match.
+ */
+async function follow(ctx: RunContext, src: pg.Client, dst: pg.Client, applier: ChangeApplier, schemas: string[], baseline: string): Promise<void> {
+  // reaching follow is progress: a stop (Q, SIGTERM, --max-duration) ends it at the next pass even when nothing changes
+  ctx.budget.markProgress();
+  ctx.observer.onNote?.(`following the source: its changes are applied as they come; cut over with ${suggest('cutover', ctx.state)} (or C in the dashboard)`);
+  for (;;) {
+    await seeCutoverRequest(ctx);
+    const c = ctx.state.catchUp as CatchUpState;
+    const x = await currentLsn(src);
+    await checkSchema(ctx, src, schemas, baseline);
+    if (c.cutover) {
+      // the last pass: the source's position now is the cutover's point; what commits after it is not in the target
+      await record(ctx, [{ type: 'CatchUpStarted', runId: ctx.runId, targetLsn: x }]);
+      await applyUpTo(ctx, src, dst, applier, x);
+      return;
+    }
+    const n = await applyUpTo(ctx, src, dst, applier, x);
+    checkBudget(ctx.budget);
+    if (n === 0) await sleep(FOLLOW_IDLE_MS);
+  }
+}
+
+/** A cutover asked for by another process (or this one): read from the log, folded into the run's state. */
+async function seeCutoverRequest(ctx: RunContext): Promise<void> {
+  if ((ctx.state.catchUp as CatchUpState).cutover) return;
+  const [ev] = await readEventsOfType(ctx.lock, ctx.runId, 'CutoverRequested');
+  if (!ev) return;
+  ctx.state = evolve(ctx.state, ev);
+  ctx.observer.onEvents?.([ev], ctx.state);
+}
+
+function schemaChanged(ctx: RunContext, schemas: string[]): PgcloneError {
+  const c = ctx.state.catchUp as CatchUpState;
+  return new PgcloneError(
+    'schema-changed',
+    `the source schema changed ${ctx.options.follow === true ? 'while the run followed it' : 'during the run'} (a table, column, type or constraint in ${schemas.join(', ')}): decoding does not carry DDL, so catch-up stopped rather than apply rows to tables that no longer match; the target holds the source's changes up to ${c.appliedLsn ?? c.consistentLsn}. Start again with the new schema: ${suggest('wipe', ctx.state, ['--restart'])}`,
+  );
 }
 
 /**

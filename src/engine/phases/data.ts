@@ -7,6 +7,7 @@ import type { CopyRange } from '../../events/schemas.js';
 import type { RunState } from '../../events/state.js';
 import type { SourceTable } from '../pg/catalog.js';
 import { closeTracked, commitWith, openSourceReader, openTracked, record, type RunContext } from '../context.js';
+import { guardRetainedWal } from '../wal-guard.js';
 import { runWorkers } from '../workers.js';
 import { copyRange, type CopySpec } from './copy-batch.js';
 import { batchCount, keyRangesFromSample, tidRanges } from '../plan.js';
@@ -163,6 +164,8 @@ export async function runDataWorkers(ctx: RunContext, abort: AbortSignal, fail: 
       while (!abort.aborted && !ctx.budget.expired()) {
         const task = await queue.next();
         if (!task) return;
+        // the slot the copy depends on holds the source's WAL meanwhile: past the limit, the run lets it go
+        await guardRetainedWal(ctx);
         src ??= await openSourceReader(ctx, `data ${id}`);
         dst ??= await openTracked(ctx, 'target', `data ${id}`, TARGET_BATCH_SETTINGS);
         const st = sourceTable(ctx, task.key);

@@ -5,6 +5,7 @@ import type { RunOptions } from '../../events/schemas.js';
 import type { RunState } from '../../events/state.js';
 import { checkBudget } from '../budget.js';
 import { closeTracked, commitWith, openSourceReader, openTracked, record, type RunContext } from '../context.js';
+import { guardRetainedWal } from '../wal-guard.js';
 import { mapRole } from '../role-map.js';
 
 /** Contents move in chunks of this size: a 100 MB object never sits whole in this process. */
@@ -82,6 +83,7 @@ export async function copyLargeObjects(ctx: RunContext): Promise<void> {
     let listed: SourceObject[] = [];
     for (;;) {
       checkBudget(ctx.budget);
+      await guardRetainedWal(ctx);
       if (listed.length === 0) listed = (await src.query<SourceObject>(LIST_SQL, [nextLargeObjectOid(ctx.state), LARGE_OBJECTS_PER_BATCH])).rows;
       const first = listed[0];
       if (!first) break;

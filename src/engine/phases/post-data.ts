@@ -7,6 +7,7 @@ import type { PlannedPostDataItem, TableRef } from '../../events/schemas.js';
 import type { PostDataItemState } from '../../events/state.js';
 import type { PostItemFacts } from '../pg/catalog.js';
 import { closeTracked, commitWith, openSourceReader, openTracked, type RunContext } from '../context.js';
+import { guardRetainedWal } from '../wal-guard.js';
 import { readSourceStats, restoreStats, statisticsCarried } from '../pg/stats.js';
 import { phaseStarted } from '../phase.js';
 import { runWorkers } from '../workers.js';
@@ -206,6 +207,9 @@ export async function runPostData(ctx: RunContext, abort: AbortSignal, fail: (e:
     let reader: pg.Client | null = null;
     try {
       while (!abort.aborted && !ctx.budget.expired()) {
+        // before the pick: nothing may come between choosing an item and marking it in flight
+        await guardRetainedWal(ctx);
+        if (abort.aborted) return;
         const item = pick();
         if (item === 'done') return;
         if (item === 'wait') {

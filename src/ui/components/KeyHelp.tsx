@@ -17,7 +17,7 @@ export interface KeyHelpProps {
 export function keyHelpLines({ mode, view, confirming, actions }: Omit<KeyHelpProps, 'width'>): string[] {
   if (confirming === 'quit') return ['y stop the copy · n / Esc keep copying · Ctrl-C stop at once'];
   if (confirming) return ['y wipe and restart · n / Esc cancel'];
-  const acts = mode === 'replay' || !actions ? [] : [actions.resume ? 'R resume' : null, actions.wipe ? 'W wipe' : null];
+  const acts = mode === 'replay' || !actions ? [] : [actions.resume ? 'R resume' : null, actions.cutover ? 'C cut over' : null, actions.wipe ? 'W wipe' : null];
   const main =
     view === 'log'
       ? ['↑/↓ scroll', 'PgUp/PgDn page', 'L / Esc close log', ...acts, 'Q quit']

@@ -8,6 +8,7 @@ import { mismatchLines } from '../../events/decide.js';
 import { formatBytes, formatDuration, formatInt, formatRate, mismatchSummary, timestamp, workAndElapsed } from '../format.js';
 import type { LiveIndexBuild } from '../../events/activity.js';
 import type { RunView } from '../model.js';
+import { followOf, followText, slotText, type SlotReading } from '../../events/summary.js';
 import {
   copiesInFlight,
   dataEta,
@@ -31,6 +32,8 @@ export interface RunDetailProps {
   samples: Sample[];
   liveCopies: SeenCopy[];
   liveIndexes?: LiveIndexBuild[];
+  /** the run's replication slot as last read from the source (absent: not read) */
+  slot?: SlotReading;
   notes: string[];
   width: number;
   /** rows this view may take */
@@ -168,7 +171,33 @@ export function currentNotes(state: RunState, notes: string[]): string[] {
   return notes.filter((n) => !n.startsWith(prefix) || n.slice(prefix.length) === state.outcome.kind);
 }
 
-export function RunDetail({ run, now, samples, liveCopies, liveIndexes = [], notes, width, height, tableCap }: RunDetailProps) {
+/**
+ * Catch-up in one or two lines: the slot on the source and the WAL it holds (as last read, with when), how far its
+ * changes are applied; once released, who dropped it and why — the guard's drop as a warning.
+ */
+export function catchUpLines(state: RunState, slot: SlotReading | undefined, now: number): { text: string; tone?: Tone }[] {
+  const c = state.catchUp;
+  if (!c) return state.catchUpOff ? [{ text: `Catch-up off: ${state.catchUpOff} — not exact across a break while the source takes writes`, tone: 'dim' }] : [];
+  const applied = c.appliedLsn
+    ? `applied up to ${c.appliedLsn} (${formatInt(c.transactions)} source transactions)`
+    : `nothing applied yet since ${c.consistentLsn}`;
+  if (c.released) {
+    if (c.released.by === 'guard')
+      return [{ text: `Catch-up ABANDONED: the retained-WAL guard dropped slot ${c.slot} — ${c.released.reason ?? 'it held too much WAL'}`, tone: 'error' }];
+    return [{ text: `Catch-up: slot ${c.slot} dropped (${c.released.by}); ${applied}`, tone: 'dim' }];
+  }
+  const read = slot ? ` (read ${shortDuration(Math.max(0, now - Date.parse(slot.at)))} ago)` : '';
+  const out: { text: string; tone?: Tone }[] = [
+    { text: `Catch-up: slot ${c.slot} ${slotText(slot, state.options.maxRetainedWalBytes ?? null)}${read}; ${applied}` },
+  ];
+  const f = followOf(state, slot ?? null);
+  if (f?.following)
+    out.push({ text: `Following: ${followText(f)}${c.cutover ? ' · cutover asked for: catching up to the source now' : ' · C cut over'}`, tone: 'accent' });
+  else if (c.cutover && !c.cutover.completedAt) out.push({ text: `Cutover asked for at ${timestamp(c.cutover.requestedAt)}`, tone: 'accent' });
+  return out;
+}
+
+export function RunDetail({ run, now, samples, liveCopies, liveIndexes = [], slot, notes, width, height, tableCap }: RunDetailProps) {
   const s = run.state;
   const live = run.liveness.state === 'running' || run.liveness.state === 'stalled';
   const line = (key: string, text: string, tone?: Tone): Section => ({
@@ -237,6 +266,7 @@ export function RunDetail({ run, now, samples, liveCopies, liveIndexes = [], not
         after.push(...lines(`build-${i}`, fitParts(`Building ${buildText(b, s)}`.split(' · '), width)));
     }
   }
+  for (const [i, l] of catchUpLines(s, slot, now).entries()) after.push(...lines(`catch-up-${i}`, wrapWords(l.text, width), l.tone));
   const outcome = outcomeLine(s);
   if (outcome) after.push(...lines('outcome', wrapWords(outcome, width), run.liveness.state));
   const lastResume = s.resumes[s.resumes.length - 1];
