@@ -97,7 +97,9 @@ export function acrossBreaksText(s: RunState): string | null {
   if (r.notExact.length === 0) return null;
   const n = `${r.breaks} break${r.breaks === 1 ? '' : 's'}`;
   const how = s.catchUp ? (catchUpKeepsExact(s) ? 'left out of catch-up' : 'after catch-up was given up') : 'without catch-up';
-  return `read across ${n} ${how}: ${r.notExact.map(tableLabel).join(', ')} — not exact if the source changed; check with --verify checksum`;
+  // a run that verifies by checksum already checks them: no advice to give
+  const check = s.options.verify === 'checksum' ? "; this run's verify compares their checksums" : '; check with --verify checksum';
+  return `read across ${n} ${how}: ${r.notExact.map(tableLabel).join(', ')} — not exact if the source changed${check}`;
 }
 
 /** How far a run has come, from its log alone: rows and bytes done and (estimated, until counted) in all. */

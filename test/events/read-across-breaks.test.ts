@@ -71,6 +71,10 @@ describe('fold: tables read across breaks', () => {
       'read across 1 break without catch-up: public.a, public.b — not exact if the source changed; check with --verify checksum',
     );
     expect(runSummary(s, interrupted).readAcrossBreaks).toEqual(['public.a', 'public.b']);
+    // a run that verifies by checksum needs no advice to
+    expect(acrossBreaksText({ ...s, options: { ...s.options, verify: 'checksum' } })).toBe(
+      "read across 1 break without catch-up: public.a, public.b — not exact if the source changed; this run's verify compares their checksums",
+    );
   });
 
   it('counts the breaks that fell inside a table’s copy, not those before it started', () => {
