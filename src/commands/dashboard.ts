@@ -17,6 +17,7 @@ import type { Output } from './common.js';
 import { exitFor } from './run-output.js';
 import { reconnecting } from './watch.js';
 import { createStopper, type Stopper } from './stop.js';
+import { acrossBreaksText } from '../events/summary.js';
 
 export interface DashboardSession {
   target: ConnInfo;
@@ -199,6 +200,8 @@ export async function runDashboard(s: DashboardSession, out: Output): Promise<nu
       .runs.find((r) => r.state.runId === st.runId)
       ?.events.at(-1);
     if (last) out.line(eventText(last, st));
+    const across = st.outcome.kind === 'finished' ? acrossBreaksText(st) : null;
+    if (across) out.line(across);
   }
   const err = feed.get().error;
   if (err && exitCode !== EXIT.finished) out.error(`pgclone: ${err}`);

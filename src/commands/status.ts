@@ -13,7 +13,7 @@ import { pickRun } from '../engine/pick-run.js';
 import { ago, formatBytes, formatDuration, formatInt, timestamp, whereStopped } from '../ui/format.js';
 import { connFlag, secretsOf, stallThresholdFrom, type Flags, type Output } from './common.js';
 import { eventNoun } from '../ui/event-text.js';
-import { durationOf, followOf, followText, runSummary, slotText, type SlotReading } from '../events/summary.js';
+import { acrossBreaksText, durationOf, followOf, followText, runSummary, slotText, type SlotReading } from '../events/summary.js';
 import { quoteIdent } from '../events/names.js';
 import { readRunSlots } from '../engine/live-slots.js';
 import { recordedSource } from '../engine/start.js';
@@ -82,6 +82,8 @@ function textOf(s: RunState, c: Classification, slot?: SlotReading): string[] {
     );
   }
   lines.push(...catchUpLines(s, slot));
+  const across = acrossBreaksText(s);
+  if (across) lines.push(`    ${across}`);
   const f = followOf(s, slot ?? null);
   if (f?.following) lines.push(`    following the source: ${followText(f)}${f.lagFrom === 'log' ? ' (lag as the last applied changes saw it)' : ''}`);
   if (f?.cutoverRequestedAt && !f.cutoverCompletedAt) lines.push(`    cutover asked for at ${timestamp(f.cutoverRequestedAt)}`);

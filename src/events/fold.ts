@@ -47,6 +47,7 @@ function started(ev: EventOf<'RunStarted'> & { id: number }): RunState {
       startedAt: null,
       lastBatchAt: null,
       lastWorker: null,
+      readInEpochs: [],
     };
   }
   const postData: RunState['postData'] = {};
@@ -87,6 +88,7 @@ function started(ev: EventOf<'RunStarted'> & { id: number }): RunState {
     retries: [],
     lastError: null,
     snapshotLost: false,
+    snapshotEpoch: 0,
     resumes: [],
     pauses: [],
     outcome: { kind: 'open' },
@@ -205,6 +207,7 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
           resumePoint: prefixResumePoint(t.batches, batchesDone),
           lastBatchAt: ev.at,
           lastWorker: ev.worker,
+          readInEpochs: t.readInEpochs.includes(s.snapshotEpoch) ? t.readInEpochs : [...t.readInEpochs, s.snapshotEpoch],
         }),
       };
     }
@@ -348,6 +351,7 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
         retries: [...s.retries, { eventId: ev.id, at: ev.at, phase: ev.phase, error: ev.error, attempt: ev.attempt, delayMs: ev.delayMs }],
         lastError: { ...ev.error, at: ev.at, eventId: ev.id },
         snapshotLost: s.snapshotLost || ev.snapshotLost,
+        snapshotEpoch: ev.snapshotLost ? s.snapshotEpoch + 1 : s.snapshotEpoch,
       };
     case 'RunResumed':
       return {
@@ -355,6 +359,8 @@ export function evolve(state: FoldState, ev: LoggedEvent): RunState {
         phase: ev.fromPhase,
         outcome: { kind: 'open' },
         snapshotLost: s.snapshotLost || ev.snapshotLost,
+        // a resume is a new process: whatever it reads, it reads in a snapshot of its own
+        snapshotEpoch: s.snapshotEpoch + 1,
         resumes: [...s.resumes, { at: ev.at, operator: ev.operator, fromPhase: ev.fromPhase }],
         // the state before this event: its last event is where the run stopped
         pauses: ev.at > state.lastEventAt ? [...s.pauses, { from: state.lastEventAt, to: ev.at }] : s.pauses,

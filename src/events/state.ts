@@ -49,6 +49,8 @@ export interface TableState {
   startedAt: string | null;
   lastBatchAt: string | null;
   lastWorker: number | null;
+  /** the run's snapshot epochs (RunState.snapshotEpoch) its batches were read in, ascending: more than one, read across a break */
+  readInEpochs: number[];
 }
 
 export interface PostDataItemState {
@@ -181,6 +183,11 @@ export interface RunState {
   retries: RetryRecord[];
   lastError: (ErrorInfo & { at: string; eventId: number }) | null;
   snapshotLost: boolean;
+  /**
+   * Which source snapshot the run reads in now: 0 from RunStarted, one more at each RunResumed (a new process, a new
+   * snapshot) and at each RetryScheduled whose snapshot was lost. Rows read in different epochs come from different moments.
+   */
+  snapshotEpoch: number;
   resumes: { at: string; operator: Operator; fromPhase: Phase }[];
   /**
    * Times the run was stopped: from its last event before a RunResumed (a RunSuspended, a RunFailed, or whatever

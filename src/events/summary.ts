@@ -2,8 +2,9 @@
 import { checkpointOf, mismatchedTables } from './decide.js';
 import type { Classification, LockHolder, RunLiveness } from './liveness.js';
 import type { ConnectionIdentity, Phase, TableRef } from './schemas.js';
-import type { RunState } from './state.js';
+import type { RunState, TableState } from './state.js';
 import { compareLsn, lsnBytesBetween } from './lsn.js';
+import { tableKey, tableLabel } from './names.js';
 
 export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -49,6 +50,56 @@ export function whereStopped(state: RunState): string {
     return `catch-up — ${formatInt(c.transactions)} source transactions ${upTo}${c.targetLsn ? ` of ${c.targetLsn}` : ''}`;
   }
   return cp.phase;
+}
+
+/** The tables whose rows were read under more than one source snapshot (the copy ran across a break). */
+export interface ReadAcrossBreaks {
+  /** in plan order */
+  tables: TableRef[];
+  /** the breaks (new snapshots) that fell while one of these tables was being read */
+  breaks: number;
+  /** those of them catch-up does not make exact: all of them without catch-up (or once it was given up), else the ones it excludes */
+  notExact: TableRef[];
+}
+
+/**
+ * Catch-up makes what was read across breaks exact unless the run has none, or its slot was dropped (by the guard or a
+ * `resume --no-catch-up`) before catch-up was done.
+ */
+export function catchUpKeepsExact(s: RunState): boolean {
+  const c = s.catchUp;
+  if (!c) return false;
+  if (c.released && (c.released.by === 'guard' || c.released.by === 'resume') && s.phases['catch-up'].status !== 'done') return false;
+  return true;
+}
+
+/** Pure: from the epochs each table's batches were read in (the fold's `readInEpochs`). */
+export function readAcrossBreaks(s: RunState): ReadAcrossBreaks {
+  const across = s.tableOrder.map((k) => s.tables[k]).filter((t): t is TableState => t !== undefined && t.readInEpochs.length > 1);
+  const crossed = new Set<number>();
+  for (const t of across) {
+    const lo = Math.min(...t.readInEpochs);
+    const hi = Math.max(...t.readInEpochs);
+    for (let b = lo + 1; b <= hi; b++) crossed.add(b);
+  }
+  const tables = across.map((t) => t.table);
+  const excluded = new Set((s.catchUp?.excluded ?? []).map((x) => tableKey(x.table)));
+  const notExact = catchUpKeepsExact(s) ? tables.filter((t) => excluded.has(tableKey(t))) : tables;
+  return { tables, breaks: crossed.size, notExact };
+}
+
+/**
+ * "read across 2 breaks without catch-up: public.a, public.b — not exact if the source changed; check with --verify
+ * checksum", or null when nothing needs saying (nothing read across a break, or catch-up keeps all of it exact).
+ */
+export function acrossBreaksText(s: RunState): string | null {
+  const r = readAcrossBreaks(s);
+  if (r.notExact.length === 0) return null;
+  const n = `${r.breaks} break${r.breaks === 1 ? '' : 's'}`;
+  const how = s.catchUp ? (catchUpKeepsExact(s) ? 'left out of catch-up' : 'after catch-up was given up') : 'without catch-up';
+  // a run that verifies by checksum already checks them: no advice to give
+  const check = s.options.verify === 'checksum' ? "; this run's verify compares their checksums" : '; check with --verify checksum';
+  return `read across ${n} ${how}: ${r.notExact.map(tableLabel).join(', ')} — not exact if the source changed${check}`;
 }
 
 /** How far a run has come, from its log alone: rows and bytes done and (estimated, until counted) in all. */
@@ -133,6 +184,12 @@ export interface RunSummary {
   } | null;
   /** why the run does not catch up (null when it does, and in logs from before catch-up) */
   catchUpOff: string | null;
+  /**
+   * the tables whose rows were read under more than one source snapshot and that catch-up does not make exact
+   * (all such tables without catch-up; with it, those it excludes): not exact if the source changed — check them
+   * with --verify checksum. Empty when there are none.
+   */
+  readAcrossBreaks: string[];
   /** --follow (or a cutover asked for): lag, rate and the cutover; null otherwise */
   follow: FollowView | null;
 }
@@ -282,6 +339,7 @@ export function runSummary(s: RunState, c: Classification, slot: SlotReading | n
         }
       : null,
     catchUpOff: s.catchUpOff,
+    readAcrossBreaks: readAcrossBreaks(s).notExact.map(tableLabel),
     follow: followOf(s, slot),
   };
 }

@@ -3,6 +3,7 @@ import type { LoggedEvent } from '../events/schemas.js';
 import type { RunState } from '../events/state.js';
 import { eventText, printedInPlain } from './event-text.js';
 import { mismatchLines } from '../events/decide.js';
+import { acrossBreaksText } from '../events/summary.js';
 import { formatBytes, formatDuration, formatInt, formatRate, mismatchAdvice, mismatchSummary } from './format.js';
 import { addSample, dataEta, postDataEta, rates, totals, verifyEta, type Sample } from './progress.js';
 
@@ -59,6 +60,11 @@ export function createPlainPrinter(write: (line: string) => void, intervalMs = 5
         if (ev.type === 'RunFinished' && ev.verification === 'mismatch') {
           out(`VERIFICATION FAILED — ${mismatchSummary(s)}: ${mismatchLines(s).join('; ')}`);
           out(mismatchAdvice(s));
+        }
+        // without catch-up a finish on a live source may not be exact: say which tables were read across a break
+        if (ev.type === 'RunFinished') {
+          const across = acrossBreaksText(s);
+          if (across) out(across);
         }
       }
     },

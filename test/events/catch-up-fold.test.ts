@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { foldRun, MalformedEventError, nextPhase, type LoggedEvent } from '../../src/events/index.js';
 import { runSummary, whereStopped } from '../../src/events/summary.js';
-import { phaseParts } from '../../src/ui/components/RunDetail.js';
+import { catchUpLines, phaseParts } from '../../src/ui/components/RunDetail.js';
 import { eventText } from '../../src/ui/event-text.js';
 import { keyBatches, LogBuilder, plannedTable, table } from '../fixtures/events.js';
 
@@ -158,5 +158,24 @@ describe('fold: a log without catch-up (older, or --no-catch-up) reads as before
         .build(),
     );
     expect(phaseParts(s, true, Date.now()).map((p) => p.text)).toContain('catch-up');
+  });
+});
+
+describe('the run detail says which case a run with catch-up is in', () => {
+  it('while catch-up runs: the slot and how far; once it ran to X: exact at X, also after the guard dropped the slot then', () => {
+    const now = Date.parse('2026-11-28T11:00:00.000Z');
+    expect(catchUpLines(foldRun(inCatchUp().build()), undefined, now)[0]?.text).not.toContain('exact at');
+    const done = inCatchUp().phaseDone('catch-up');
+    expect(catchUpLines(foldRun(done.build()), undefined, now)[0]?.text).toMatch(/^Catch-up: slot pgclone_run_fixture_0001 .*; exact at 0\/1600000$/);
+    done.add({ type: 'CatchUpReleased', dropped: ['replication slot pgclone_run_fixture_0001'], by: 'guard', reason: 'it held 11 GB, over 10 GB' });
+    const [line] = catchUpLines(foldRun(done.build()), undefined, now);
+    expect(line).toEqual({ text: expect.stringMatching(/^Catch-up: slot pgclone_run_fixture_0001 dropped \(guard\); .*; exact at 0\/1600000$/), tone: 'dim' });
+  });
+
+  it('the guard dropping the slot before catch-up ran is ABANDONED, with no claim of exactness', () => {
+    const b = inCatchUp().add({ type: 'CatchUpReleased', dropped: ['replication slot pgclone_run_fixture_0001'], by: 'guard', reason: 'it held 11 GB' });
+    const [line] = catchUpLines(foldRun(b.build()), undefined, Date.now());
+    expect(line?.text).toMatch(/^Catch-up ABANDONED: .* it held 11 GB$/);
+    expect(line?.tone).toBe('error');
   });
 });

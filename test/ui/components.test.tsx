@@ -10,6 +10,7 @@ import { StoppedAlert } from '../../src/ui/components/StoppedAlert.js';
 import { WipeConfirm } from '../../src/ui/components/WipeConfirm.js';
 import type { DashboardModel } from '../../src/ui/model.js';
 import * as S from './states.js';
+import { keyBatches, LogBuilder, plannedTable, table } from '../fixtures/events.js';
 
 afterEach(() => cleanup());
 
@@ -208,5 +209,72 @@ describe('RunDetail and the catalog', () => {
     const frame = detail({ ...m, liveCopies: [{ table: 'other.audit_log', bytesProcessed: 1, tuplesProcessed: 1 }] });
     expect(frame).not.toContain('COPY in flight');
     expect(frame).not.toContain('audit_log');
+  });
+});
+
+describe('RunDetail: tables read across a break', () => {
+  const resumed = (b: LogBuilder) =>
+    b.add({
+      type: 'RunResumed',
+      operator: { user: 'ops', host: 'laptop', pid: 77 },
+      toolVersion: '0.1.0',
+      fromPhase: 'data',
+      source: { host: 'db.example.internal', port: 5432, database: 'prod', user: 'cloner', serverVersion: '15.8', fingerprint: 'fp-prod' },
+      snapshotLost: true,
+    });
+  /** two tables whose batches straddle two resumes, a third read wholly after them */
+  function acrossTwo(opts: { catchUp: boolean; catchUpOff?: string }): LogBuilder {
+    const r = keyBatches(3, 100);
+    const b = new LogBuilder('run_across_01').started(
+      [plannedTable('storyboard_panels', 300), plannedTable('assets', 300), plannedTable('projects', 100)],
+      [],
+      opts,
+    );
+    if (opts.catchUp)
+      b.add({
+        type: 'CatchUpPrepared',
+        slot: 'pgclone_run_across_01',
+        publication: 'pgclone_run_across_01',
+        plugin: 'pgoutput',
+        consistentLsn: '0/1500000',
+        tables: [
+          { table: table('storyboard_panels'), key: ['id'] },
+          { table: table('assets'), key: ['id'] },
+          { table: table('projects'), key: ['id'] },
+        ],
+        excluded: [],
+      });
+    b.phase('preflight').phaseDone('preflight', 900).phase('schema').schema().phaseDone('schema', 300).phase('data');
+    b.tableStarted('storyboard_panels', r, 300).tableStarted('assets', r, 300);
+    b.batch('storyboard_panels', 0, r[0]!, 100).batch('assets', 0, r[0]!, 100);
+    resumed(b).batch('storyboard_panels', 1, r[1]!, 100);
+    resumed(b).batch('storyboard_panels', 2, r[2]!, 100).batch('assets', 1, r[1]!, 100).batch('assets', 2, r[2]!, 100);
+    const one = keyBatches(1, 100);
+    return b.tableStarted('projects', one, 100).batch('projects', 0, one[0]!, 100).add({ type: 'RunSuspended', phase: 'data', reason: 'the time limit' });
+  }
+  const frameOf = (b: LogBuilder) => {
+    const now = b.now.getTime() + 60_000;
+    return detail(S.model([S.runView(b.build(), null, now)], now), 30);
+  };
+
+  it('Given catch-up off, Then one warning names the tables read across the breaks and --verify checksum, wrapped at 80 columns', () => {
+    const frame = frameOf(acrossTwo({ catchUp: false, catchUpOff: 'the source has wal_level = replica, not logical' }));
+    expect(frame).toContain('Catch-up off: the source has wal_level = replica, not logical — not exact across');
+    const joined = frame.split('\n').join(' ').replace(/\s+/g, ' ');
+    expect(joined).toContain(
+      'Read across 2 breaks without catch-up: public.storyboard_panels, public.assets — not exact if the source changed; check with --verify checksum',
+    );
+    expect(joined).not.toMatch(/Read across[^—]*public\.projects/);
+    // the precise line replaces the general one about a new snapshot
+    expect(frame).not.toContain('New source snapshot after a break');
+    for (const l of frame.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
+  });
+
+  it('Given catch-up on, Then the same tables are said to be kept exact by it, with no advice to check', () => {
+    const frame = frameOf(acrossTwo({ catchUp: true }));
+    const joined = frame.split('\n').join(' ').replace(/\s+/g, ' ');
+    expect(joined).toContain('Read across 2 breaks: public.storyboard_panels, public.assets — kept exact by catch-up');
+    expect(joined).not.toContain('--verify checksum');
+    expect(joined).toContain('Catch-up: slot pgclone_run_across_01');
   });
 });

@@ -265,10 +265,11 @@ describe('6. post-data and verify are not black boxes', () => {
 });
 
 describe('7. notes that are neither alarming nor stale', () => {
-  it('Given a resumed run, Then the new snapshot is explained, not alarmed about', () => {
+  it('Given a resumed run, Then the table read across the break is named with what to do, not alarmed about', () => {
     const frame = detail(S.resumedAfterPause());
     expect(frame).not.toContain('!');
-    expect(frame).toContain('New source snapshot after a break: rows copied before and after it were read at');
+    expect(frame).toContain('Read across 1 break without catch-up: public.orders_2025_01 — not exact if the');
+    expect(frame).toContain('source changed; check with --verify checksum');
   });
 
   it('Given the note "run X: suspended" from before a resume, Then it is not shown while the run is running again', () => {

@@ -8,7 +8,7 @@ import { mismatchLines } from '../../events/decide.js';
 import { formatBytes, formatDuration, formatInt, formatRate, mismatchSummary, timestamp, workAndElapsed } from '../format.js';
 import type { LiveIndexBuild } from '../../events/activity.js';
 import type { RunView } from '../model.js';
-import { followOf, followText, slotText, type SlotReading } from '../../events/summary.js';
+import { acrossBreaksText, followOf, followText, readAcrossBreaks, slotText, type SlotReading } from '../../events/summary.js';
 import {
   copiesInFlight,
   dataEta,
@@ -171,6 +171,8 @@ export function currentNotes(state: RunState, notes: string[]): string[] {
   return notes.filter((n) => !n.startsWith(prefix) || n.slice(prefix.length) === state.outcome.kind);
 }
 
+const catchUpDone = (state: RunState): boolean => state.phases['catch-up'].status === 'done';
+
 /**
  * Catch-up in one or two lines: the slot on the source and the WAL it holds (as last read, with when), how far its
  * changes are applied; once released, who dropped it and why — the guard's drop as a warning.
@@ -181,14 +183,16 @@ export function catchUpLines(state: RunState, slot: SlotReading | undefined, now
   const applied = c.appliedLsn
     ? `applied up to ${c.appliedLsn} (${formatInt(c.transactions)} source transactions)`
     : `nothing applied yet since ${c.consistentLsn}`;
+  // the case the run is in: once catch-up has run to X (and was not given up), the target equals the source at X
+  const exact = catchUpDone(state) && c.targetLsn ? `; exact at ${c.targetLsn}` : '';
   if (c.released) {
-    if (c.released.by === 'guard')
+    if (c.released.by === 'guard' && !catchUpDone(state))
       return [{ text: `Catch-up ABANDONED: the retained-WAL guard dropped slot ${c.slot} — ${c.released.reason ?? 'it held too much WAL'}`, tone: 'error' }];
-    return [{ text: `Catch-up: slot ${c.slot} dropped (${c.released.by}); ${applied}`, tone: 'dim' }];
+    return [{ text: `Catch-up: slot ${c.slot} dropped (${c.released.by}); ${applied}${exact}`, tone: 'dim' }];
   }
   const read = slot ? ` (read ${shortDuration(Math.max(0, now - Date.parse(slot.at)))} ago)` : '';
   const out: { text: string; tone?: Tone }[] = [
-    { text: `Catch-up: slot ${c.slot} ${slotText(slot, state.options.maxRetainedWalBytes ?? null)}${read}; ${applied}` },
+    { text: `Catch-up: slot ${c.slot} ${slotText(slot, state.options.maxRetainedWalBytes ?? null)}${read}; ${applied}${exact}` },
   ];
   const f = followOf(state, slot ?? null);
   if (f?.following)
@@ -277,7 +281,15 @@ export function RunDetail({ run, now, samples, liveCopies, liveIndexes = [], slo
     if (stopped > 0) parts.push(`stopped ${formatDuration(stopped)} in all (not counted in durations)`);
     after.push(...lines('resumes', fitParts(parts, width)));
   }
-  if (s.snapshotLost) {
+  const across = readAcrossBreaks(s);
+  const acrossText = acrossBreaksText(s);
+  if (acrossText) {
+    // read across a break with nothing to make it exact: which tables, and how to check them
+    after.push(...lines('across', wrapWords(`${acrossText.charAt(0).toUpperCase()}${acrossText.slice(1)}`, width), 'warn'));
+  } else if (across.tables.length > 0) {
+    const n = `${across.breaks} break${across.breaks === 1 ? '' : 's'}`;
+    after.push(...lines('across', wrapWords(`Read across ${n}: ${across.tables.map(tableLabel).join(', ')} — kept exact by catch-up`, width), 'dim'));
+  } else if (s.snapshotLost) {
     // a fact of every resume, not an alarm: it matters only if the source was written to across the break
     after.push(
       ...lines('snapshot', wrapWords('New source snapshot after a break: rows copied before and after it were read at different moments.', width), 'dim'),
