@@ -4,12 +4,43 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../src/ui/App.js';
 import type { DashboardModel } from '../../src/ui/model.js';
 import * as S from './states.js';
+import { keyBatches, LogBuilder, plannedTable, table } from '../fixtures/events.js';
+
+/** A run that stopped inside catch-up, its slot still on the source: what C may cut over. */
+function catchingUp(): DashboardModel {
+  const r = keyBatches(1, 100);
+  const b = new LogBuilder()
+    .started([plannedTable('t', 100)], [], { catchUp: true })
+    .add({
+      type: 'CatchUpPrepared',
+      slot: 'pgclone_run_fixture_0001',
+      publication: 'pgclone_run_fixture_0001',
+      plugin: 'pgoutput',
+      consistentLsn: '0/1500000',
+      tables: [{ table: table('t'), key: ['id'] }],
+      excluded: [],
+    })
+    .phase('preflight', 10)
+    .phase('schema')
+    .schema()
+    .phaseDone('schema')
+    .phase('data')
+    .tableStarted('t', r, 100)
+    .batch('t', 0, r[0]!, 100)
+    .phaseDone('data')
+    .phase('post-data', 10)
+    .phase('large-objects', 1)
+    .phase('catch-up')
+    .add({ type: 'CatchUpStarted', targetLsn: '0/1600000' });
+  const now = b.now.getTime() + 60_000;
+  return S.model([S.runView(b.build(), null, now)], now);
+}
 
 afterEach(() => cleanup());
 
 /** Mounted and settled: Ink subscribes to stdin in an effect, so a key written at once could be lost. */
 async function mount(model: DashboardModel, size: { width?: number; height?: number } = {}) {
-  const calls = { onResume: vi.fn(), onWipeRestart: vi.fn(), onQuit: vi.fn(), onReplay: vi.fn(), onSelect: vi.fn() };
+  const calls = { onResume: vi.fn(), onWipeRestart: vi.fn(), onQuit: vi.fn(), onReplay: vi.fn(), onSelect: vi.fn(), onCutover: vi.fn() };
   const app = render(<App model={model} {...calls} {...size} />);
   const frame = () => S.plain(app.lastFrame());
   const press = async (keys: string) => {
@@ -42,6 +73,21 @@ describe('App', () => {
     await press('n');
     expect(calls.onWipeRestart).not.toHaveBeenCalled();
     await shows('Interrupted in data at public.storyboard_panels — 707 / 2,430 rows (29 %)');
+  });
+
+  it('Given a run stopped in catch-up with its slot on the source, When C, Then its cutover is asked for', async () => {
+    const { calls, press } = await mount(catchingUp());
+    await press('C');
+    await vi.waitFor(() => expect(calls.onCutover).toHaveBeenCalledWith('run_fixture_0001'), { timeout: 5000 });
+  });
+
+  it('Given a run without catch-up, When C, Then nothing is asked for', async () => {
+    const { calls, press } = await mount(S.interrupted());
+    await press('C');
+    await press('R');
+    // R went through the same input handler after C: had C acted, it would have been called first
+    await vi.waitFor(() => expect(calls.onResume).toHaveBeenCalled(), { timeout: 5000 });
+    expect(calls.onCutover).not.toHaveBeenCalled();
   });
 
   it('Given an interrupted run, When R, Then it is resumed', async () => {
