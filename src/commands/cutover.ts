@@ -34,7 +34,9 @@ export async function cutoverCommand(runId: string, flags: Flags, out: Output): 
     out.error(`pgclone: cutover of run ${id} ${asked.already ? 'was already asked for' : 'asked for'} (CutoverRequested in its log)`);
     if (asked.holder) {
       out.error(
-        `pgclone: run ${id} is followed by ${describeHolder(asked.holder)}; waiting for it to apply the source's last changes, sync sequences, verify and finish`,
+        asked.state.options.follow === true
+          ? `pgclone: run ${id} is followed by ${describeHolder(asked.holder)}; waiting for it to apply the source's last changes, sync sequences, verify and finish`
+          : `pgclone: run ${id} is run by ${describeHolder(asked.holder)} without --follow: it finishes by itself once caught up (exact at its catch-up point, not at this request); waiting for that`,
       );
       const w = await awaitCutover(target, id, observer);
       if (w.ended) {
