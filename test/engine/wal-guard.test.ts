@@ -9,7 +9,7 @@ import { foldRun } from '../../src/events/index.js';
 import { formatSize, runSummary, slotText } from '../../src/events/summary.js';
 import { catchUpLines } from '../../src/ui/components/RunDetail.js';
 import { eventText } from '../../src/ui/event-text.js';
-import { LogBuilder, plannedTable, table } from '../fixtures/events.js';
+import { catchUpPrepared, LogBuilder, plannedTable } from '../fixtures/events.js';
 
 const GB = 1024 ** 3;
 const slot = (retainedBytes: number, walStatus: string | null = 'reserved'): SlotState => ({
@@ -60,15 +60,7 @@ describe('the guard’s decision', () => {
   });
 });
 
-const prepared = {
-  type: 'CatchUpPrepared' as const,
-  slot: 'pgclone_run_fixture_0001',
-  publication: 'pgclone_run_fixture_0001',
-  plugin: 'pgoutput',
-  consistentLsn: '0/1500000',
-  tables: [{ table: table('t'), key: ['id'] }],
-  excluded: [],
-};
+const prepared = catchUpPrepared();
 
 function guarded(): LogBuilder {
   return new LogBuilder()

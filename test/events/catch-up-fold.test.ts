@@ -4,17 +4,9 @@ import { foldRun, MalformedEventError, nextPhase, type LoggedEvent } from '../..
 import { runSummary, whereStopped } from '../../src/events/summary.js';
 import { catchUpLines, phaseParts } from '../../src/ui/components/RunDetail.js';
 import { eventText } from '../../src/ui/event-text.js';
-import { keyBatches, LogBuilder, plannedTable, table } from '../fixtures/events.js';
+import { catchUpPrepared, keyBatches, LogBuilder, plannedTable, table } from '../fixtures/events.js';
 
-const prepared = {
-  type: 'CatchUpPrepared' as const,
-  slot: 'pgclone_run_fixture_0001',
-  publication: 'pgclone_run_fixture_0001',
-  plugin: 'pgoutput',
-  consistentLsn: '0/1500000',
-  tables: [{ table: table('t'), key: ['id'] }],
-  excluded: [{ table: table('logs'), reason: 'no primary key and REPLICA IDENTITY DEFAULT' }],
-};
+const prepared = catchUpPrepared({ excluded: [{ table: table('logs'), reason: 'no primary key and REPLICA IDENTITY DEFAULT' }] });
 const applied = (lsn: string, n = 1) => ({
   type: 'ChangesApplied' as const,
   lsn,

@@ -8,18 +8,9 @@ import { keyHelpLines } from '../../src/ui/components/KeyHelp.js';
 import { keyToAction } from '../../src/ui/keymap.js';
 import { initialUiState } from '../../src/ui/ui-state.js';
 import { actionsFor } from '../../src/ui/ui-state.js';
-import { LogBuilder, plannedTable, table } from '../fixtures/events.js';
+import { catchUpPrepared, LogBuilder, plannedTable } from '../fixtures/events.js';
 
-const prepared = {
-  type: 'CatchUpPrepared' as const,
-  slot: 'pgclone_run_fixture_0001',
-  publication: 'pgclone_run_fixture_0001',
-  plugin: 'pgoutput',
-  consistentLsn: '0/1500000',
-  tables: [{ table: table('t'), key: ['id'] }],
-  excluded: [],
-  catalogFingerprint: 'abc',
-};
+const prepared = catchUpPrepared({ catalogFingerprint: 'abc' });
 const applied = (lsn: string, n: number, sourceLsn: string) => ({
   type: 'ChangesApplied' as const,
   lsn,

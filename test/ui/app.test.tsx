@@ -4,22 +4,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../src/ui/App.js';
 import type { DashboardModel } from '../../src/ui/model.js';
 import * as S from './states.js';
-import { keyBatches, LogBuilder, plannedTable, table } from '../fixtures/events.js';
+import { catchUpPrepared, keyBatches, LogBuilder, plannedTable } from '../fixtures/events.js';
 
 /** A run that stopped inside catch-up, its slot still on the source: what C may cut over. */
 function catchingUp(): DashboardModel {
   const r = keyBatches(1, 100);
   const b = new LogBuilder()
     .started([plannedTable('t', 100)], [], { catchUp: true })
-    .add({
-      type: 'CatchUpPrepared',
-      slot: 'pgclone_run_fixture_0001',
-      publication: 'pgclone_run_fixture_0001',
-      plugin: 'pgoutput',
-      consistentLsn: '0/1500000',
-      tables: [{ table: table('t'), key: ['id'] }],
-      excluded: [],
-    })
+    .add(catchUpPrepared())
     .phase('preflight', 10)
     .phase('schema')
     .schema()
