@@ -9,16 +9,6 @@ const b3 = keyBatches(3, 100);
 const b2 = keyBatches(2, 100);
 const interrupted = { state: 'interrupted' as const, silentForMs: 0, holder: null };
 
-const resumed = (b: LogBuilder) =>
-  b.add({
-    type: 'RunResumed',
-    operator: { user: 'ops', host: 'laptop', pid: 77 },
-    toolVersion: '0.1.0',
-    fromPhase: 'data',
-    source: { host: 'db', port: 5432, database: 'prod', user: 'u', serverVersion: '15', fingerprint: 'fp-prod' },
-    snapshotLost: true,
-  });
-
 const retried = (b: LogBuilder, snapshotLost: boolean) =>
   b.add({
     type: 'RetryScheduled',
@@ -55,7 +45,7 @@ describe('fold: tables read across breaks', () => {
 
   it('given batches of a table before and after a RunResumed, lists it; a table read wholly after the resume is not', () => {
     const b = inData().batch('a', 0, b3[0]!, 100).batch('b', 0, b2[0]!, 100);
-    resumed(b)
+    b.resumed()
       .batch('a', 1, b3[1]!, 100)
       .batch('a', 2, b3[2]!, 100)
       .batch('b', 1, b2[1]!, 100)
@@ -78,9 +68,9 @@ describe('fold: tables read across breaks', () => {
   });
 
   it('counts the breaks that fell inside a table’s copy, not those before it started', () => {
-    const b = resumed(inData().batch('b', 0, b2[0]!, 100)).batch('a', 0, b3[0]!, 100);
-    resumed(b).batch('a', 1, b3[1]!, 100);
-    resumed(b).batch('a', 2, b3[2]!, 100);
+    const b = inData().batch('b', 0, b2[0]!, 100).resumed().batch('a', 0, b3[0]!, 100);
+    b.resumed().batch('a', 1, b3[1]!, 100);
+    b.resumed().batch('a', 2, b3[2]!, 100);
     const s = foldRun(b.build());
     expect(s.snapshotEpoch).toBe(3);
     expect(s.tables['"public"."a"']?.readInEpochs).toEqual([1, 2, 3]);
@@ -122,7 +112,7 @@ describe('fold: tables read across breaks', () => {
       .tableStarted('b', b2, 200)
       .batch('a', 0, b3[0]!, 100)
       .batch('b', 0, b2[0]!, 100);
-    resumed(b).batch('a', 1, b3[1]!, 100).batch('b', 1, b2[1]!, 100);
+    b.resumed().batch('a', 1, b3[1]!, 100).batch('b', 1, b2[1]!, 100);
     const s = foldRun(b.build());
     expect(readAcrossBreaks(s)).toEqual({ tables: [table('a'), table('b')], breaks: 1, notExact: [table('b')] });
     expect(acrossBreaksText(s)).toMatch(/^read across 1 break left out of catch-up: public\.b — not exact/);

@@ -4,24 +4,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../src/ui/App.js';
 import type { DashboardModel } from '../../src/ui/model.js';
 import * as S from './states.js';
-import { catchUpPrepared, keyBatches, LogBuilder, plannedTable } from '../fixtures/events.js';
+import { catchUpPrepared, LogBuilder, plannedTable } from '../fixtures/events.js';
 
 /** A run that stopped inside catch-up, its slot still on the source: what C may cut over. */
 function catchingUp(): DashboardModel {
-  const r = keyBatches(1, 100);
   const b = new LogBuilder()
     .started([plannedTable('t', 100)], [], { catchUp: true })
     .add(catchUpPrepared())
-    .phase('preflight', 10)
-    .phase('schema')
-    .schema()
-    .phaseDone('schema')
-    .phase('data')
-    .tableStarted('t', r, 100)
-    .batch('t', 0, r[0]!, 100)
-    .phaseDone('data')
-    .phase('post-data', 10)
-    .phase('large-objects', 1)
+    .copiedOne('t', 100)
     .phase('catch-up')
     .add({ type: 'CatchUpStarted', targetLsn: '0/1600000' });
   const now = b.now.getTime() + 60_000;

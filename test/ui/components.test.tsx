@@ -213,15 +213,6 @@ describe('RunDetail and the catalog', () => {
 });
 
 describe('RunDetail: tables read across a break', () => {
-  const resumed = (b: LogBuilder) =>
-    b.add({
-      type: 'RunResumed',
-      operator: { user: 'ops', host: 'laptop', pid: 77 },
-      toolVersion: '0.1.0',
-      fromPhase: 'data',
-      source: { host: 'db.example.internal', port: 5432, database: 'prod', user: 'cloner', serverVersion: '15.8', fingerprint: 'fp-prod' },
-      snapshotLost: true,
-    });
   /** two tables whose batches straddle two resumes, a third read wholly after them */
   function acrossTwo(opts: { catchUp: boolean; catchUpOff?: string }): LogBuilder {
     const r = keyBatches(3, 100);
@@ -247,8 +238,8 @@ describe('RunDetail: tables read across a break', () => {
     b.phase('preflight').phaseDone('preflight', 900).phase('schema').schema().phaseDone('schema', 300).phase('data');
     b.tableStarted('storyboard_panels', r, 300).tableStarted('assets', r, 300);
     b.batch('storyboard_panels', 0, r[0]!, 100).batch('assets', 0, r[0]!, 100);
-    resumed(b).batch('storyboard_panels', 1, r[1]!, 100);
-    resumed(b).batch('storyboard_panels', 2, r[2]!, 100).batch('assets', 1, r[1]!, 100).batch('assets', 2, r[2]!, 100);
+    b.resumed().batch('storyboard_panels', 1, r[1]!, 100);
+    b.resumed().batch('storyboard_panels', 2, r[2]!, 100).batch('assets', 1, r[1]!, 100).batch('assets', 2, r[2]!, 100);
     const one = keyBatches(1, 100);
     return b.tableStarted('projects', one, 100).batch('projects', 0, one[0]!, 100).add({ type: 'RunSuspended', phase: 'data', reason: 'the time limit' });
   }

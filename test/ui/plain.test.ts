@@ -32,14 +32,7 @@ describe('plain printer', () => {
     const r = keyBatches(2, 100);
     const b = new LogBuilder('run_across_02').started([plannedTable('a', 200)], [], { catchUp: false, catchUpOff: 'the source has wal_level = replica' });
     b.phase('preflight').phaseDone('preflight', 10).phase('data').tableStarted('a', r, 200).batch('a', 0, r[0]!, 100);
-    b.add({
-      type: 'RunResumed',
-      operator: { user: 'ops', host: 'laptop', pid: 77 },
-      toolVersion: '0.1.0',
-      fromPhase: 'data',
-      source: { host: 'db', port: 5432, database: 'prod', user: 'u', serverVersion: '15', fingerprint: 'fp-prod' },
-      snapshotLost: true,
-    });
+    b.resumed();
     b.batch('a', 1, r[1]!, 100).tableDone('a', 200).phaseDone('data');
     b.add({ type: 'RunFinished', durationMs: 9000, totals: { tables: 1, rows: 200, bytes: 20_000, postDataItems: 0, sequences: 0 }, verification: 'passed' });
     const events = b.build();
