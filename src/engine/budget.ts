@@ -14,30 +14,24 @@ export function processCpuClock(): CpuClock | null {
   };
 }
 
-/** How many of the latest boundary-to-boundary CPU costs the prediction looks at. */
-export const CPU_COST_WINDOW = 3;
+/** How many of the latest stretches of work (commit to commit for CPU, one batch for wall time) a prediction looks at. */
+export const WINDOW = 3;
 
 /**
- * Pure: stop now rather than at the next boundary when the work up to it would spend the CPU budget. The next
- * stretch is predicted to cost what the recent ones did (the largest of them): stop when used + that ≥ budget.
- * With no stretch measured yet, only a budget already spent stops.
+ * Pure, for both budgets: stop now rather than at the next boundary when the next stretch of work would pass the
+ * limit. It is predicted to take what the recent ones did (the longest of them): stop when used + that ≥ limit — a
+ * platform that kills at its limit would lose that stretch; stopping now loses nothing. With nothing measured yet,
+ * only a limit already reached stops.
  */
-export function cpuWouldOverrun(budgetMs: number, usedMs: number, recentCostsMs: readonly number[]): boolean {
-  const next = recentCostsMs.length > 0 ? Math.max(...recentCostsMs) : 0;
-  return usedMs + next >= budgetMs;
+export function wouldOverrun(limitMs: number, usedMs: number, recentMs: readonly number[]): boolean {
+  const next = recentMs.length > 0 ? Math.max(...recentMs) : 0;
+  return usedMs + next >= limitMs;
 }
 
-/** How many of the latest batches' wall durations the wall budget's prediction looks at. */
-export const WORK_WINDOW = 3;
-
-/**
- * Pure: a worker about to start one more batch does not when that batch would end past the wall budget — the
- * recent batches (the longest of them) say how long one takes. A platform that kills at its limit would lose such a
- * batch; stopping now loses nothing. With no batch measured yet, only a budget already spent stops.
- */
-export function wallWouldOverrun(maxMs: number, elapsedMs: number, recentWorkMs: readonly number[]): boolean {
-  const next = recentWorkMs.length > 0 ? Math.max(...recentWorkMs) : 0;
-  return elapsedMs + next >= maxMs;
+/** Keep the latest WINDOW measurements. */
+function remember(xs: number[], v: number): void {
+  xs.push(v);
+  if (xs.length > WINDOW) xs.shift();
 }
 
 export interface CpuBudget {
@@ -64,8 +58,7 @@ export class Budget {
   ) {}
   /** A batch took this long, from its start to its commit: the next one is predicted to take about as long. */
   noteWork(ms: number): void {
-    this.works.push(ms);
-    if (this.works.length > WORK_WINDOW) this.works.shift();
+    remember(this.works, ms);
   }
   /** CPU time used since the budget was made; null without a CPU budget */
   cpuUsedMs(): number | null {
@@ -80,8 +73,7 @@ export class Budget {
     const used = this.cpuUsedMs();
     if (used === null) return;
     if (this.lastMark !== null) {
-      this.costs.push(used - this.lastMark);
-      if (this.costs.length > CPU_COST_WINDOW) this.costs.shift();
+      remember(this.costs, used - this.lastMark);
     }
     this.lastMark = used;
   }
@@ -90,10 +82,10 @@ export class Budget {
     if (this.spent !== null) return true;
     if (!this.progressed) return false;
     if (this.stop?.aborted === true) this.spent = 'stop';
-    else if (this.maxMs !== null && wallWouldOverrun(this.maxMs, this.now() - this.startedAt, this.works)) {
+    else if (this.maxMs !== null && wouldOverrun(this.maxMs, this.now() - this.startedAt, this.works)) {
       this.spent = 'wall';
       this.wallUsed = this.now() - this.startedAt;
-    } else if (this.cpu && cpuWouldOverrun(this.cpu.budgetMs, this.cpuUsedMs() as number, this.costs)) this.spent = 'cpu';
+    } else if (this.cpu && wouldOverrun(this.cpu.budgetMs, this.cpuUsedMs() as number, this.costs)) this.spent = 'cpu';
     return this.spent !== null;
   }
   /** what RunSuspended says stopped the run */

@@ -250,21 +250,21 @@ function refused(reason: string, message: string): PgcloneError {
  * Before a resume: the run's slot, when catch-up is still to come. Gone, invalidated, or (the retained-WAL guard, as
  * at every boundary: a run stopped for hours is its case) holding more WAL than the limit: without --no-catch-up the
  * resume stops — after the guard drops the slot and records why — and says how to go on; with it, what is left is
- * dropped and recorded (CatchUpReleased by resume) and the run goes on without catch-up. True when it recorded a release.
+ * dropped and recorded (CatchUpReleased by resume) and the run goes on without catch-up.
  */
-async function checkSlotAtResume(sourceInfo: ConnInfo, lock: pg.ClientBase, state: RunState, req: ResumeRequest): Promise<boolean> {
+async function checkSlotAtResume(sourceInfo: ConnInfo, lock: pg.ClientBase, state: RunState, req: ResumeRequest): Promise<void> {
   const c = state.catchUp;
-  if (!c || state.phases['catch-up'].status === 'done') return false;
+  if (!c || state.phases['catch-up'].status === 'done') return;
   // its own session: the snapshot's is read-only, and a drop is a write
   const source = await openClient(sourceInfo, { side: 'source', purpose: 'wal guard' });
   try {
-    return await checkSlotOn(source, lock, state, req);
+    await checkSlotOn(source, lock, state, req);
   } finally {
     await closeClient(source);
   }
 }
 
-async function checkSlotOn(source: pg.ClientBase, lock: pg.ClientBase, state: RunState, req: ResumeRequest): Promise<boolean> {
+async function checkSlotOn(source: pg.ClientBase, lock: pg.ClientBase, state: RunState, req: ResumeRequest): Promise<void> {
   const c = state.catchUp as NonNullable<RunState['catchUp']>;
   const runId = state.runId;
   const release = async (ev: NewEventOf<'CatchUpReleased'>) => {
@@ -272,7 +272,7 @@ async function checkSlotOn(source: pg.ClientBase, lock: pg.ClientBase, state: Ru
     if (!r.ok) throw new PgcloneError('locked', `run ${runId} changed while resuming`);
   };
   if (c.released) {
-    if (req.withoutCatchUp || c.released.by !== 'guard') return false;
+    if (req.withoutCatchUp || c.released.by !== 'guard') return;
     throw new PgcloneError('wal-guard', guardMessage(state, c.slot, c.released.reason ?? "it held too much of the source's WAL"));
   }
   const v = walVerdict(walLimitOf(state.options, req.settings.maxRetainedWalBytes), await slotState(source, c.slot));
@@ -280,7 +280,7 @@ async function checkSlotOn(source: pg.ClientBase, lock: pg.ClientBase, state: Ru
     const why = v.kind === 'ok' ? 'resumed with --no-catch-up' : v.kind === 'over' ? v.why : `the slot was ${v.kind === 'lost' ? 'invalidated' : 'gone'}`;
     const dropped = await dropSlotAndPublication(source, c.slot, c.publication);
     await release({ type: 'CatchUpReleased', runId, dropped, by: 'resume', reason: `resumed with --no-catch-up: ${why}` });
-    return true;
+    return;
   }
   if (v.kind === 'over') {
     await release(await dropForGuard(source, state, v));
@@ -291,7 +291,6 @@ async function checkSlotOn(source: pg.ClientBase, lock: pg.ClientBase, state: Ru
       'resume-refused',
       `run ${runId} catches up through the replication slot ${c.slot}, which is ${v.kind === 'lost' ? 'invalidated (the source removed its WAL)' : 'gone from the source'}: the source's changes since the copy began cannot be read; wipe the run and start again: ${suggest('wipe', state, ['--restart'])}; or finish it without catch-up (not exact if the source changed during the run): ${suggest('resume', state, ['--no-catch-up'])}`,
     );
-  return false;
 }
 
 /** `pgclone resume`: the log, the lock, the same source and schema, RunResumed, then only what the log does not record. */
@@ -327,8 +326,8 @@ export async function resumeRun(req: ResumeRequest, observer: EngineObserver = {
       toolVersion: TOOL_VERSION,
     });
     if (decision.kind === 'refuse') throw refused(decision.reason, decision.message);
-    const released = await checkSlotAtResume(sourceInfo, lock, state, req);
-    if (released) state = foldRun(await readRun(lock, runId));
+    // what it records (a release) is in the log RunResumed follows, and in the state read after it
+    await checkSlotAtResume(sourceInfo, lock, state, req);
     const r = await appendStandalone(lock, [decision.event]);
     if (!r.ok) throw new PgcloneError('locked', `run ${runId} changed while resuming`);
     state = foldRun(await readRun(lock, runId));

@@ -1,6 +1,6 @@
 // The budgets' decisions, pure: the CPU budget stops at the boundary before it would be spent; the wall budget as before.
 import { describe, expect, it } from 'vitest';
-import { Budget, cpuWouldOverrun, CPU_COST_WINDOW, wallWouldOverrun } from '../../src/engine/budget.js';
+import { Budget, WINDOW, wouldOverrun } from '../../src/engine/budget.js';
 
 /** A CPU clock the test moves by hand. */
 function fakeCpu(start = 1000) {
@@ -8,17 +8,17 @@ function fakeCpu(start = 1000) {
   return { clock: () => t, spend: (ms: number) => (t += ms) };
 }
 
-describe('cpuWouldOverrun', () => {
+describe('wouldOverrun', () => {
   it('stops when what is used plus the largest recent stretch reaches the budget, not only when the budget is gone', () => {
-    expect(cpuWouldOverrun(2000, 1500, [400])).toBe(false);
-    expect(cpuWouldOverrun(2000, 1600, [400])).toBe(true);
-    expect(cpuWouldOverrun(2000, 1700, [100, 350, 200])).toBe(true);
-    expect(cpuWouldOverrun(2000, 1600, [100, 350, 200])).toBe(false);
+    expect(wouldOverrun(2000, 1500, [400])).toBe(false);
+    expect(wouldOverrun(2000, 1600, [400])).toBe(true);
+    expect(wouldOverrun(2000, 1700, [100, 350, 200])).toBe(true);
+    expect(wouldOverrun(2000, 1600, [100, 350, 200])).toBe(false);
   });
 
   it('with no stretch measured yet, only a spent budget stops', () => {
-    expect(cpuWouldOverrun(2000, 1999, [])).toBe(false);
-    expect(cpuWouldOverrun(2000, 2000, [])).toBe(true);
+    expect(wouldOverrun(2000, 1999, [])).toBe(false);
+    expect(wouldOverrun(2000, 2000, [])).toBe(true);
   });
 });
 
@@ -59,7 +59,7 @@ describe('Budget with a CPU budget', () => {
     b.markProgress();
     cpu.spend(3000); // one expensive stretch, then cheap ones push it out of the window
     b.markProgress();
-    for (let i = 0; i < CPU_COST_WINDOW; i++) {
+    for (let i = 0; i < WINDOW; i++) {
       cpu.spend(10);
       b.markProgress();
     }
@@ -86,13 +86,13 @@ describe('Budget without a CPU budget (the wall budget and the stop signal, unch
   });
 });
 
-describe('wallWouldOverrun and the wall budget', () => {
+describe('wouldOverrun and the wall budget', () => {
   it('does not start a batch that would end past the budget: elapsed plus the longest recent batch', () => {
-    expect(wallWouldOverrun(2000, 1500, [400])).toBe(false);
-    expect(wallWouldOverrun(2000, 1600, [400])).toBe(true);
-    expect(wallWouldOverrun(2000, 1500, [100, 600, 200])).toBe(true);
-    expect(wallWouldOverrun(2000, 1999, [])).toBe(false);
-    expect(wallWouldOverrun(2000, 2000, [])).toBe(true);
+    expect(wouldOverrun(2000, 1500, [400])).toBe(false);
+    expect(wouldOverrun(2000, 1600, [400])).toBe(true);
+    expect(wouldOverrun(2000, 1500, [100, 600, 200])).toBe(true);
+    expect(wouldOverrun(2000, 1999, [])).toBe(false);
+    expect(wouldOverrun(2000, 2000, [])).toBe(true);
   });
 
   it('a Budget stops before its time once batches have been measured, and says it was nearly spent', () => {
