@@ -1,6 +1,7 @@
 // The library's connections, pure: what resume() connects to when the caller gives the source, part of it, or none.
 import { describe, expect, it } from 'vitest';
 import { resumeSourceOf } from '../../src/engine/lib/connection.js';
+import { UsageError } from '../../src/engine/errors.js';
 import type { RunState } from '../../src/events/state.js';
 
 const recorded = {
@@ -39,5 +40,7 @@ describe('resumeSourceOf', () => {
   it('bad parts are usage errors', () => {
     expect(() => resumeSourceOf({ port: 0 }, recorded)).toThrow(/invalid port/);
     expect(() => resumeSourceOf({ password: 1 as unknown as string }, recorded)).toThrow(/password must be a string/);
+    // null is a caller's mistake, said as one — not a TypeError from reading its fields
+    expect(() => resumeSourceOf(null as unknown as string, recorded)).toThrow(UsageError);
   });
 });

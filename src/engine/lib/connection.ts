@@ -27,13 +27,24 @@ function sslModeOf(ssl: ConnectionConfig['ssl']): SslMode | undefined {
   return 'verify-full';
 }
 
-export function connInfoOf(c: Connection, what: 'source' | 'target'): ConnInfo {
-  if (typeof c === 'string') return { ...parseConnString(c, what, {}), passfile: false };
+/** A config object's own checks, for a whole connection and for one that completes a recorded source alike. */
+function checkedConfig(c: unknown, what: 'source' | 'target'): ConnectionConfig {
   if (c === null || typeof c !== 'object') throw new UsageError(`${what}: a connection string or a config object is required`);
-  if (c.password !== undefined && typeof c.password !== 'string') throw new UsageError(`${what}: password must be a string`);
-  const base = parseConnString(c.connectionString ?? '', what, {});
-  const port = c.port ?? base.port;
+  const cfg = c as ConnectionConfig;
+  if (cfg.password !== undefined && typeof cfg.password !== 'string') throw new UsageError(`${what}: password must be a string`);
+  return cfg;
+}
+
+function checkedPort(port: number, what: 'source' | 'target'): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${what}: invalid port "${String(port)}"`);
+  return port;
+}
+
+export function connInfoOf(given: Connection, what: 'source' | 'target'): ConnInfo {
+  if (typeof given === 'string') return { ...parseConnString(given, what, {}), passfile: false };
+  const c = checkedConfig(given, what);
+  const base = parseConnString(c.connectionString ?? '', what, {});
+  const port = checkedPort(c.port ?? base.port, what);
   const user = c.user ?? base.user;
   return {
     ...base,
@@ -54,12 +65,11 @@ export function connInfoOf(c: Connection, what: 'source' | 'target'): ConnInfo {
  * usually only `{ password }`, which the log never holds; left out, the recorded source without a password.
  */
 export function resumeSourceOf(given: Connection | undefined, recorded: RunState): ConnInfo {
-  if (given !== undefined && (typeof given === 'string' || given.connectionString !== undefined)) return connInfoOf(given, 'source');
-  const c: ConnectionConfig = given ?? {};
-  if (c === null || typeof c !== 'object') throw new UsageError('source: a connection string or a config object is required');
-  if (c.password !== undefined && typeof c.password !== 'string') throw new UsageError('source: password must be a string');
-  const port = c.port ?? recorded.source.port;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`source: invalid port "${String(port)}"`);
+  if (typeof given === 'string') return connInfoOf(given, 'source');
+  // checked before its fields are read: a null source is a usage error, not a TypeError
+  const c = given === undefined ? {} : checkedConfig(given, 'source');
+  if (c.connectionString !== undefined) return connInfoOf(c, 'source');
+  const port = checkedPort(c.port ?? recorded.source.port, 'source');
   return {
     host: c.host ?? recorded.source.host,
     port,
