@@ -2,7 +2,7 @@
 import { describeHolder } from '../events/liveness.js';
 import type { RunState } from '../events/state.js';
 import { awaitCutover, requestCutover } from '../engine/cutover.js';
-import { EXIT, PgcloneError } from '../engine/errors.js';
+import { EXIT, EXIT_OF, PgcloneError } from '../engine/errors.js';
 import { resumeOrThrow } from '../engine/lib/calls.js';
 import { controlsOf } from '../engine/lib/request.js';
 import { recordedSource } from '../engine/start.js';
@@ -10,15 +10,13 @@ import { connFlag, secretsOf, settingsFrom, type Flags, type Output } from './co
 import { exitFor, textObserver } from './run-output.js';
 import { stoppable } from './stop.js';
 
-/** How a run that ended under someone else's process ended, as this command's exit code. */
+/** How a run that ended under someone else's process ended, as this command's exit code: what `resume` would have ended with. */
 function exitOfEnded(s: RunState): number {
   const o = s.outcome;
   if (o.kind === 'finished') return o.verification === 'mismatch' ? EXIT.verifyMismatch : EXIT.finished;
   if (o.kind === 'suspended') return EXIT.resumable;
-  if (o.kind === 'failed') {
-    const kind = o.error.kind;
-    return kind === 'wal-guard' ? EXIT.walGuard : kind === 'schema-changed' ? EXIT.resumeRefused : EXIT.failed;
-  }
+  // a recorded failure's kind is the one its exception carried, so its code is the one the CLI maps it to
+  if (o.kind === 'failed') return (EXIT_OF as Record<string, number>)[o.error.kind] ?? EXIT.failed;
   return EXIT.failed;
 }
 

@@ -92,8 +92,7 @@ export function readAcrossBreaks(s: RunState): ReadAcrossBreaks {
  * "read across 2 breaks without catch-up: public.a, public.b — not exact if the source changed; check with --verify
  * checksum", or null when nothing needs saying (nothing read across a break, or catch-up keeps all of it exact).
  */
-export function acrossBreaksText(s: RunState): string | null {
-  const r = readAcrossBreaks(s);
+export function acrossBreaksText(s: RunState, r: ReadAcrossBreaks = readAcrossBreaks(s)): string | null {
   if (r.notExact.length === 0) return null;
   const n = `${r.breaks} break${r.breaks === 1 ? '' : 's'}`;
   const how = s.catchUp ? (catchUpKeepsExact(s) ? 'left out of catch-up' : 'after catch-up was given up') : 'without catch-up';

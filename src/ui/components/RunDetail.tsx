@@ -282,7 +282,7 @@ export function RunDetail({ run, now, samples, liveCopies, liveIndexes = [], slo
     after.push(...lines('resumes', fitParts(parts, width)));
   }
   const across = readAcrossBreaks(s);
-  const acrossText = acrossBreaksText(s);
+  const acrossText = acrossBreaksText(s, across);
   if (acrossText) {
     // read across a break with nothing to make it exact: which tables, and how to check them
     after.push(...lines('across', wrapWords(`${acrossText.charAt(0).toUpperCase()}${acrossText.slice(1)}`, width), 'warn'));
