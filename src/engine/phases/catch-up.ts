@@ -9,7 +9,7 @@ import { closeTracked, commitWith, openTracked, record, type RunContext } from '
 import { PgcloneError } from '../errors.js';
 import { closeClient, openClient } from '../pg/connect.js';
 import { decodePgoutput, type PgoutputMessage, type TupleValue } from '../pg/pgoutput.js';
-import { advanceSlot, catalogFingerprint, currentLsn, peekChanges, slotState } from '../pg/slot.js';
+import { advanceSlot, catalogFingerprint, currentLsn, peekChanges } from '../pg/slot.js';
 import { suggest } from '../../events/commands.js';
 import { evolve } from '../../events/fold.js';
 import { readEventsOfType } from '../../events/store.js';
@@ -297,13 +297,8 @@ export async function catchUp(ctx: RunContext): Promise<void> {
   }
   const src = await openTracked(ctx, 'source', 'catch-up');
   const dst = await openTracked(ctx, 'target', 'catch-up', APPLY_SETTINGS);
-  const slot = await slotState(src, c.slot);
-  if (!slot || slot.walStatus === 'lost') {
-    throw new PgcloneError(
-      'failed',
-      `catch-up: the replication slot ${c.slot} is ${slot ? 'invalidated (its WAL was removed)' : 'gone from the source'}, so the changes since ${c.appliedLsn ?? c.consistentLsn} cannot be read; wipe the run and start again`,
-    );
-  }
+  // gone, invalidated or holding too much: the guard's one reading says so (and stops the run) before anything is read
+  await guardRetainedWal(ctx, true);
   // a kill between a chunk's commit on the target and the slot's advance: the log, not the slot, says what is applied
   if (c.appliedLsn) await advanceSlot(src, c.slot, c.appliedLsn);
   const applier = new ChangeApplier(dst, src, await targetTables(dst, c.tables));
@@ -396,10 +391,18 @@ async function follow(ctx: RunContext, src: pg.Client, dst: pg.Client, applier: 
   // reaching follow is progress: a stop (Q, SIGTERM, --max-duration) ends it at the next pass even when nothing changes
   ctx.budget.markProgress();
   ctx.observer.onNote?.(`following the source: its changes are applied as they come; cut over with ${suggest('cutover', ctx.state)} (or C in the dashboard)`);
+  // the source's position the last pass was checked and applied up to
+  let passed: string | null = null;
   for (;;) {
     await seeCutoverRequest(ctx);
     const c = ctx.state.catchUp as CatchUpState;
     const x = await currentLsn(src);
+    if (!c.cutover && x === passed) {
+      // nothing written on the source since: no schema change to find, no change to apply, no more WAL held
+      checkBudget(ctx.budget);
+      await sleep(FOLLOW_IDLE_MS);
+      continue;
+    }
     await checkSchema(ctx, src, schemas, baseline);
     if (c.cutover) {
       // the last pass: the source's position now is the cutover's point; what commits after it is not in the target
@@ -408,6 +411,7 @@ async function follow(ctx: RunContext, src: pg.Client, dst: pg.Client, applier: 
       return;
     }
     const n = await applyUpTo(ctx, src, dst, applier, x);
+    passed = x;
     checkBudget(ctx.budget);
     if (n === 0) await sleep(FOLLOW_IDLE_MS);
   }
