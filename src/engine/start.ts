@@ -1,7 +1,6 @@
 // Starting work: a new clone (preflight, then RunStarted) or a resume (the log, the lock, the same source, RunResumed).
 import type pg from 'pg';
 import { MalformedEventError } from '../events/codec.js';
-import { suggest } from '../events/commands.js';
 import { decideResume, refuseResumeEarly } from '../events/decide.js';
 import { foldRun } from '../events/fold.js';
 import { identityOf } from '../events/identity.js';
@@ -26,7 +25,7 @@ import {
   type CatchUpSelection,
 } from './pg/slot.js';
 import { runWithRetries } from './retry.js';
-import { dropForGuard, guardMessage, walLimitOf, walVerdict } from './wal-guard.js';
+import { dropForGuard, guardMessage, slotLostMessage, walLimitOf, walVerdict } from './wal-guard.js';
 import { steps } from './run.js';
 import { cloningText, markTarget, STATE_SETTING } from './target-state.js';
 import { TOOL_VERSION } from './version.js';
@@ -286,11 +285,7 @@ async function checkSlotOn(source: pg.ClientBase, lock: pg.ClientBase, state: Ru
     await release(await dropForGuard(source, state, v));
     throw new PgcloneError('wal-guard', guardMessage(state, c.slot, v.why));
   }
-  if (v.kind === 'lost' || v.kind === 'gone')
-    throw new PgcloneError(
-      'resume-refused',
-      `run ${runId} catches up through the replication slot ${c.slot}, which is ${v.kind === 'lost' ? 'invalidated (the source removed its WAL)' : 'gone from the source'}: the source's changes since the copy began cannot be read; wipe the run and start again: ${suggest('wipe', state, ['--restart'])}; or finish it without catch-up (not exact if the source changed during the run): ${suggest('resume', state, ['--no-catch-up'])}`,
-    );
+  if (v.kind === 'lost' || v.kind === 'gone') throw new PgcloneError('resume-refused', slotLostMessage(state, c.slot, v.kind));
 }
 
 /** `pgclone resume`: the log, the lock, the same source and schema, RunResumed, then only what the log does not record. */

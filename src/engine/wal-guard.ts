@@ -56,6 +56,11 @@ export function guardMessage(state: RunState, slot: string, why: string): string
   );
 }
 
+/** What the operator reads when the run's slot is invalidated or gone before catch-up is done: why, and the two ways on. */
+export function slotLostMessage(state: RunState, slot: string, kind: 'lost' | 'gone'): string {
+  return `run ${state.runId} catches up through the replication slot ${slot}, which is ${kind === 'lost' ? 'invalidated (the source removed its WAL)' : 'gone from the source'}: the source's changes since the copy began cannot be read; wipe the run and start again: ${suggest('wipe', state, ['--restart'])}; or finish it without catch-up (not exact if the source changed during the run): ${suggest('resume', state, ['--no-catch-up'])}`;
+}
+
 /** Drop the slot and the publication; the event that records it (by the guard, with why). */
 export async function dropForGuard(db: pg.ClientBase, state: RunState, v: Extract<WalVerdict, { kind: 'over' }>): Promise<NewEventOf<'CatchUpReleased'>> {
   const c = state.catchUp as NonNullable<RunState['catchUp']>;
@@ -84,7 +89,8 @@ const guards = new WeakMap<RunContext, GuardState>();
 /**
  * At a boundary, while the run's slot exists: read how much WAL it holds (at most once a second per process) and,
  * over the limit, drop it and its publication, record why (CatchUpReleased by the guard), and stop the run
- * (PgcloneError 'wal-guard', exit 11). A slot already lost or gone is left to catch-up, which says so.
+ * (PgcloneError 'wal-guard', exit 11). A slot lost or gone before catch-up is done stops the run saying so (the
+ * changes cannot be read); after it, nothing needs the slot. `force`: read now, whenever the last reading was.
  */
 export async function guardRetainedWal(ctx: RunContext, force = false): Promise<void> {
   const c = ctx.state.catchUp;
@@ -102,11 +108,7 @@ export async function guardRetainedWal(ctx: RunContext, force = false): Promise<
     // caught up already: what is left (sequences, verify, the finish's drop) needs no slot
     const caughtUp = ctx.state.phases['catch-up'].status === 'done';
     if ((v.kind === 'lost' || v.kind === 'gone') && caughtUp) return;
-    if (v.kind === 'lost' || v.kind === 'gone')
-      throw new PgcloneError(
-        'failed',
-        `the replication slot ${c.slot} is ${v.kind === 'lost' ? 'invalidated (the source removed its WAL)' : 'gone from the source'}: the source's changes since the copy began cannot be read; start again: ${suggest('wipe', ctx.state, ['--restart'])}; or finish without catch-up (not exact if the source changed during the run): ${suggest('resume', ctx.state, ['--no-catch-up'])}`,
-      );
+    if (v.kind === 'lost' || v.kind === 'gone') throw new PgcloneError('failed', slotLostMessage(ctx.state, c.slot, v.kind));
     const ev = await dropForGuard(gs.conn, ctx.state, v);
     await record(ctx, [ev]);
     // caught up already: the target is exact at its point, and what is left (sequences, verify) needs no slot
